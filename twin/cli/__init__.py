@@ -1,0 +1,67 @@
+"""The ``twin`` command line.
+
+Each area of the product adds its commands in its own module; this module builds the app
+and turns every :class:`~twin.errors.TwinError` into one clear line and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from ..errors import TwinError
+from . import layers as _layers
+from .common import err_console, state
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="twin",
+    help="twin: a CIM/BIM digital twin of a town (泊里镇 Boli one map 一张图).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _root(
+    store: str = typer.Option(None, "--store", envvar="TWIN_STORE",
+                              help="Store folder or postgresql:// URL (default: layers/)."),
+) -> None:
+    """Choose the store for every command."""
+    state.store_url = store
+
+
+_layers.register(app)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; a TwinError prints one line on stderr and exits with status 1."""
+    try:
+        app(args=argv, prog_name="twin", standalone_mode=False)
+    except TwinError as exc:
+        err_console.print(f"error: {exc}", markup=False)
+        return 1
+    except typer.Exit as exc:
+        return exc.exit_code
+    except SystemExit as exc:  # click's usage errors
+        return int(exc.code or 0)
+    except KeyboardInterrupt:
+        err_console.print("error: interrupted", markup=False)
+        return 130
+    except Exception as exc:  # click.ClickException and friends
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return exc.exit_code
+        if isinstance(exc, click.exceptions.Abort):
+            return 1
+        raise
+    return 0
+
+
+def _entry() -> None:
+    sys.exit(main())

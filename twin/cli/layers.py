@@ -1,0 +1,158 @@
+"""Store commands: import, layers, versions, rollback, export, info."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from ..errors import TwinError
+from ..importer import import_file, read_file
+from .common import console, emit_json, get_store, progress_bar
+
+__all__ = ["register", "parse_mapping"]
+
+
+def parse_mapping(items: list[str] | None) -> dict[str, str]:
+    """Turn ``["src=dst", ...]`` into ``{src: dst}``; a malformed item is an error."""
+    out: dict[str, str] = {}
+    for item in items or []:
+        src, sep, dst = item.partition("=")
+        if not sep or not src.strip() or not dst.strip():
+            raise TwinError(f"--map takes SRC=DST, got {item!r}",
+                            hint="for example --map HEIGHT=height_m")
+        out[src.strip()] = dst.strip()
+    return out
+
+
+def _print_report(report: dict) -> None:
+    counts = ", ".join(f"{k} {v}" for k, v in report.get("counts", {}).items())
+    console.print(f"  source  {report.get('source')}  sha256 {report.get('source_sha256', '')[:12]}")
+    console.print(f"  crs     {report.get('source_crs') or '?'} → {report.get('crs')}")
+    if counts:
+        console.print(f"  counts  {counts}")
+    for title, key in (("repaired", "repairs"), ("warning", "warnings"), ("skipped", "skipped")):
+        items = report.get(key, [])
+        for item in items[:20]:
+            console.print(f"  {title:8s}{item.get('feature')}: {item.get('reason')}", markup=False)
+        if len(items) > 20:
+            console.print(f"  … and {len(items) - 20} more {key}")
+    if report.get("nulls"):
+        console.print("  nulls   " + ", ".join(f"{k} {v}" for k, v in report["nulls"].items()))
+
+
+def register(app: typer.Typer) -> None:
+    """Add the store commands to ``app``."""
+
+    @app.command("import")
+    def import_cmd(
+        file: Path = typer.Argument(..., help="Source file (.geojson, .gpkg, .shp, .ifc, .tif, .csv…)."),
+        kind: str = typer.Option(None, "--kind", "-k", help="Layer kind: parcel, road, river, "
+                                 "building, facility, sensor, sensor_reading, terrain."),
+        layer: str = typer.Option(None, "--layer", "-l", help="Layer name (default: from the kind)."),
+        crs: str = typer.Option(None, "--crs", help="Source CRS when the file has none, e.g. EPSG:4549."),
+        mapping: list[str] = typer.Option(None, "--map", help="Attribute mapping SRC=DST (repeatable)."),
+        on_invalid: str = typer.Option("raise", "--on-invalid", help="raise | warn | fix"),
+        format: str = typer.Option(None, "--format", help="Reader name, when the suffix is ambiguous."),
+        anchor: str = typer.Option(None, "--anchor", help="IFC: LON,LAT,ELEV,ROT when the file "
+                                   "has no georeferencing."),
+        building_id: str = typer.Option(None, "--building-id", help="IFC: id of the building."),
+        note: str = typer.Option("", "--note", help="A note stored with the version."),
+        as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    ) -> None:
+        """Import a file as a new version of a layer."""
+        options = {"kind": kind, "layer": layer, "crs": crs, "mapping": parse_mapping(mapping),
+                   "on_invalid": on_invalid}
+        if anchor:
+            options["anchor"] = anchor
+        if building_id:
+            options["building_id"] = building_id
+        options = {k: v for k, v in options.items() if v not in (None, {})}
+        store = get_store()
+        with progress_bar(f"importing {file.name}",
+                          enabled=not as_json and sys.stderr.isatty()) as progress:
+            versions, report = import_file(store, file, format=format, note=note,
+                                           progress=progress, **options)
+        if as_json:
+            emit_json({"versions": versions, "report": report.to_dict()})
+            return
+        for name, version in versions.items():
+            console.print(f"imported {file.name} → layer [bold]{name}[/] version {version}")
+        _print_report(report.to_dict())
+
+    @app.command("layers")
+    def layers_cmd(as_json: bool = typer.Option(False, "--json")) -> None:
+        """List the layers in the store."""
+        infos = get_store().layers()
+        if as_json:
+            emit_json([i.to_dict() for i in infos])
+            return
+        if not infos:
+            console.print("the store is empty: import a file with `twin import FILE --kind K`")
+            return
+        table = Table("layer", "kind", "rows", "version", "versions", "source")
+        for i in infos:
+            table.add_row(i.name, i.kind, str(i.rows), str(i.current), str(i.versions),
+                          Path(i.source).name if i.source else "")
+        console.print(table)
+
+    @app.command("versions")
+    def versions_cmd(layer: str, as_json: bool = typer.Option(False, "--json")) -> None:
+        """List the versions of a layer (the current one is marked *)."""
+        store = get_store()
+        items = store.versions(layer)
+        current = store.current_version(layer)
+        if as_json:
+            emit_json({"current": current, "versions": [v.to_dict() for v in items]})
+            return
+        table = Table("", "version", "created", "rows", "source", "sha256", "note")
+        for v in items:
+            table.add_row("*" if v.version == current else "", str(v.version), v.created,
+                          str(v.rows), Path(v.source).name if v.source else "", v.sha256[:12],
+                          v.note)
+        console.print(table)
+
+    @app.command("rollback")
+    def rollback_cmd(layer: str, version: int) -> None:
+        """Make an earlier version of a layer current again (nothing is deleted)."""
+        get_store().rollback(layer, version)
+        console.print(f"layer {layer} now at version {version}")
+
+    @app.command("export")
+    def export_cmd(
+        layer: str,
+        out: Path,
+        driver: str = typer.Option(None, "--driver", help="GPKG, GeoJSON, Parquet or CSV."),
+    ) -> None:
+        """Export a layer to GeoPackage, GeoJSON (WGS84), GeoParquet or CSV."""
+        path = get_store().export(layer, out, driver=driver)
+        console.print(f"exported {layer} → {path}")
+
+    @app.command("info")
+    def info_cmd(
+        file: Path,
+        kind: str = typer.Option(None, "--kind", "-k"),
+        crs: str = typer.Option(None, "--crs"),
+        mapping: list[str] = typer.Option(None, "--map"),
+        on_invalid: str = typer.Option("warn", "--on-invalid"),
+        as_json: bool = typer.Option(False, "--json"),
+    ) -> None:
+        """Read a file and describe what an import would do; writes nothing."""
+        options = {"kind": kind, "crs": crs, "mapping": parse_mapping(mapping),
+                   "on_invalid": on_invalid}
+        options = {k: v for k, v in options.items() if v not in (None, {})}
+        result = read_file(file, **options)
+        rep = result.report.to_dict()
+        summary = [{"layer": ld.name, "kind": ld.kind,
+                    "rows": len(ld.data) if hasattr(ld.data, "__len__")
+                    and not isinstance(ld.data, bytes) else 1}
+                   for ld in result.layers]
+        if as_json:
+            emit_json({"layers": summary, "report": rep})
+            return
+        console.print(f"{file}  (reader {rep['reader']})")
+        for s in summary:
+            console.print(f"  → layer {s['layer']} ({s['kind']}), {s['rows']} rows")
+        _print_report(rep)

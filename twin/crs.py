@@ -1,0 +1,183 @@
+"""The twin's working CRS and every coordinate transformation.
+
+All layers in the store are in one projected metric CRS, by default CGCS2000 / 3-degree
+Gauss-Kruger CM 120E (EPSG:4549). This module is the only place that builds pyproj
+transformers; readers, queries and the renderer call it.
+
+Example
+-------
+>>> from twin.crs import working_crs, transformer
+>>> working_crs().to_epsg()
+4549
+>>> x, y = transformer("EPSG:4326", working_crs()).transform(119.90, 35.73)
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+import numpy as np
+from pyproj import CRS, Transformer
+from pyproj.exceptions import CRSError
+
+from .errors import GeoreferenceError
+
+__all__ = [
+    "DEFAULT_WORKING_CRS",
+    "WGS84",
+    "working_crs",
+    "parse_crs",
+    "transformer",
+    "transform_xy",
+    "to_working",
+    "to_wgs84",
+    "lonlat_in_range",
+    "bounds_in_area_of_use",
+    "suggest_crs",
+]
+
+DEFAULT_WORKING_CRS = "EPSG:4549"
+WGS84 = "EPSG:4326"
+
+
+@lru_cache(maxsize=8)
+def _crs(text: str) -> CRS:
+    return CRS.from_user_input(text)
+
+
+def parse_crs(value, *, path=None) -> CRS:
+    """Return a :class:`pyproj.CRS` for ``value`` (``"EPSG:4549"``, ``4549``, WKT, a CRS).
+
+    Raises :class:`GeoreferenceError` naming the value when pyproj does not know it.
+    """
+    if isinstance(value, CRS):
+        return value
+    text = str(value).strip()
+    if text.isdigit():
+        text = f"EPSG:{text}"
+    try:
+        return _crs(text)
+    except CRSError as exc:
+        raise GeoreferenceError(
+            f"unknown coordinate reference system {value!r} ({exc})",
+            path=path,
+            hint="give an EPSG code such as EPSG:4326 or EPSG:4549",
+        ) from None
+
+
+def working_crs() -> CRS:
+    """The working CRS: ``$TWIN_CRS`` if set, else EPSG:4549."""
+    return parse_crs(os.environ.get("TWIN_CRS", DEFAULT_WORKING_CRS))
+
+
+@lru_cache(maxsize=64)
+def _transformer(src: str, dst: str) -> Transformer:
+    return Transformer.from_crs(_crs(src), _crs(dst), always_xy=True)
+
+
+def transformer(src, dst) -> Transformer:
+    """A cached pyproj transformer from ``src`` to ``dst`` with x=east/lon, y=north/lat order."""
+    return _transformer(parse_crs(src).to_wkt(), parse_crs(dst).to_wkt())
+
+
+def transform_xy(x, y, src, dst):
+    """Transform coordinate arrays ``x, y`` from ``src`` to ``dst``; returns two numpy arrays."""
+    tx, ty = transformer(src, dst).transform(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+    return np.asarray(tx), np.asarray(ty)
+
+
+def to_working(frame, src=None):
+    """Reproject a GeoDataFrame (or GeoSeries) into the working CRS.
+
+    ``src`` overrides the frame's own CRS. A frame with no CRS and no ``src`` is refused.
+    """
+    src_crs = parse_crs(src) if src is not None else frame.crs
+    if src_crs is None:
+        raise GeoreferenceError("the data has no coordinate reference system",
+                                hint="pass --crs EPSG:XXXX")
+    if frame.crs is None or parse_crs(frame.crs) != src_crs:
+        frame = frame.set_crs(src_crs, allow_override=True)
+    dst = working_crs()
+    if src_crs == dst:
+        return frame
+    return frame.to_crs(dst)
+
+
+def to_wgs84(frame):
+    """Reproject a GeoDataFrame (or GeoSeries) from its CRS to WGS84 lon/lat."""
+    return frame.to_crs(WGS84)
+
+
+def lonlat_in_range(bounds) -> bool:
+    """True when ``(minx, miny, maxx, maxy)`` fits in longitude/latitude range."""
+    minx, miny, maxx, maxy = bounds
+    return -180.0 <= minx <= maxx <= 180.0 and -90.0 <= miny <= maxy <= 90.0
+
+
+def bounds_in_area_of_use(crs, bounds, *, margin_deg: float = 2.0) -> bool:
+    """True when ``bounds`` (in ``crs``) fall inside the CRS's area of use, widened by a margin.
+
+    A CRS without an area of use accepts everything.
+    """
+    crs = parse_crs(crs)
+    aou = crs.area_of_use
+    if aou is None:
+        return True
+    minx, miny, maxx, maxy = bounds
+    if not all(np.isfinite([minx, miny, maxx, maxy])):
+        return False
+    if crs.is_geographic:
+        lon = np.array([minx, maxx])
+        lat = np.array([miny, maxy])
+    else:
+        try:
+            lon, lat = transform_xy([minx, maxx, minx, maxx], [miny, miny, maxy, maxy], crs, WGS84)
+        except Exception:  # noqa: BLE001 - pyproj raises several kinds for impossible input
+            return False
+        if not (np.all(np.isfinite(lon)) and np.all(np.isfinite(lat))):
+            return False
+    # Round-trip check: a projected CRS accepts absurd numbers and returns garbage lon/lat.
+    west, south, east, north = aou.bounds
+    if west > east:  # crosses the antimeridian
+        east += 360.0
+        lon = np.where(lon < west - margin_deg, lon + 360.0, lon)
+    return bool(
+        np.all(lon >= west - margin_deg) and np.all(lon <= east + margin_deg)
+        and np.all(lat >= south - margin_deg) and np.all(lat <= north + margin_deg)
+    )
+
+
+_CANDIDATES = (
+    "EPSG:3857",  # web mercator, the commonest mislabel
+    "EPSG:4549", "EPSG:4548", "EPSG:4547", "EPSG:4550",  # CGCS2000 3-degree GK, eastern China
+    "EPSG:4527", "EPSG:4528", "EPSG:4529", "EPSG:4530",  # CGCS2000 3-degree GK with zone prefix
+    "EPSG:32649", "EPSG:32650", "EPSG:32651",  # UTM zones over China
+    "EPSG:4326",
+)
+
+
+def suggest_crs(bounds, *, exclude=None) -> list[str]:
+    """Likely CRSs for coordinates ``bounds`` of unknown or mislabelled origin.
+
+    Each candidate is tried in order and kept when the bounds fall inside its area of use.
+    The result is a short list, best guess first, for an error message.
+    """
+    exclude_crs = parse_crs(exclude) if exclude is not None else None
+    out = []
+    for code in _CANDIDATES:
+        crs = parse_crs(code)
+        if exclude_crs is not None and crs == exclude_crs:
+            continue
+        if code == "EPSG:3857":
+            minx, miny, maxx, maxy = bounds
+            limit = 20037508.35
+            if lonlat_in_range(bounds) or not (
+                -limit <= minx <= maxx <= limit and -limit <= miny <= maxy <= limit
+            ):
+                continue
+            out.append(code)
+            continue
+        if bounds_in_area_of_use(crs, bounds, margin_deg=0.0):
+            out.append(code)
+    return out

@@ -1,0 +1,129 @@
+"""The store contract that every backend keeps (embedded GeoParquet, PostGIS)."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..io.report import LayerData
+
+__all__ = ["VersionInfo", "LayerInfo", "Store"]
+
+
+@dataclass
+class VersionInfo:
+    """One stored version of a layer."""
+
+    layer: str
+    version: int
+    kind: str
+    created: str
+    rows: int
+    sha256: str
+    source: str = ""
+    source_sha256: str = ""
+    bbox: list[float] | None = None
+    report: dict[str, Any] = field(default_factory=dict)
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable dict."""
+        return dict(self.__dict__)
+
+
+@dataclass
+class LayerInfo:
+    """A layer as listed by :meth:`Store.layers`: its current version and how many exist."""
+
+    name: str
+    kind: str
+    current: int
+    versions: int
+    rows: int
+    bbox: list[float] | None = None
+    source: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable dict."""
+        return dict(self.__dict__)
+
+
+class Store(ABC):
+    """A versioned layer store.
+
+    Every commit writes a new version of each layer it touches, atomically: either all of
+    its layers become current, or the store is unchanged. Old versions are kept and
+    :meth:`rollback` moves a layer's current pointer back.
+    """
+
+    url: str
+
+    @abstractmethod
+    def layers(self) -> list[LayerInfo]:
+        """The layers in the store, sorted by name."""
+
+    @abstractmethod
+    def read(self, layer: str, *, bbox=None, columns=None, version: int | None = None):
+        """Read a layer (its current version unless ``version``) as a (Geo)DataFrame.
+
+        ``bbox`` is ``(minx, miny, maxx, maxy)`` in the working CRS; ``columns`` limits the
+        attribute columns (the geometry always comes with a geometry layer). A raster layer
+        returns the GeoTIFF's bytes.
+        """
+
+    @abstractmethod
+    def commit(self, layers: list[LayerData], *, report: dict | None = None,
+               note: str = "") -> dict[str, int]:
+        """Write every layer in ``layers`` as a new version in one atomic step.
+
+        Returns ``{layer name: new version}``. ``report`` (the import report) is stored with
+        each version.
+        """
+
+    @abstractmethod
+    def versions(self, layer: str) -> list[VersionInfo]:
+        """Every version of ``layer``, oldest first."""
+
+    @abstractmethod
+    def current_version(self, layer: str) -> int:
+        """The version number that reads return for ``layer``."""
+
+    @abstractmethod
+    def rollback(self, layer: str, version: int) -> None:
+        """Make ``version`` the current version of ``layer``; nothing is deleted."""
+
+    @abstractmethod
+    def save_scenario(self, name: str, data: dict) -> int:
+        """Store a scenario document as a new version; returns the version."""
+
+    @abstractmethod
+    def load_scenario(self, name: str, version: int | None = None) -> dict:
+        """The latest (or given) version of a scenario document."""
+
+    @abstractmethod
+    def scenarios(self) -> list[str]:
+        """Names of stored scenarios."""
+
+    def kind_of(self, layer: str) -> str:
+        """The kind of ``layer``."""
+        for info in self.layers():
+            if info.name == layer:
+                return info.kind
+        from ..errors import StoreError
+
+        raise StoreError(f"no layer called {layer!r}", where=self.url,
+                         hint="see `twin layers` for the layers in this store")
+
+    def layers_of_kind(self, kind: str) -> list[str]:
+        """Names of the layers of one kind."""
+        return [info.name for info in self.layers() if info.kind == kind]
+
+    def export(self, layer: str, out, *, driver: str | None = None) -> Path:
+        """Export a layer's current version to GeoPackage, GeoJSON (RFC 7946, WGS84),
+        GeoParquet or CSV, chosen by ``driver`` or by the suffix of ``out``."""
+        from .export import export_frame
+
+        return export_frame(self.read(layer), Path(out), driver=driver, layer=layer,
+                            kind=self.kind_of(layer))
