@@ -1,0 +1,867 @@
+"""The shared multi-user layer store on a PostGIS server.
+
+The same :class:`~twin.store.base.Store` contract as the embedded GeoParquet store, for
+many users at once and for data larger than one machine's memory. Open it with a URL::
+
+    postgresql://user:password@host:5432/dbname?schema=boli
+
+``schema`` (default ``twin``) names the twin inside the database, so one database can hold
+several twins. Layout (``S`` is that schema)::
+
+    S.meta               key/value: store format, working CRS, SRID
+    S.layers             name, kind, current version
+    S.versions           layer, version, created, rows, sha256, source, source_sha256, bbox,
+                         report (jsonb), note, table_name, columns (jsonb: names and dtypes)
+    S.scenarios          name, current version
+    S.scenario_versions  name, version, created, sha256, doc (the scenario JSON text)
+    S_data."<table>"     one table per layer version: ``_row`` (primary key, the row order),
+                         ``geometry geometry(Geometry, SRID)`` with a GiST index, one column
+                         per attribute; binary columns (BIM meshes) are ``bytea`` next to
+                         their rows. A raster version is one row holding its GeoTIFF bytes.
+
+Guarantees
+----------
+* A commit is ONE transaction: the data tables are created and filled with ``COPY``, then
+  a transaction-level advisory lock per layer (taken in name order, so two commits never
+  deadlock) serialises the assignment of version numbers, and ``(layer, version)`` is the
+  primary key. Concurrent importers each get their own version; none is lost. A failed or
+  killed import rolls back, data tables included (PostgreSQL DDL is transactional).
+* A version's ``sha256`` is the digest of its canonical data (:func:`data_sha256`: the
+  Arrow IPC stream of the frame with geometries as WKB and no schema metadata; the raw
+  bytes for a raster). It identifies the data independently of the backend, so a copy
+  between stores can be verified. (The embedded store's ``sha256`` is of its file.)
+* Push-down: :meth:`PostGISStore.dwithin_pairs` and :meth:`PostGISStore.intersects_ids` run
+  ``ST_DWithin`` / ``ST_Intersects`` on the server with the GiST indexes, so a query never
+  loads the whole layer.
+
+Example
+-------
+>>> from twin.store import open_store
+>>> store = open_store("postgresql://twin:twin@localhost/twin?schema=boli")  # doctest: +SKIP
+>>> store.read("building", bbox=(491000, 3954000, 492000, 3955000))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import hashlib
+import json
+import math
+import os
+import re
+import tempfile
+import threading
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import shapely
+
+from ..crs import parse_crs, working_crs
+from ..errors import StoreError, TwinError
+from ..io.report import LayerData
+from ..kinds import get_kind, validate
+from .base import LayerInfo, Store, VersionInfo
+from .parquet import check_name
+
+__all__ = ["PostGISStore", "data_sha256", "FORMAT"]
+
+FORMAT = "twin-postgis/1"
+DEFAULT_SCHEMA = "twin"
+_SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,40}$")
+_ROW = "_row"
+_ABANDONED: list = []  # connections inherited over fork(): never closed from the child
+
+
+# -- canonical digest -------------------------------------------------------------------
+def _arrow_canonical(frame: pd.DataFrame) -> pa.Table:
+    """The frame as an Arrow table that does not depend on the backend it came from."""
+    plain = pd.DataFrame(frame).copy()
+    geo_cols = [c for c in plain.columns if isinstance(plain[c].dtype, gpd.array.GeometryDtype)]
+    for col in geo_cols:
+        plain[col] = pd.Series(shapely.to_wkb(np.asarray(plain[col].values, dtype=object)),
+                               index=plain.index, dtype=object)
+    for col in plain.columns:
+        series = plain[col]
+        if series.dtype == object and col not in geo_cols:
+            values = series[series.notna()]
+            if not values.map(lambda v: isinstance(v, (str, bytes))).all():
+                plain[col] = series.map(
+                    lambda v: None if v is None or (isinstance(v, float) and math.isnan(v))
+                    else json.dumps(_json_safe(v), sort_keys=True, ensure_ascii=False,
+                                    default=str))
+        elif isinstance(series.dtype, pd.CategoricalDtype):
+            plain[col] = series.astype(object)
+    plain.columns = [str(c) for c in plain.columns]
+    table = pa.Table.from_pandas(plain, preserve_index=False)
+    fields = []
+    for fld in table.schema:
+        typ = fld.type
+        if pa.types.is_large_string(typ) or pa.types.is_string_view(typ):
+            typ = pa.string()
+        elif pa.types.is_large_binary(typ) or pa.types.is_binary_view(typ):
+            typ = pa.binary()
+        fields.append(pa.field(fld.name, typ))
+    return table.cast(pa.schema(fields))
+
+
+def data_sha256(data) -> str:
+    """The sha256 of a layer version's canonical content, the same on every backend.
+
+    Bytes (a raster) are hashed as they are. A (Geo)DataFrame is hashed as the Arrow IPC
+    stream of its columns in order, geometries as WKB, without pandas schema metadata, so
+    that a layer read back from either store gives the same digest.
+    """
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return hashlib.sha256(bytes(data)).hexdigest()
+    table = _arrow_canonical(data)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest()
+
+
+def _json_safe(value):
+    """``value`` with NaN/inf turned into None and numpy scalars into Python ones (jsonb)."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, np.generic):
+        return _json_safe(value.item())
+    return value
+
+
+# -- column types -----------------------------------------------------------------------
+def _dtype_token(dtype) -> str:
+    """A string that names ``dtype`` exactly enough to restore it (string storage, NA kind)."""
+    if isinstance(dtype, pd.StringDtype):
+        base = "str" if dtype.na_value is not pd.NA else "string"
+        return f"{base}[{dtype.storage}]"
+    return str(dtype)
+
+
+def _dtype_from_token(token: str):
+    match = re.fullmatch(r"(str|string)\[(python|pyarrow)\]", token)
+    if match:
+        na = np.nan if match.group(1) == "str" else pd.NA
+        return pd.StringDtype(match.group(2), na_value=na)
+    return pd.api.types.pandas_dtype(token)
+
+
+def _pg_type(series: pd.Series) -> str:
+    """The PostgreSQL type that holds ``series``."""
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return "boolean"
+    if pd.api.types.is_integer_dtype(dtype):
+        return "bigint"
+    if pd.api.types.is_float_dtype(dtype):
+        return "real" if dtype in (np.float32, pd.Float32Dtype()) else "double precision"
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        return "timestamptz"
+    if pd.api.types.is_datetime64_dtype(dtype):
+        return "timestamp"
+    if isinstance(dtype, (pd.StringDtype, pd.CategoricalDtype)):
+        return "text"
+    values = series[series.notna()]
+    if values.map(lambda v: isinstance(v, str)).all():
+        return "text"
+    if values.map(lambda v: isinstance(v, (bytes, bytearray, memoryview))).all():
+        return "bytea"
+    return "jsonb"
+
+
+def _column_specs(frame: pd.DataFrame, geometry: str | None) -> list[dict]:
+    """Describe each column: its name, its SQL column name (at most 63 bytes, unique), its
+    pandas dtype token and PostgreSQL type; the geometry column keeps its place."""
+    used = {_ROW}
+    specs = []
+    for i, col in enumerate(frame.columns):
+        name = str(col)
+        pgname = name
+        if len(pgname.encode("utf-8")) > 63 or pgname in used:
+            stem = pgname.encode("utf-8")[:50].decode("utf-8", "ignore")
+            pgname = f"{stem}_{i}"
+        used.add(pgname)
+        if name == geometry:
+            specs.append({"name": name, "column": pgname, "dtype": "geometry",
+                          "pg": "geometry"})
+        else:
+            specs.append({"name": name, "column": pgname,
+                          "dtype": _dtype_token(frame[col].dtype),
+                          "pg": _pg_type(frame[col])})
+    return specs
+
+
+def _values(series: pd.Series, pg: str) -> list:
+    """The column as a list of Python values for COPY, with None for missing values."""
+    if pg == "jsonb":
+        return [None if v is None or (isinstance(v, float) and math.isnan(v))
+                else json.dumps(_json_safe(v), ensure_ascii=False, default=str)
+                for v in series.tolist()]
+    if pg == "bytea":
+        return [None if v is None or (isinstance(v, float) and math.isnan(v)) else bytes(v)
+                for v in series.tolist()]
+    if pg == "text" and isinstance(series.dtype, pd.CategoricalDtype):
+        series = series.astype(object)
+    if pg == "double precision" and series.dtype == np.float64:
+        arr = series.to_numpy()
+        out = arr.astype(object)
+        out[np.isnan(arr)] = None
+        return out.tolist()
+    obj = series.astype(object)
+    return obj.where(series.notna(), None).tolist()
+
+
+def _restore(values: list, spec: dict) -> pd.Series:
+    """A column read from the server, with its original pandas dtype."""
+    token = spec["dtype"]
+    if spec["pg"] == "bytea":
+        return pd.Series([None if v is None else bytes(v) for v in values], dtype=object)
+    try:
+        dtype = _dtype_from_token(token)
+    except TypeError:
+        return pd.Series(values, dtype=object)
+    if pd.api.types.is_object_dtype(dtype):
+        return pd.Series(values, dtype=object)
+    try:
+        if isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(dtype):
+            return pd.Series(pd.to_datetime(values), dtype=dtype) if values else \
+                pd.Series([], dtype=dtype)
+        return pd.Series(values, dtype=dtype)
+    except (TypeError, ValueError):
+        return pd.Series(values, dtype=object).astype(dtype)
+
+
+def _now() -> _dt.datetime:
+    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0)
+
+
+def _iso(value) -> str:
+    if isinstance(value, _dt.datetime):
+        return value.astimezone(_dt.timezone.utc).isoformat(timespec="seconds")
+    return str(value)
+
+
+def _parse_created(text: str) -> _dt.datetime:
+    try:
+        value = _dt.datetime.fromisoformat(str(text))
+    except ValueError:
+        return _now()
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=_dt.timezone.utc)
+    return value
+
+
+def _slug(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9_]+", "_", name.lower()).strip("_")
+    return slug[:40] or "layer"
+
+
+# -- the store --------------------------------------------------------------------------
+class PostGISStore(Store):
+    """The layer store in a PostGIS database (see the module docstring for the layout).
+
+    Parameters
+    ----------
+    url : str
+        ``postgresql://user:password@host:port/db?schema=NAME``; ``schema`` defaults to
+        ``twin``. Every other query parameter goes to libpq.
+    connect_timeout : float
+        Seconds to wait for the server before a :class:`StoreError`.
+    """
+
+    def __init__(self, url: str, *, connect_timeout: float = 10.0):
+        self.url = str(url)
+        parts = urlsplit(self.url)
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        schema = DEFAULT_SCHEMA
+        rest = []
+        for key, value in query:
+            if key == "schema":
+                schema = value
+            else:
+                rest.append((key, value))
+        if not _SCHEMA.match(schema):
+            raise StoreError(f"invalid schema name {schema!r} in the store URL",
+                             hint="use lower-case letters, digits and '_' (at most 41)")
+        self.schema = schema
+        self.data_schema = f"{schema}_data"
+        self._dsn = urlunsplit(parts._replace(query=urlencode(rest)))
+        netloc = parts.netloc
+        if "@" in netloc:
+            cred, host = netloc.rsplit("@", 1)
+            netloc = f"{cred.split(':', 1)[0]}:***@{host}" if ":" in cred else netloc
+        self.display_url = urlunsplit(parts._replace(netloc=netloc))
+        self.connect_timeout = connect_timeout
+        self._conn = None
+        self._pid = None
+        self._lock = threading.RLock()
+        self._ready = False
+
+    def __repr__(self) -> str:
+        return f"PostGISStore({self.display_url!r})"
+
+    # -- connection ----------------------------------------------------------------------
+    def _connection(self):
+        import psycopg
+
+        if self._conn is not None and self._pid != os.getpid():
+            _ABANDONED.append(self._conn)  # closing it here would end the parent's session
+            self._conn = None
+        if self._conn is None or self._conn.closed or self._conn.broken:
+            try:
+                self._conn = psycopg.connect(self._dsn, autocommit=True,
+                                             connect_timeout=max(1, int(self.connect_timeout)),
+                                             application_name="twin")
+            except psycopg.Error as exc:
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise StoreError(f"cannot connect to the PostGIS server ({first})",
+                                 where=self.display_url,
+                                 hint="start it (.ci/start-postgis) or check the --store URL"
+                                 ) from None
+            self._pid = os.getpid()
+        return self._conn
+
+    def close(self) -> None:
+        """Close the connection to the server (it reopens on the next call)."""
+        with self._lock:
+            if self._conn is not None and self._pid == os.getpid():
+                self._conn.close()
+            self._conn = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    @contextlib.contextmanager
+    def _cursor(self, *, write: bool = False):
+        """A cursor inside one transaction; server errors become :class:`StoreError`."""
+        import psycopg
+
+        with self._lock:
+            if write and not self._ready:
+                self._bootstrap()
+            conn = self._connection()
+            try:
+                with conn.transaction(), conn.cursor() as cur:
+                    yield cur
+            except TwinError:
+                raise
+            except psycopg.Error as exc:
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise StoreError(f"the PostGIS server refused the operation ({first})",
+                                 where=self.display_url) from None
+
+    def _ident(self, *names):
+        from psycopg import sql
+
+        return sql.Identifier(*names)
+
+    def _exists(self, cur) -> bool:
+        cur.execute("SELECT to_regclass(%s) IS NOT NULL",
+                    (f'"{self.schema}".versions',))
+        return bool(cur.fetchone()[0])
+
+    def _bootstrap(self) -> None:
+        """Create the schemas and catalog tables when missing (under an advisory lock), and
+        check that the store's CRS is the working CRS."""
+        from psycopg import sql
+
+        conn = self._connection()
+        s = self._ident(self.schema)
+        with conn.transaction(), conn.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                        (f"twin-bootstrap:{self.schema}",))
+            cur.execute("SELECT 1 FROM pg_extension WHERE extname = 'postgis'")
+            if cur.fetchone() is None:
+                try:
+                    with conn.transaction():
+                        cur.execute("CREATE EXTENSION postgis")
+                except Exception as exc:  # noqa: BLE001 - any refusal means the same to the user
+                    raise StoreError(f"the database has no PostGIS extension and it cannot be "
+                                     f"created ({str(exc).strip().splitlines()[0]})",
+                                     where=self.display_url,
+                                     hint="ask its owner to run CREATE EXTENSION postgis") from None
+            if not self._exists(cur):
+                for stmt in (
+                    "CREATE SCHEMA IF NOT EXISTS {s}",
+                    "CREATE SCHEMA IF NOT EXISTS {d}",
+                    "CREATE TABLE {s}.meta (key text PRIMARY KEY, value text NOT NULL)",
+                    "CREATE TABLE {s}.layers (name text PRIMARY KEY, kind text NOT NULL, "
+                    "current integer NOT NULL)",
+                    "CREATE TABLE {s}.versions (layer text NOT NULL REFERENCES {s}.layers(name), "
+                    "version integer NOT NULL, created timestamptz NOT NULL, rows bigint NOT NULL, "
+                    "sha256 text NOT NULL, source text NOT NULL DEFAULT '', "
+                    "source_sha256 text NOT NULL DEFAULT '', bbox double precision[], "
+                    "report jsonb NOT NULL DEFAULT '{{}}', note text NOT NULL DEFAULT '', "
+                    "table_name text NOT NULL UNIQUE, columns jsonb NOT NULL, "
+                    "PRIMARY KEY (layer, version))",
+                    "CREATE TABLE {s}.scenarios (name text PRIMARY KEY, current integer NOT NULL)",
+                    "CREATE TABLE {s}.scenario_versions (name text NOT NULL, "
+                    "version integer NOT NULL, created timestamptz NOT NULL, "
+                    "sha256 text NOT NULL, doc text NOT NULL, PRIMARY KEY (name, version))",
+                    "CREATE SEQUENCE {s}.data_seq",
+                ):
+                    cur.execute(sql.SQL(stmt).format(s=s, d=self._ident(self.data_schema)))
+                cur.execute(sql.SQL("INSERT INTO {}.meta VALUES (%s, %s), (%s, %s), (%s, %s)")
+                            .format(s),
+                            ("format", FORMAT, "crs", working_crs().to_string(),
+                             "srid", str(self._srid_of(working_crs()))))
+            cur.execute(sql.SQL("SELECT key, value FROM {}.meta").format(s))
+            meta = dict(cur.fetchall())
+        if meta.get("format") != FORMAT:
+            raise StoreError(f"schema {self.schema!r} holds {meta.get('format')!r}, "
+                             f"not a {FORMAT} store", where=self.display_url,
+                             hint="choose another ?schema= in the store URL")
+        if parse_crs(meta["crs"]) != working_crs():
+            raise StoreError(f"the store holds layers in {meta['crs']} but the working CRS is "
+                             f"{working_crs().to_string()}", where=self.display_url,
+                             hint="set TWIN_CRS to the store's CRS")
+        self._meta = meta
+        self._ready = True
+
+    @staticmethod
+    def _srid_of(crs) -> int:
+        return crs.to_epsg() or 0
+
+    def _store_crs(self, cur) -> str:
+        meta = getattr(self, "_meta", None)
+        if meta is None:
+            cur.execute(self._sql("SELECT key, value FROM {s}.meta"))
+            self._meta = dict(cur.fetchall())
+        return self._meta["crs"]
+
+    def _sql(self, text: str, **idents):
+        from psycopg import sql
+
+        return sql.SQL(text).format(s=self._ident(self.schema), d=self._ident(self.data_schema),
+                                    **{k: (v if isinstance(v, sql.Composable)
+                                           else self._ident(*v) if isinstance(v, tuple)
+                                           else self._ident(v)) for k, v in idents.items()})
+
+    def destroy(self) -> None:
+        """Drop this twin's schemas and everything in them (for tests and benchmarks)."""
+        with self._lock:
+            conn = self._connection()
+            with conn.transaction(), conn.cursor() as cur:
+                cur.execute(self._sql("DROP SCHEMA IF EXISTS {d} CASCADE"))
+                cur.execute(self._sql("DROP SCHEMA IF EXISTS {s} CASCADE"))
+            self._ready = False
+            self.__dict__.pop("_meta", None)
+
+    # -- catalog reads -------------------------------------------------------------------
+    def _layer_row(self, cur, layer: str) -> tuple[str, int]:
+        row = None
+        if self._exists(cur):
+            cur.execute(self._sql("SELECT kind, current FROM {s}.layers WHERE name = %s"),
+                        (layer,))
+            row = cur.fetchone()
+        if row is None:
+            names = []
+            if self._exists(cur):
+                cur.execute(self._sql("SELECT name FROM {s}.layers"))
+                names = sorted(r[0] for r in cur.fetchall())
+            raise StoreError(f"no layer called {layer!r}", where=self.display_url,
+                             hint=f"layers in this store: {', '.join(names) or 'none'}")
+        return row
+
+    def _version_row(self, cur, layer: str, version: int | None) -> dict:
+        kind, current = self._layer_row(cur, layer)
+        number = int(version or current)
+        cur.execute(self._sql("SELECT version, created, rows, sha256, source, source_sha256, "
+                              "bbox, report, note, table_name, columns FROM {s}.versions "
+                              "WHERE layer = %s AND version = %s"), (layer, number))
+        row = cur.fetchone()
+        if row is None:
+            cur.execute(self._sql("SELECT version FROM {s}.versions WHERE layer = %s "
+                                  "ORDER BY version"), (layer,))
+            have = [r[0] for r in cur.fetchall()]
+            raise StoreError(f"layer {layer!r} has no version {number}", hint=f"versions: {have}")
+        keys = ("version", "created", "rows", "sha256", "source", "source_sha256", "bbox",
+                "report", "note", "table_name", "columns")
+        out = dict(zip(keys, row))
+        out["kind"] = kind
+        out["current"] = current
+        return out
+
+    @staticmethod
+    def _info(layer: str, kind: str, v: dict) -> VersionInfo:
+        return VersionInfo(layer=layer, version=v["version"], kind=kind,
+                           created=_iso(v["created"]), rows=int(v["rows"]), sha256=v["sha256"],
+                           source=v["source"], source_sha256=v["source_sha256"],
+                           bbox=list(v["bbox"]) if v["bbox"] is not None else None,
+                           report=v["report"] or {}, note=v["note"])
+
+    def layers(self) -> list[LayerInfo]:
+        """The layers in the store, sorted by name."""
+        with self._cursor() as cur:
+            if not self._exists(cur):
+                return []
+            cur.execute(self._sql(
+                "SELECT l.name, l.kind, l.current, "
+                "(SELECT count(*) FROM {s}.versions c WHERE c.layer = l.name), "
+                "v.rows, v.bbox, v.source FROM {s}.layers l "
+                "JOIN {s}.versions v ON v.layer = l.name AND v.version = l.current"))
+            rows = cur.fetchall()
+        return [LayerInfo(name=r[0], kind=r[1], current=r[2], versions=int(r[3]), rows=int(r[4]),
+                          bbox=list(r[5]) if r[5] is not None else None, source=r[6])
+                for r in sorted(rows, key=lambda r: r[0])]
+
+    def versions(self, layer: str) -> list[VersionInfo]:
+        """Every version of ``layer``, oldest first."""
+        with self._cursor() as cur:
+            kind, _ = self._layer_row(cur, layer)
+            cur.execute(self._sql("SELECT version, created, rows, sha256, source, source_sha256, "
+                                  "bbox, report, note FROM {s}.versions WHERE layer = %s "
+                                  "ORDER BY version"), (layer,))
+            keys = ("version", "created", "rows", "sha256", "source", "source_sha256", "bbox",
+                    "report", "note")
+            return [self._info(layer, kind, dict(zip(keys, r))) for r in cur.fetchall()]
+
+    def current_version(self, layer: str) -> int:
+        """The version that reads return."""
+        with self._cursor() as cur:
+            return self._layer_row(cur, layer)[1]
+
+    def table_name(self, layer: str, version: int | None = None) -> str:
+        """The qualified SQL name of a layer version's data table (for other SQL tools)."""
+        with self._cursor() as cur:
+            v = self._version_row(cur, layer, version)
+        return f'"{self.data_schema}"."{v["table_name"]}"'
+
+    # -- reading data --------------------------------------------------------------------
+    def read(self, layer: str, *, bbox=None, columns=None, version: int | None = None):
+        """Read a layer version as a GeoDataFrame (geometry kinds), DataFrame (tables) or
+        bytes (rasters); ``bbox`` keeps the rows whose bounding box meets it (``&&``, GiST)."""
+        from psycopg import sql
+
+        with self._cursor() as cur:
+            v = self._version_row(cur, layer, version)
+            kind = get_kind(v["kind"])
+            table = self._ident(self.data_schema, v["table_name"])
+            if kind.is_raster:
+                cur.execute(sql.SQL("SELECT data FROM {}").format(table), binary=True)
+                return bytes(cur.fetchone()[0])
+            specs = v["columns"]
+            geom = next((s for s in specs if s["pg"] == "geometry"), None)
+            if columns is not None:
+                wanted = list(dict.fromkeys(str(c) for c in columns))
+                by_name = {s["name"]: s for s in specs}
+                missing = [c for c in wanted if c not in by_name]
+                if missing:
+                    raise StoreError(f"layer {layer!r} has no column {missing[0]!r}",
+                                     where=self.display_url,
+                                     hint="columns: " + ", ".join(by_name))
+                if geom is not None and geom["name"] not in wanted:
+                    wanted.append(geom["name"])
+                specs = [by_name[c] for c in wanted]
+            select = [sql.SQL("ST_AsBinary({})").format(self._ident(s["column"]))
+                      if s["pg"] == "geometry" else self._ident(s["column"]) for s in specs]
+            query = sql.SQL("SELECT {} FROM {}").format(
+                sql.SQL(", ").join(select) if select else sql.SQL("1"), table)
+            params: tuple = ()
+            if bbox is not None and geom is not None:
+                minx, miny, maxx, maxy = (float(b) for b in bbox)
+                query += sql.SQL(" WHERE {} && ST_MakeEnvelope(%s, %s, %s, %s, %s)").format(
+                    self._ident(geom["column"]))
+                params = (minx, miny, maxx, maxy, self._srid_of(working_crs()))
+            query += sql.SQL(" ORDER BY {}").format(self._ident(_ROW))
+            cur.execute(query, params, binary=True)
+            rows = cur.fetchall()
+            crs = self._store_crs(cur)
+        cols = list(zip(*rows)) if rows else [()] * len(specs)
+        data = {}
+        for spec, values in zip(specs, cols):
+            if spec["pg"] == "geometry":
+                wkb = np.array([None if b is None else bytes(b) for b in values], dtype=object)
+                data[spec["name"]] = gpd.GeoSeries(shapely.from_wkb(wkb), crs=crs)
+            else:
+                data[spec["name"]] = _restore(list(values), spec)
+        if kind.is_table or geom is None:
+            return pd.DataFrame(data, columns=[s["name"] for s in specs])
+        frame = gpd.GeoDataFrame(data, columns=[s["name"] for s in specs],
+                                 geometry=geom["name"], crs=crs)
+        return frame
+
+    def raster_path(self, layer: str, version: int | None = None) -> Path:
+        """A local GeoTIFF file with a raster layer's bytes (cached by digest), for rasterio."""
+        data = self.read(layer, version=version)
+        if not isinstance(data, bytes):
+            raise StoreError(f"layer {layer!r} is not a raster", where=self.display_url)
+        folder = Path(tempfile.gettempdir()) / "twin-raster-cache"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{hashlib.sha256(data).hexdigest()}.tif"
+        if not path.exists():
+            from .atomic import atomic_write_bytes
+
+            atomic_write_bytes(path, data)
+        return path
+
+    # -- writing -------------------------------------------------------------------------
+    def _write_table(self, cur, name: str, kind_name: str, data) -> dict:
+        """Create and fill one data table inside the open transaction; returns its meta."""
+        from psycopg import sql
+
+        kind = get_kind(kind_name)
+        cur.execute(self._sql("SELECT nextval('{s}.data_seq')"))
+        table_name = f"{_slug(name)}__{cur.fetchone()[0]}"
+        table = self._ident(self.data_schema, table_name)
+        srid = self._srid_of(working_crs())
+        meta: dict = {"table_name": table_name}
+        if kind.is_raster:
+            payload = bytes(data)
+            cur.execute(sql.SQL("CREATE TABLE {} ({} bigint PRIMARY KEY, data bytea NOT NULL)")
+                        .format(table, self._ident(_ROW)))
+            cur.execute(sql.SQL("INSERT INTO {} VALUES (0, %s)").format(table), (payload,))
+            meta.update(rows=1, bbox=None, sha256=data_sha256(payload),
+                        columns=[{"name": "data", "column": "data", "dtype": "bytes",
+                                  "pg": "bytea"}])
+            return meta
+        frame = data if kind.is_table else data
+        geometry = None
+        if isinstance(frame, gpd.GeoDataFrame) and not kind.is_table:
+            geometry = frame.geometry.name
+        specs = _column_specs(frame, geometry)
+        defs = [sql.SQL("{} bigint NOT NULL").format(self._ident(_ROW))]
+        for spec in specs:
+            if spec["pg"] == "geometry":
+                typ = (sql.SQL("geometry(Geometry, {})").format(sql.Literal(srid)) if srid
+                       else sql.SQL("geometry"))
+            else:
+                typ = sql.SQL(spec["pg"])
+            defs.append(sql.SQL("{} {}").format(self._ident(spec["column"]), typ))
+        cur.execute(sql.SQL("CREATE TABLE {} ({})").format(table, sql.SQL(", ").join(defs)))
+        columns = [np.arange(len(frame), dtype=np.int64).tolist()]
+        for spec, col in zip(specs, frame.columns):
+            if spec["pg"] == "geometry":
+                geoms = shapely.set_srid(np.asarray(frame[col].values, dtype=object), srid)
+                columns.append(shapely.to_wkb(geoms, hex=True, include_srid=bool(srid)).tolist())
+            else:
+                columns.append(_values(frame[col], spec["pg"]))
+        names = [self._ident(_ROW)] + [self._ident(s["column"]) for s in specs]
+        copy_sql = sql.SQL("COPY {} ({}) FROM STDIN").format(table, sql.SQL(", ").join(names))
+        with cur.copy(copy_sql) as copy:
+            for row in zip(*columns):
+                copy.write_row(row)
+        cur.execute(sql.SQL("ALTER TABLE {} ADD PRIMARY KEY ({})").format(
+            table, self._ident(_ROW)))
+        if geometry is not None:
+            cur.execute(sql.SQL("CREATE INDEX ON {} USING gist ({})").format(
+                table, self._ident(next(s["column"] for s in specs if s["pg"] == "geometry"))))
+        cur.execute(sql.SQL("ANALYZE {}").format(table))
+        bbox = None
+        if geometry is not None and len(frame):
+            bounds = frame.total_bounds
+            if np.all(np.isfinite(bounds)):
+                bbox = [round(float(b), 3) for b in bounds]
+        meta.update(rows=len(frame), bbox=bbox, sha256=data_sha256(frame), columns=specs)
+        return meta
+
+    def _lock_names(self, cur, prefix: str, names) -> None:
+        for name in sorted(set(names)):
+            cur.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                        (f"twin:{self.schema}:{prefix}:{name}",))
+
+    def _insert_version(self, cur, layer: str, number: int, meta: dict, *, created, source,
+                        source_sha256, report, note) -> None:
+        from psycopg.types.json import Jsonb
+
+        cur.execute(self._sql(
+            "INSERT INTO {s}.versions (layer, version, created, rows, sha256, source, "
+            "source_sha256, bbox, report, note, table_name, columns) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"),
+            (layer, number, created, meta["rows"], meta["sha256"], source or "",
+             source_sha256 or "", meta["bbox"], Jsonb(_json_safe(report or {})), note or "",
+             meta["table_name"], Jsonb(meta["columns"])))
+
+    def commit(self, layers: list[LayerData], *, report: dict | None = None,
+               note: str = "") -> dict[str, int]:
+        """Write each layer as a new version, all in one transaction."""
+        if not layers:
+            raise StoreError("nothing to commit: the import produced no layers")
+        names = [check_name(item.name) for item in layers]
+        if len(set(names)) != len(names):
+            raise StoreError(f"one commit names a layer twice: {names}")
+        for item in layers:
+            kind = get_kind(item.kind)
+            if not kind.is_raster:
+                validate(item.data, kind, layer=item.name)
+        report = report or {}
+        created = _now()
+        with self._cursor(write=True) as cur:
+            staged = [(item, self._write_table(cur, item.name, item.kind, item.data))
+                      for item in layers]
+            self._lock_names(cur, "layer", names)
+            out = {}
+            for item, meta in staged:
+                cur.execute(self._sql("SELECT kind FROM {s}.layers WHERE name = %s"),
+                            (item.name,))
+                row = cur.fetchone()
+                if row is None:
+                    cur.execute(self._sql("INSERT INTO {s}.layers VALUES (%s, %s, 0)"),
+                                (item.name, item.kind))
+                elif row[0] != item.kind:
+                    raise StoreError(
+                        f"layer {item.name!r} holds kind {row[0]!r}, not {item.kind!r}",
+                        hint="choose another --layer name")
+                cur.execute(self._sql("SELECT coalesce(max(version), 0) + 1 FROM {s}.versions "
+                                      "WHERE layer = %s"), (item.name,))
+                number = cur.fetchone()[0]
+                self._insert_version(cur, item.name, number, meta, created=created,
+                                     source=report.get("source", ""),
+                                     source_sha256=report.get("source_sha256", ""),
+                                     report=report, note=note)
+                cur.execute(self._sql("UPDATE {s}.layers SET current = %s WHERE name = %s"),
+                            (number, item.name))
+                out[item.name] = number
+        return out
+
+    def rollback(self, layer: str, version: int) -> None:
+        """Point ``layer`` at an earlier (or later) existing version; nothing is deleted."""
+        with self._cursor(write=True) as cur:
+            self._lock_names(cur, "layer", [layer])
+            self._version_row(cur, layer, int(version))
+            cur.execute(self._sql("UPDATE {s}.layers SET current = %s WHERE name = %s"),
+                        (int(version), layer))
+
+    def import_layer(self, name: str, kind: str, versions, *, current: int) -> None:
+        """Write ``name`` with a whole history from another store, in one transaction.
+
+        ``versions`` yields ``(VersionInfo, data)``; each keeps its number, creation time,
+        source, report and note. Refused when the layer already exists here.
+        """
+        check_name(name)
+        get_kind(kind)
+        with self._cursor(write=True) as cur:
+            self._lock_names(cur, "layer", [name])
+            cur.execute(self._sql("SELECT 1 FROM {s}.layers WHERE name = %s"), (name,))
+            if cur.fetchone() is not None:
+                raise StoreError(f"layer {name!r} already exists", where=self.display_url,
+                                 hint="copy into an empty store")
+            cur.execute(self._sql("INSERT INTO {s}.layers VALUES (%s, %s, 0)"), (name, kind))
+            numbers = []
+            for info, data in versions:
+                meta = self._write_table(cur, name, kind, data)
+                number = int(info.version)
+                if number in numbers:
+                    raise StoreError(f"layer {name!r} version {number} is given twice")
+                numbers.append(number)
+                self._insert_version(cur, name, number, meta,
+                                     created=_parse_created(info.created), source=info.source,
+                                     source_sha256=info.source_sha256, report=info.report,
+                                     note=info.note)
+            if int(current) not in numbers:
+                raise StoreError(f"layer {name!r}: current version {current} is not among "
+                                 f"the versions given {sorted(numbers)}")
+            cur.execute(self._sql("UPDATE {s}.layers SET current = %s WHERE name = %s"),
+                        (int(current), name))
+
+    # -- scenarios -----------------------------------------------------------------------
+    def save_scenario(self, name: str, data: dict) -> int:
+        """Store a scenario document as a new version."""
+        check_name(name, "scenario")
+        text = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True)
+        with self._cursor(write=True) as cur:
+            self._lock_names(cur, "scenario", [name])
+            cur.execute(self._sql("INSERT INTO {s}.scenarios VALUES (%s, 0) "
+                                  "ON CONFLICT (name) DO NOTHING"), (name,))
+            cur.execute(self._sql("SELECT coalesce(max(version), 0) + 1 FROM "
+                                  "{s}.scenario_versions WHERE name = %s"), (name,))
+            number = cur.fetchone()[0]
+            cur.execute(self._sql("INSERT INTO {s}.scenario_versions VALUES (%s, %s, %s, %s, %s)"),
+                        (name, number, _now(),
+                         hashlib.sha256(text.encode("utf-8")).hexdigest(), text))
+            cur.execute(self._sql("UPDATE {s}.scenarios SET current = %s WHERE name = %s"),
+                        (number, name))
+        return number
+
+    def load_scenario(self, name: str, version: int | None = None) -> dict:
+        """The current (or given) version of a scenario document."""
+        with self._cursor() as cur:
+            row = None
+            if self._exists(cur):
+                cur.execute(self._sql("SELECT current FROM {s}.scenarios WHERE name = %s"),
+                            (name,))
+                row = cur.fetchone()
+            if row is None:
+                raise StoreError(f"no scenario called {name!r}",
+                                 hint="create it with `twin scenario new NAME`")
+            number = int(version or row[0])
+            cur.execute(self._sql("SELECT doc FROM {s}.scenario_versions "
+                                  "WHERE name = %s AND version = %s"), (name, number))
+            doc = cur.fetchone()
+            if doc is None:
+                cur.execute(self._sql("SELECT version FROM {s}.scenario_versions "
+                                      "WHERE name = %s ORDER BY version"), (name,))
+                have = [r[0] for r in cur.fetchall()]
+                raise StoreError(f"scenario {name!r} has no version {number}",
+                                 hint=f"versions: {have}")
+        return json.loads(doc[0])
+
+    def scenarios(self) -> list[str]:
+        """Names of stored scenarios."""
+        with self._cursor() as cur:
+            if not self._exists(cur):
+                return []
+            cur.execute(self._sql("SELECT name FROM {s}.scenarios"))
+            return sorted(r[0] for r in cur.fetchall())
+
+    def scenario_versions(self, name: str) -> list[dict]:
+        """The versions of scenario ``name``, oldest first: ``version``, ``created``,
+        ``sha256`` and ``current`` (True for the one loads return)."""
+        with self._cursor() as cur:
+            row = None
+            if self._exists(cur):
+                cur.execute(self._sql("SELECT current FROM {s}.scenarios WHERE name = %s"),
+                            (name,))
+                row = cur.fetchone()
+            if row is None:
+                raise StoreError(f"no scenario called {name!r}")
+            cur.execute(self._sql("SELECT version, created, sha256 FROM {s}.scenario_versions "
+                                  "WHERE name = %s ORDER BY version"), (name,))
+            return [{"version": r[0], "created": _iso(r[1]), "sha256": r[2],
+                     "current": r[0] == row[0]} for r in cur.fetchall()]
+
+    def import_scenario(self, name: str, versions, *, current: int) -> None:
+        """Write scenario ``name`` with its whole history (``(meta, doc)`` pairs, ``meta``
+        as from :meth:`scenario_versions`) in one transaction; refused if it exists."""
+        check_name(name, "scenario")
+        with self._cursor(write=True) as cur:
+            self._lock_names(cur, "scenario", [name])
+            cur.execute(self._sql("SELECT 1 FROM {s}.scenarios WHERE name = %s"), (name,))
+            if cur.fetchone() is not None:
+                raise StoreError(f"scenario {name!r} already exists", where=self.display_url,
+                                 hint="copy into an empty store")
+            numbers = []
+            for meta, doc in versions:
+                text = json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True)
+                number = int(meta["version"])
+                numbers.append(number)
+                cur.execute(self._sql("INSERT INTO {s}.scenario_versions "
+                                      "VALUES (%s, %s, %s, %s, %s)"),
+                            (name, number, _parse_created(meta.get("created", "")),
+                             hashlib.sha256(text.encode("utf-8")).hexdigest(), text))
+            if int(current) not in numbers:
+                raise StoreError(f"scenario {name!r}: current version {current} is not among "
+                                 f"the versions given {sorted(numbers)}")
+            cur.execute(self._sql("INSERT INTO {s}.scenarios VALUES (%s, %s)"),
+                        (name, int(current)))
+
+    def delete_scenario(self, name: str) -> None:
+        """Forget a scenario and its versions."""
+        with self._cursor(write=True) as cur:
+            self._lock_names(cur, "scenario", [name])
+            cur.execute(self._sql("DELETE FROM {s}.scenarios WHERE name = %s"), (name,))
+            if cur.rowcount == 0:
+                raise StoreError(f"no scenario called {name!r}")
+            cur.execute(self._sql("DELETE FROM {s}.scenario_versions WHERE name = %s"), (name,))
