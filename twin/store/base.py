@@ -127,3 +127,30 @@ class Store(ABC):
 
         return export_frame(self.read(layer), Path(out), driver=driver, layer=layer,
                             kind=self.kind_of(layer))
+
+    # -- moving a whole twin between stores (twin.store.copy) ------------------------------
+    def scenario_versions(self, name: str) -> list[dict]:
+        """The versions of scenario ``name``, oldest first: dicts with ``version``,
+        ``created``, ``sha256`` and ``current`` (True for the version loads return)."""
+        from ..errors import StoreError
+
+        raise StoreError(f"{type(self).__name__} cannot list scenario versions")
+
+    def import_layer(self, name: str, kind: str, versions, *, current: int) -> None:
+        """Write layer ``name`` with a whole history taken from another store, atomically.
+
+        ``versions`` yields ``(VersionInfo, data)`` pairs; each version keeps its number,
+        ``created``, ``source``, ``source_sha256``, ``report`` and ``note``. ``current``
+        becomes the current version. Refused when the layer already exists.
+        """
+        from ..errors import StoreError
+
+        raise StoreError(f"{type(self).__name__} cannot import layer histories")
+
+    def import_scenario(self, name: str, versions, *, current: int) -> None:
+        """Write scenario ``name`` with its whole history, atomically: ``versions`` yields
+        ``(meta, document)`` with ``meta`` as from :meth:`scenario_versions`. Refused when
+        the scenario already exists."""
+        from ..errors import StoreError
+
+        raise StoreError(f"{type(self).__name__} cannot import scenario histories")

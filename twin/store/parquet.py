@@ -276,6 +276,44 @@ class ParquetStore(Store):
                 with contextlib.suppress(OSError):
                     path.parent.rmdir()
 
+    def import_layer(self, name: str, kind: str, versions, *, current: int) -> None:
+        """Write ``name`` with a whole history from another store (see :class:`Store`): the
+        files first, then one catalog update; refused when the layer exists."""
+        check_name(name)
+        get_kind(kind)
+        if name in self._load_catalog()["layers"]:
+            raise StoreError(f"layer {name!r} already exists", where=str(self.root),
+                             hint="copy into an empty store")
+        written: list[Path] = []
+        try:
+            entries = []
+            for info, data in versions:
+                rel, meta = self._write_data(LayerData(name, kind, data))
+                written.append(self.root / rel)
+                entries.append({
+                    "version": int(info.version), "file": rel,
+                    "sha256": file_sha256(self.root / rel), "created": info.created,
+                    "rows": meta["rows"], "bbox": meta.get("bbox"), "source": info.source,
+                    "source_sha256": info.source_sha256, "report": info.report,
+                    "note": info.note,
+                })
+            numbers = [e["version"] for e in entries]
+            if len(set(numbers)) != len(numbers) or int(current) not in numbers:
+                raise StoreError(f"layer {name!r}: versions {numbers} with current {current} "
+                                 "are not a valid history")
+            with self._locked():
+                cat = self._load_catalog()
+                if name in cat["layers"]:
+                    raise StoreError(f"layer {name!r} already exists", where=str(self.root))
+                cat["layers"][name] = {"kind": kind, "current": int(current),
+                                       "versions": sorted(entries, key=lambda e: e["version"])}
+                self._write_catalog(cat)
+            written.clear()
+        finally:
+            for path in written:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+
     def rollback(self, layer: str, version: int) -> None:
         """Point ``layer`` at an earlier (or later) existing version; nothing is deleted."""
         with self._locked():
@@ -338,6 +376,43 @@ class ParquetStore(Store):
     def scenarios(self) -> list[str]:
         """Names of stored scenarios."""
         return sorted(self._load_catalog()["scenarios"])
+
+    def scenario_versions(self, name: str) -> list[dict]:
+        """The versions of scenario ``name``, oldest first (see :class:`Store`)."""
+        entry = self._load_catalog()["scenarios"].get(name)
+        if entry is None:
+            raise StoreError(f"no scenario called {name!r}")
+        return [{"version": v["version"], "created": v["created"], "sha256": v["sha256"],
+                 "current": v["version"] == entry["current"]} for v in entry["versions"]]
+
+    def import_scenario(self, name: str, versions, *, current: int) -> None:
+        """Write scenario ``name`` with its whole history (see :class:`Store`)."""
+        check_name(name, "scenario")
+        written: list[Path] = []
+        try:
+            entries = []
+            for meta, doc in versions:
+                rel = f"scenarios/{name}/{uuid.uuid4().hex[:16]}.json"
+                atomic_write_bytes(self.root / rel, json.dumps(
+                    doc, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8"))
+                written.append(self.root / rel)
+                entries.append({"version": int(meta["version"]), "file": rel,
+                                "created": meta.get("created", _now()),
+                                "sha256": file_sha256(self.root / rel)})
+            if int(current) not in [e["version"] for e in entries]:
+                raise StoreError(f"scenario {name!r}: current version {current} is missing")
+            with self._locked():
+                cat = self._load_catalog()
+                if name in cat["scenarios"]:
+                    raise StoreError(f"scenario {name!r} already exists", where=str(self.root),
+                                     hint="copy into an empty store")
+                cat["scenarios"][name] = {"current": int(current), "versions": entries}
+                self._write_catalog(cat)
+            written.clear()
+        finally:
+            for path in written:
+                with contextlib.suppress(OSError):
+                    path.unlink()
 
     def delete_scenario(self, name: str) -> None:
         """Forget a scenario's pointer (its files stay for audit)."""
