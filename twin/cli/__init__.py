@@ -12,6 +12,8 @@ import typer
 
 from ..errors import TwinError
 from . import layers as _layers
+from . import scenario as _scenario_cli
+from . import store as _store_cli
 from .common import err_console, state
 
 __all__ = ["app", "main"]
@@ -35,6 +37,8 @@ def _root(
 
 
 _layers.register(app)
+_store_cli.register(app)
+_scenario_cli.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

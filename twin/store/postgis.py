@@ -79,7 +79,7 @@ _ABANDONED: list = []  # connections inherited over fork(): never closed from th
 
 # -- canonical digest -------------------------------------------------------------------
 def _arrow_canonical(frame: pd.DataFrame) -> pa.Table:
-    """The frame as an Arrow table that does not depend on the backend it came from."""
+    """The frame as an Arrow table whose types do not depend on the backend it came from."""
     plain = pd.DataFrame(frame).copy()
     geo_cols = [c for c in plain.columns if isinstance(plain[c].dtype, gpd.array.GeometryDtype)]
     for col in geo_cols:
@@ -112,17 +112,36 @@ def _arrow_canonical(frame: pd.DataFrame) -> pa.Table:
 def data_sha256(data) -> str:
     """The sha256 of a layer version's canonical content, the same on every backend.
 
-    Bytes (a raster) are hashed as they are. A (Geo)DataFrame is hashed as the Arrow IPC
-    stream of its columns in order, geometries as WKB, without pandas schema metadata, so
-    that a layer read back from either store gives the same digest.
+    Bytes (a raster) are hashed as they are. A (Geo)DataFrame is hashed column by column,
+    in order: the name, the Arrow type, the null mask and the values (fixed-width values as
+    their bytes, strings and binaries length-prefixed; geometries as WKB), so that the same
+    layer read back from either store gives the same digest whatever its chunking.
     """
     if isinstance(data, (bytes, bytearray, memoryview)):
         return hashlib.sha256(bytes(data)).hexdigest()
     table = _arrow_canonical(data)
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table)
-    return hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest()
+    digest = hashlib.sha256(f"rows={table.num_rows};".encode())
+    for name, column in zip(table.column_names, table.columns):
+        arr = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+        typ = arr.type
+        digest.update(f"{name}:{typ};".encode())
+        digest.update(np.packbits(arr.is_null().to_numpy(zero_copy_only=False)).tobytes())
+        if pa.types.is_string(typ) or pa.types.is_binary(typ):
+            values = arr.to_numpy(zero_copy_only=False)
+            items = [b"" if v is None else (v.encode("utf-8") if isinstance(v, str) else bytes(v))
+                     for v in values]
+            digest.update(np.fromiter((len(v) for v in items), dtype=np.int64,
+                                      count=len(items)).tobytes())
+            digest.update(b"".join(items))
+        elif pa.types.is_temporal(typ):
+            ints = arr.view(pa.int64() if typ.bit_width == 64 else pa.int32())
+            digest.update(np.ascontiguousarray(ints.fill_null(0).to_numpy()).tobytes())
+        elif pa.types.is_integer(typ) or pa.types.is_floating(typ) or pa.types.is_boolean(typ):
+            filled = arr.fill_null(False if pa.types.is_boolean(typ) else 0)
+            digest.update(np.ascontiguousarray(filled.to_numpy(zero_copy_only=False)).tobytes())
+        else:
+            digest.update(json.dumps(arr.to_pylist(), sort_keys=True, default=str).encode())
+    return digest.hexdigest()
 
 
 def _json_safe(value):
@@ -318,9 +337,10 @@ class PostGISStore(Store):
             self._conn = None
         if self._conn is None or self._conn.closed or self._conn.broken:
             try:
+                extra = {} if "application_name" in self._dsn else {"application_name": "twin"}
                 self._conn = psycopg.connect(self._dsn, autocommit=True,
                                              connect_timeout=max(1, int(self.connect_timeout)),
-                                             application_name="twin")
+                                             **extra)
             except psycopg.Error as exc:
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                 raise StoreError(f"cannot connect to the PostGIS server ({first})",
