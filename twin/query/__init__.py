@@ -1,0 +1,59 @@
+"""Decision-support queries: each a pure function of layers and parameters.
+
+Every query is registered once (:mod:`twin.query.registry`) and reachable from the API
+(:func:`run`), the CLI (``twin query NAME``) and the app's Queries page. A query takes its
+inputs from a :class:`Layers` (a store, or frames a scenario edited in memory) and returns a
+:class:`QueryResult` with a result layer in the working CRS, a summary and a table.
+
+Example
+-------
+>>> import twin.query as q
+>>> res = q.run("indicators", store)                  # doctest: +SKIP
+>>> res = q.run("setbacks", {"building": b, "river": r}, road_setback_m=5)  # doctest: +SKIP
+>>> res.export("setbacks.gpkg")                       # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from .inputs import Layers, as_layers
+from .registry import (
+    Param,
+    QueryResult,
+    QuerySpec,
+    coerce_params,
+    get_query,
+    queries,
+    register,
+)
+
+__all__ = [
+    "Layers",
+    "Param",
+    "QueryResult",
+    "QuerySpec",
+    "get_query",
+    "queries",
+    "register",
+    "run",
+]
+
+
+def run(name: str, source, **params) -> QueryResult:
+    """Run the query ``name`` on ``source`` (a store, a :class:`Layers`, or a
+    ``{kind: frame}`` dict) with ``params`` (strings are coerced to the param types).
+
+    A store may answer a query itself (a database pushing it down as SQL) by offering
+    ``pushdown(name, **params) -> QueryResult | None``; it is asked only when no frame is
+    overridden, and ``None`` falls back to the in-memory query.
+    """
+    spec = get_query(name)
+    layers = as_layers(source)
+    values = coerce_params(spec, params)
+    push = getattr(layers.store, "pushdown", None)
+    result = None
+    if push is not None and not layers.overridden():
+        result = push(name, **values)
+    if result is None:
+        result = spec.run(layers, **values)
+    result.params = values
+    return result
