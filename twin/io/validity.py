@@ -1,0 +1,200 @@
+"""Vectorized validity checks of vector geometries, on the coordinates as the file holds them.
+
+GDAL hands geometries over as WKB exactly as written in the file: an unclosed GeoJSON
+ring stays unclosed there. Shapely and GEOS, on the other hand, refuse (or silently close)
+such rings. So the checks start from the raw WKB: :func:`decode` parses every geometry
+with GEOS in one call, and only the few that GEOS rejects are looked at one by one, to say
+why (unclosed ring, too few points) and to close them.
+
+:func:`check` then finds, all with shapely 2 array functions: null and empty geometries,
+NaN/Inf coordinates, longitudes/latitudes out of range, invalid geometries (self-
+intersection and the like, with GEOS's reason), rings wound against RFC 7946's right-hand
+rule, and repeated consecutive vertices.
+
+Example
+-------
+>>> import numpy as np, shapely
+>>> wkb = np.array([shapely.to_wkb(shapely.box(0, 0, 1, 1)), None], dtype=object)
+>>> decoded = decode(wkb)
+>>> found = check(decoded.geoms, lonlat=True)
+>>> found.masks["null"].tolist()
+[False, True]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+
+__all__ = ["Decoded", "Findings", "decode", "check", "repair", "keep_types", "TYPE_IDS"]
+
+TYPE_IDS = {"Point": 0, "LineString": 1, "LinearRing": 2, "Polygon": 3, "MultiPoint": 4,
+            "MultiLineString": 5, "MultiPolygon": 6, "GeometryCollection": 7}
+
+
+@dataclass
+class Decoded:
+    """Geometries parsed from WKB: ``geoms`` (None where null or unreadable), plus masks of
+    rings that were not closed in the file and of WKB that could not be read at all, and the
+    GEOS message for each such feature (``reasons``, by index)."""
+
+    geoms: np.ndarray
+    unclosed: np.ndarray
+    unreadable: np.ndarray
+    reasons: dict[int, str] = field(default_factory=dict)
+
+
+def decode(wkb) -> Decoded:
+    """Parse an array of WKB (``None`` for null geometries) into shapely geometries.
+
+    Rings that are not closed in the source are closed (GEOS's ``fix``) and flagged in
+    ``unclosed``; WKB that GEOS cannot read even so is flagged ``unreadable``.
+    """
+    wkb = np.asarray(wkb, dtype=object)
+    geoms = shapely.from_wkb(wkb, on_invalid="ignore")
+    n = len(wkb)
+    unclosed = np.zeros(n, dtype=bool)
+    unreadable = np.zeros(n, dtype=bool)
+    reasons: dict[int, str] = {}
+    failed = np.flatnonzero(shapely.is_missing(geoms) & (wkb != None))  # noqa: E711
+    for i in failed:  # rare: one by one, to learn why
+        try:
+            shapely.from_wkb(wkb[i])
+            reason = "unreadable geometry"
+        except shapely.errors.GEOSException as exc:
+            reason = str(exc).split(":", 1)[-1].strip()
+        fixed = shapely.from_wkb(wkb[i], on_invalid="fix")
+        if fixed is None:
+            unreadable[i] = True
+        else:
+            geoms[i] = fixed
+            if "closed" in reason:
+                unclosed[i] = True
+            else:
+                unreadable[i] = True
+                geoms[i] = None
+        reasons[int(i)] = reason
+    return Decoded(geoms=geoms, unclosed=unclosed, unreadable=unreadable, reasons=reasons)
+
+
+@dataclass
+class Findings:
+    """Boolean masks, one per check, over the features; ``invalid_reason`` maps the index of
+    each invalid geometry to GEOS's explanation."""
+
+    masks: dict[str, np.ndarray]
+    invalid_reason: dict[int, str]
+    bounds: np.ndarray
+
+
+def check(geoms: np.ndarray, *, lonlat: bool, winding: bool = True,
+          repeated: bool = True) -> Findings:
+    """Run every geometry check on ``geoms`` at once.
+
+    Masks: ``null``, ``empty``, ``nonfinite`` (NaN/Inf coordinates), ``out_of_range`` (only
+    when ``lonlat``: outside -180..180 / -90..90), ``invalid`` (not OGC-valid; reasons in
+    ``invalid_reason``), ``winding`` (a polygon ring against the right-hand rule) and
+    ``repeated`` (consecutive duplicate vertices).
+    """
+    n = len(geoms)
+    null = shapely.is_missing(geoms)
+    empty = ~null & shapely.is_empty(geoms)
+    live = ~null & ~empty
+    bounds = shapely.bounds(geoms)
+    nonfinite = np.zeros(n, dtype=bool)
+    coords, index = shapely.get_coordinates(geoms[live], return_index=True)
+    if len(coords):
+        bad = ~np.isfinite(coords).all(axis=1)
+        if bad.any():
+            nonfinite[np.flatnonzero(live)[np.unique(index[bad])]] = True
+    live &= ~nonfinite
+    out_of_range = np.zeros(n, dtype=bool)
+    if lonlat:
+        with np.errstate(invalid="ignore"):
+            out_of_range = live & ((bounds[:, 0] < -180) | (bounds[:, 2] > 180)
+                                   | (bounds[:, 1] < -90) | (bounds[:, 3] > 90))
+    invalid = np.zeros(n, dtype=bool)
+    invalid[live] = ~shapely.is_valid(geoms[live])
+    reasons = {}
+    idx = np.flatnonzero(invalid)
+    if len(idx):
+        for i, text in zip(idx, shapely.is_valid_reason(geoms[idx])):
+            reasons[int(i)] = text
+    wound = _wrong_winding(geoms, live) if winding else np.zeros(n, dtype=bool)
+    rep = np.zeros(n, dtype=bool)
+    if repeated:
+        sub = geoms[live]
+        if len(sub):
+            rep[live] = (shapely.get_num_coordinates(shapely.remove_repeated_points(sub, 0.0))
+                         != shapely.get_num_coordinates(sub))
+    return Findings(
+        masks={"null": null, "empty": empty, "nonfinite": nonfinite,
+               "out_of_range": out_of_range, "invalid": invalid, "winding": wound,
+               "repeated": rep},
+        invalid_reason=reasons, bounds=bounds,
+    )
+
+
+def _wrong_winding(geoms: np.ndarray, live: np.ndarray) -> np.ndarray:
+    """Features with a polygon ring against RFC 7946's right-hand rule (exterior rings
+    counterclockwise, holes clockwise)."""
+    out = np.zeros(len(geoms), dtype=bool)
+    types = shapely.get_type_id(geoms)
+    polys = np.flatnonzero(live & ((types == 3) | (types == 6)))
+    if not len(polys):
+        return out
+    parts, part_of = shapely.get_parts(geoms[polys], return_index=True)
+    rings, ring_of = shapely.get_rings(parts, return_index=True)
+    first = np.ones(len(rings), dtype=bool)
+    first[1:] = ring_of[1:] != ring_of[:-1]
+    ccw = shapely.is_ccw(rings)
+    wrong = np.where(first, ~ccw, ccw)
+    if wrong.any():
+        out[polys[np.unique(part_of[ring_of[wrong]])]] = True
+    return out
+
+
+def keep_types(geoms: np.ndarray, allowed: tuple[str, ...]) -> np.ndarray:
+    """For each geometry whose type is not in ``allowed``, keep only its parts of an
+    allowed dimension (as a Multi* geometry); ``None`` where no such part exists."""
+    allowed_ids = {TYPE_IDS[t] for t in allowed}
+    out = geoms.copy()
+    for i, geom in enumerate(geoms):
+        if geom is None or TYPE_IDS[geom.geom_type] in allowed_ids:
+            continue
+        parts = [p for p in shapely.get_parts(geom) if p is not None and not p.is_empty]
+        flat = []
+        for p in parts:  # nested collections
+            flat.extend(shapely.get_parts(p) if p.geom_type.startswith("Multi")
+                        or p.geom_type == "GeometryCollection" else [p])
+        polys = [p for p in flat if p.geom_type == "Polygon"]
+        lines = [p for p in flat if p.geom_type == "LineString"]
+        points = [p for p in flat if p.geom_type == "Point"]
+        if polys and allowed_ids & {3, 6}:
+            out[i] = polys[0] if len(polys) == 1 and 3 in allowed_ids else \
+                shapely.multipolygons(polys)
+        elif lines and allowed_ids & {1, 5}:
+            out[i] = lines[0] if len(lines) == 1 and 1 in allowed_ids else \
+                shapely.multilinestrings(lines)
+        elif points and allowed_ids & {0, 4}:
+            out[i] = points[0] if len(points) == 1 and 0 in allowed_ids else \
+                shapely.multipoints(points)
+        else:
+            out[i] = None
+    return out
+
+
+def repair(geoms: np.ndarray) -> np.ndarray:
+    """``shapely.make_valid`` keeping the dimension: polygons are rebuilt with the
+    ``structure`` method (no stray lines), other geometries with ``linework``."""
+    out = geoms.copy()
+    types = shapely.get_type_id(geoms)
+    poly = (types == 3) | (types == 6)
+    if poly.any():
+        out[poly] = shapely.make_valid(geoms[poly], method="structure", keep_collapsed=False)
+    other = ~poly & ~shapely.is_missing(geoms)
+    if other.any():
+        out[other] = shapely.make_valid(geoms[other])
+    return out
