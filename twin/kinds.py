@@ -142,6 +142,8 @@ KINDS: dict[str, Kind] = {
             _NAME,
             Column("elev_m", "float", ("elev_m", "elevation")),
         ), id_column="guid"),
+        Kind("feature", "要素", _POINT + _LINE + _POLY + ("GeometryCollection",), (_ID, _NAME),
+             description="generic vector features that fit no other kind"),
         Kind("terrain", "地形", ("raster",), (), id_column=None),
     )
 }
