@@ -177,7 +177,7 @@ def conform(frame: pd.DataFrame, kind) -> tuple[pd.DataFrame, dict[str, int]]:
     nulls: dict[str, int] = {}
     for col in kind.columns:
         if col.name not in frame.columns:
-            frame[col.name] = pd.Series(pd.NA, index=frame.index, dtype=_DTYPES[col.dtype])
+            frame[col.name] = pd.Series(None, index=frame.index, dtype=_DTYPES[col.dtype])
         else:
             frame[col.name] = _cast(frame[col.name], col.dtype)
         n = int(frame[col.name].isna().sum())
