@@ -1,0 +1,64 @@
+"""Helpers shared by the pages: the session's language and store, cached store reads.
+
+Every cached function takes plain values (store URL, layer name, version, checksum) so that
+``st.cache_data`` keys on them; a new version or a rollback gives a new key.
+"""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+import streamlit as st
+
+from twin.i18n import t as _t
+from twin.store import default_store_url, open_store
+
+__all__ = ["lang", "tr", "store_url", "store", "layer_tokens", "read_layer", "escape"]
+
+
+def lang() -> str:
+    """The interface language chosen in the sidebar."""
+    return st.session_state.get("lang", "zh")
+
+
+def tr(key: str, **fields) -> str:
+    """The text of ``key`` in the chosen language."""
+    return _t(key, lang(), **fields)
+
+
+def store_url() -> str:
+    """The store chosen in the sidebar."""
+    return st.session_state.get("store_url") or default_store_url()
+
+
+def store():
+    """The store object (cheap: the embedded store only reads its catalog on demand)."""
+    return open_store(store_url())
+
+
+def layer_tokens(st_obj) -> dict[str, tuple[str, int, str]]:
+    """``{layer: (kind, current version, sha256)}``: the cache key of every layer."""
+    out = {}
+    for info in st_obj.layers():
+        sha = ""
+        for v in st_obj.versions(info.name):
+            if v.version == info.current:
+                sha = v.sha256
+        out[info.name] = (info.kind, info.current, sha)
+    return out
+
+
+@st.cache_data(show_spinner=False, max_entries=48)
+def read_layer(url: str, layer: str, version: int, sha: str):
+    """A layer version read from the store (cached on url, layer, version and checksum)."""
+    return open_store(url).read(layer, version=version)
+
+
+def escape(value) -> str:
+    """HTML-escaped text of any value (None and NaN become an empty string)."""
+    if value is None or value is pd.NA:
+        return ""
+    if isinstance(value, float) and value != value:
+        return ""
+    return html.escape(str(value), quote=True)

@@ -1,0 +1,228 @@
+"""导入 Import: upload an IFC or GeoJSON file, preview what the reader makes of it (the
+georeferencing on a small map, warnings and repairs, an anchor form when an IFC has none),
+then commit it as a new version; list versions and roll back."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from app_pages.common import lang, store, store_url, tr
+from twin.config import upload_limit_bytes, upload_limit_mb
+from twin.errors import GeoreferenceError, TwinError
+from twin.i18n import label
+from twin.importer import read_file
+from twin.kinds import KINDS
+from twin.render import build_deck, deck_layers, overview_view, prepare_layer
+
+KIND_CHOICES = ["auto", "parcel", "road", "river", "building", "facility", "sensor"]
+ON_INVALID = ["fix", "warn", "raise"]
+
+
+def _upload_dir() -> Path:
+    path = st.session_state.get("upload_dir")
+    if not path or not Path(path).exists():
+        path = tempfile.mkdtemp(prefix="twin-upload-")
+        st.session_state["upload_dir"] = path
+    return Path(path)
+
+
+def _save(uploaded) -> Path:
+    """Write the upload to a private temporary folder under its own (sanitised) name."""
+    data = uploaded.getvalue()
+    digest = hashlib.sha256(data).hexdigest()[:12]
+    name = re.sub(r"[^\w.\-]+", "_", Path(uploaded.name).name) or "upload"
+    folder = _upload_dir() / digest
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    if not path.exists():
+        path.write_bytes(data)
+    return path
+
+
+def _options(kind: str, layer: str, crs: str, on_invalid: str, anchor: dict | None) -> dict:
+    opts: dict = {"on_invalid": on_invalid}
+    if kind != "auto":
+        opts["kind"] = kind
+    if layer.strip():
+        opts["layer"] = layer.strip()
+    if crs.strip():
+        opts["crs"] = crs.strip()
+    if anchor:
+        opts["anchor"] = anchor
+    return opts
+
+
+def _preview(path: Path, options: dict):
+    bar = st.progress(0.0, text=tr("import.reading"))
+
+    def progress(done, total, message=""):
+        frac = 0.0 if not total else max(0.0, min(1.0, float(done) / float(total)))
+        bar.progress(frac, text=f"{tr('import.reading')} {message or ''}".strip())
+
+    try:
+        result = read_file(path, progress=progress, **options)
+    finally:
+        bar.progress(1.0, text=tr("import.read_done"))
+    return result
+
+
+def _show_report(result) -> None:
+    report = result.report
+    counts = {item.name: (item.kind, len(item.data) if hasattr(item.data, "__len__") else 1)
+              for item in result.layers}
+    st.markdown(f"**{tr('import.layers')}**")
+    st.dataframe(pd.DataFrame([{tr("import.col.layer"): n, tr("import.col.kind"): k,
+                                tr("import.col.rows"): c} for n, (k, c) in counts.items()]),
+                 hide_index=True)
+    georef = {k: v for k, v in report.extra.items() if "geo" in k.lower()}
+    st.markdown(f"**{tr('import.georef')}**")
+    if georef:
+        st.json(georef, expanded=False)
+    st.caption(tr("import.crs", src=report.source_crs or "?", dst=report.crs or "?"))
+    for title, items in ((tr("import.warnings"), report.warnings),
+                         (tr("import.repairs"), report.repairs),
+                         (tr("import.skipped"), report.skipped)):
+        st.markdown(f"**{title}** ({len(items)})")
+        if items:
+            st.dataframe(pd.DataFrame(items).astype("string"), hide_index=True, height=160)
+    drawn, layers, data, bounds = [], [], {}, None
+    for item in result.layers:
+        if getattr(KINDS.get(item.kind), "is_table", True) or item.kind not in (
+                "parcel", "road", "river", "building", "facility", "sensor"):
+            continue
+        prep = prepare_layer(item.data, item.kind, name=f"preview-{item.name}")
+        more, more_data = deck_layers(prep, pickable=False)
+        layers += more
+        data.update(more_data)
+        drawn.append(item.name)
+        bounds = prep.bounds if bounds is None else (
+            min(bounds[0], prep.bounds[0]), min(bounds[1], prep.bounds[1]),
+            max(bounds[2], prep.bounds[2]), max(bounds[3], prep.bounds[3])) \
+            if prep.bounds else bounds
+    if layers:
+        st.markdown(f"**{tr('import.preview_map')}**")
+        st.pydeck_chart(build_deck(layers, data, view=overview_view(bounds)), height=320,
+                        key="preview_map")
+
+
+language = lang()
+st.subheader(tr("import.title"))
+limit_mb = upload_limit_mb()
+uploaded = st.file_uploader(tr("import.upload", mb=f"{limit_mb:g}"),
+                            type=["ifc", "geojson", "json"], key="upload")
+c1, c2, c3, c4 = st.columns(4)
+kind = c1.selectbox(tr("import.kind"), KIND_CHOICES, key="import_kind",
+                    format_func=lambda k: tr("import.kind.auto") if k == "auto"
+                    else label("kind", k, language))
+layer_name = c2.text_input(tr("import.layer"), key="import_layer")
+crs = c3.text_input(tr("import.crs_input"), key="import_crs", placeholder="EPSG:4549")
+on_invalid = c4.selectbox(tr("import.on_invalid"), ON_INVALID, key="import_on_invalid",
+                          format_func=lambda v: tr(f"import.on_invalid.{v}"))
+
+anchor = st.session_state.get("import_anchor")
+if uploaded is not None:
+    if uploaded.size > upload_limit_bytes():
+        st.error(tr("import.too_big", name=uploaded.name, mb=round(uploaded.size / 2**20, 1),
+                    limit=f"{limit_mb:g}"))
+        st.stop()
+    path = _save(uploaded)
+    options = _options(kind, layer_name, crs, on_invalid, anchor)
+    signature = (str(path), repr(sorted(options.items())))
+    if st.button(tr("import.preview"), key="import_preview", type="secondary"):
+        st.session_state.pop("import_result", None)
+        st.session_state.pop("import_error", None)
+        st.session_state.pop("import_done", None)
+        try:
+            st.session_state["import_result"] = (signature, _preview(path, options))
+        except GeoreferenceError as exc:
+            st.session_state["import_error"] = (signature, str(exc), True)
+        except TwinError as exc:
+            st.session_state["import_error"] = (signature, str(exc), False)
+        except Exception as exc:  # noqa: BLE001 - a reader bug is shown to the user
+            st.session_state["import_error"] = (signature, f"{type(exc).__name__}: {exc}", False)
+
+    error = st.session_state.get("import_error")
+    if error and error[0] == signature:
+        st.error(error[1])
+    needs_anchor = path.suffix.lower() == ".ifc" and (
+        (error and error[0] == signature and error[2]) or anchor)
+    if needs_anchor:
+        with st.form("anchor_form"):
+            st.markdown(f"**{tr('import.anchor')}**")
+            st.caption(tr("import.anchor_help"))
+            a1, a2, a3, a4 = st.columns(4)
+            lon = a1.number_input(tr("import.anchor.lon"), value=119.90, format="%.6f",
+                                  key="anchor_lon")
+            lat = a2.number_input(tr("import.anchor.lat"), value=35.73, format="%.6f",
+                                  key="anchor_lat")
+            elev = a3.number_input(tr("import.anchor.elev"), value=0.0, key="anchor_elev")
+            rot = a4.number_input(tr("import.anchor.rotation"), value=0.0, key="anchor_rot")
+            if st.form_submit_button(tr("import.anchor.apply")):
+                st.session_state["import_anchor"] = {"lon": lon, "lat": lat, "elevation": elev,
+                                                     "rotation": rot}
+                st.session_state.pop("import_error", None)
+                st.rerun()
+
+    held = st.session_state.get("import_result")
+    if held and held[0] == signature:
+        result = held[1]
+        _show_report(result)
+        note = st.text_input(tr("import.note"), key="import_note")
+        if st.button(tr("import.commit"), key="import_commit", type="primary"):
+            try:
+                versions = store().commit(result.layers, report=result.report.to_dict(),
+                                          note=note)
+            except TwinError as exc:
+                st.error(str(exc))
+            else:
+                st.session_state["import_done"] = versions
+                st.session_state.pop("import_result", None)
+                st.session_state.pop("import_anchor", None)
+                st.rerun()
+
+done = st.session_state.get("import_done")
+if done:
+    st.success(tr("import.committed", versions=", ".join(f"{k} v{v}" for k, v in done.items())))
+
+# ---- versions and rollback ---------------------------------------------------------------
+st.divider()
+st.markdown(f"**{tr('import.versions')}** · `{store_url()}`")
+try:
+    the_store = store()
+    infos = the_store.layers()
+except TwinError as exc:
+    st.error(str(exc))
+    infos = []
+if not infos:
+    st.caption(tr("import.no_layers"))
+else:
+    names = [i.name for i in infos]
+    chosen = st.selectbox(tr("import.layer_pick"), names, key="versions_layer")
+    versions = the_store.versions(chosen)
+    current = the_store.current_version(chosen)
+    st.dataframe(pd.DataFrame([{
+        tr("import.col.version"): v.version,
+        tr("import.col.current"): "✓" if v.version == current else "",
+        tr("import.col.created"): v.created,
+        tr("import.col.rows"): v.rows,
+        tr("import.col.source"): Path(v.source).name if v.source else "",
+        tr("import.col.note"): v.note,
+    } for v in versions]), hide_index=True)
+    others = [v.version for v in versions if v.version != current]
+    if others:
+        r1, r2 = st.columns([1, 2])
+        target = r1.selectbox(tr("import.rollback_to"), others, key="rollback_version")
+        if r2.button(tr("import.rollback"), key="rollback_button"):
+            try:
+                the_store.rollback(chosen, int(target))
+            except TwinError as exc:
+                st.error(str(exc))
+            else:
+                st.success(tr("import.rolled_back", layer=chosen, version=target))
+                st.rerun()

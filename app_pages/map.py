@@ -1,0 +1,285 @@
+"""一张图 The one map: every layer of the store in 3D, with a layer panel, legends, picking,
+camera presets and BIM detail for IFC buildings."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from app_pages.common import lang, layer_tokens, read_layer, store, store_url, tr
+from twin.config import basemap_url
+from twin.i18n import label
+from twin.render import (
+    DRAWN_KINDS,
+    attribute_html,
+    bim_buildings,
+    bim_layer,
+    bounds_view,
+    build_deck,
+    deck_layers,
+    has_meshes,
+    latest_readings,
+    legend_html,
+    nudge_view,
+    overview_view,
+    prepare_bim,
+    prepare_layer,
+    psets_of,
+    split_layer_id,
+)
+from twin.render.palette import HEIGHT_BINS
+
+# Draw order, bottom to top.
+ORDER = {"parcel": 0, "river": 1, "road": 2, "building": 3, "bim_element": 4, "facility": 5,
+         "sensor": 6}
+DEFAULT_OPACITY = {"parcel": 0.7, "river": 0.9, "road": 1.0, "building": 1.0,
+                   "bim_element": 1.0, "facility": 1.0, "sensor": 1.0}
+
+
+def _labels(language: str) -> dict:
+    out = {}
+    for prefix in ("facility", "sensor"):
+        from twin.i18n import catalog
+
+        for key, text in catalog(language).items():
+            if key.startswith(prefix + "."):
+                out[key.split(".", 1)[1]] = text
+    return out
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def latest_for(url: str, readings: tuple, sensor: tuple) -> pd.DataFrame:
+    """Latest reading per sensor over every reading table (cached on their versions)."""
+    frames = [read_layer(url, name, version, sha) for name, version, sha in readings]
+    table = pd.concat(frames, ignore_index=True) if frames else None
+    sensors = [read_layer(url, name, version, sha) for name, version, sha in sensor]
+    sensors_frame = pd.concat(sensors, ignore_index=True) if sensors else None
+    return latest_readings(table, sensors_frame)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def prepared(url: str, layer: str, kind: str, version: int, sha: str, color_by: str,
+             hidden: tuple, language: str, latest_key: tuple):
+    """The compact drawing data of one layer (cached on every argument)."""
+    frame = read_layer(url, layer, version, sha)
+    latest = None
+    if kind == "sensor":
+        latest = latest_for(url, latest_key, ((layer, version, sha),))
+    return prepare_layer(frame, kind, name=layer, color_by=color_by, hidden_ids=hidden,
+                         latest=latest, labels=_labels(language))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def bim_index(url: str, layer: str, version: int, sha: str) -> dict:
+    """``{building id: WGS84 bounds}`` of the buildings of a bim_element layer with meshes."""
+    frame = read_layer(url, layer, version, sha)
+    if not has_meshes(frame):
+        return {}
+    from twin.render.prepare import wgs84_bounds
+
+    return {bid: wgs84_bounds(frame[frame["building_id"].astype("string") == bid])
+            for bid in bim_buildings(frame)}
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def bim_detail(url: str, layer: str, version: int, sha: str, building_id: str):
+    """The shaded BIM triangles of one building (cached)."""
+    return prepare_bim(read_layer(url, layer, version, sha), building_id)
+
+
+def _legend_label(kind: str, key: str, language: str) -> str:
+    if kind == "parcel":
+        return f"{label('landuse', key, language)} {key}"
+    if kind == "road":
+        return label("road", key, language)
+    if kind == "river":
+        return tr("legend.water")
+    if kind == "building" and key.startswith("h") and key[1:].isdigit():
+        i = int(key[1:])
+        hi = HEIGHT_BINS[i + 1] if i + 1 < len(HEIGHT_BINS) else None
+        return f"{HEIGHT_BINS[i]:g}–{hi:g} m" if hi else f"≥ {HEIGHT_BINS[i]:g} m"
+    if kind == "building":
+        return label("use", key, language)
+    if kind in ("facility", "sensor"):
+        if key == "alarm":
+            return tr("legend.alarm")
+        return label(kind, key, language)
+    return key
+
+
+def _selection() -> tuple[str, str, dict] | None:
+    """``(store layer, group key, object)`` of the picked object, from the chart's state."""
+    state = st.session_state.get("map")
+    if not state:
+        return None
+    try:
+        objects = state["selection"]["objects"]
+    except (KeyError, TypeError):
+        return None
+    for deck_id, objs in (objects or {}).items():
+        if objs:
+            name, key = split_layer_id(deck_id)
+            return name, key, objs[0]
+    return None
+
+
+def _view_changed():
+    st.session_state["view_nonce"] = st.session_state.get("view_nonce", 0) + 1
+
+
+language = lang()
+url = store_url()
+st.subheader(tr("map.title"))
+try:
+    the_store = store()
+    tokens = layer_tokens(the_store)
+except Exception as exc:  # noqa: BLE001 - any store failure is shown, not raised
+    st.error(tr("map.store_error", url=url, error=str(exc)))
+    st.stop()
+
+drawn = {n: v for n, v in tokens.items() if v[0] in DRAWN_KINDS or v[0] == "bim_element"}
+if not drawn:
+    st.info(tr("map.empty", url=url))
+    st.stop()
+
+readings_key = tuple((n, v[1], v[2]) for n, v in tokens.items() if v[0] == "sensor_reading")
+bim_layers = [n for n, v in drawn.items() if v[0] == "bim_element"]
+bim_ids: dict[str, tuple[str, dict]] = {}  # building id -> (bim layer, bounds)
+for name in bim_layers:
+    kind, version, sha = drawn[name]
+    for bid, bounds in bim_index(url, name, version, sha).items():
+        bim_ids.setdefault(bid, (name, bounds))
+
+# ---- layer panel (sidebar) --------------------------------------------------------------
+with st.sidebar:
+    st.markdown(f"**{tr('map.layers')}**")
+    color_by = st.radio(tr("map.color_by"), ["use", "height"], horizontal=True,
+                        format_func=lambda v: tr(f"map.color_by.{v}"), key="color_by")
+    bim_all = st.toggle(tr("map.bim_all"), value=False, key="bim_all",
+                        help=tr("map.bim_all_help"))
+    panel = {}
+    for name in sorted(drawn, key=lambda n: (ORDER.get(drawn[n][0], 9), n)):
+        kind = drawn[name][0]
+        with st.expander(f"{label('kind', kind, language)} · {name}", expanded=False):
+            visible = st.checkbox(tr("map.visible"), value=True, key=f"vis::{name}")
+            opacity = st.slider(tr("map.opacity"), 0.0, 1.0, DEFAULT_OPACITY.get(kind, 1.0),
+                                0.05, key=f"op::{name}")
+            legend_slot = st.empty()
+        panel[name] = (visible, opacity, legend_slot)
+
+# ---- camera presets ----------------------------------------------------------------------
+presets = {"overview": tr("map.preset.overview")}
+for bid in bim_ids:
+    presets[f"bim:{bid}"] = tr("map.preset.building", id=bid)
+left, right = st.columns([4, 1.35], gap="small")
+with right:
+    preset = st.selectbox(tr("map.camera"), list(presets), format_func=presets.get,
+                          key="view_preset", on_change=_view_changed)
+
+# ---- which BIM buildings are shown ---------------------------------------------------------
+picked = _selection()
+focus: set[str] = set(bim_ids) if bim_all else set()
+if preset.startswith("bim:"):
+    focus.add(preset[4:])
+picked_frame = None
+picked_row = None
+if picked is not None:
+    pname, pkey, pobj = picked
+    if pname in tokens and isinstance(pobj, dict) and "k" in pobj:
+        pkind, pver, psha = tokens[pname]
+        picked_frame = read_layer(url, pname, pver, psha)
+        k = int(pobj["k"])
+        if 0 <= k < len(picked_frame):
+            picked_row = picked_frame.iloc[k]
+            if pkind == "building":
+                for col in ("id", "ifc_guid"):
+                    value = picked_row.get(col)
+                    if value is not None and str(value) in bim_ids:
+                        focus.add(str(value))
+            elif pkind == "bim_element":
+                focus.add(str(picked_row.get("building_id")))
+
+# ---- layers -------------------------------------------------------------------------------
+all_layers, all_data, bounds = [], {}, []
+with st.spinner(tr("map.loading")):
+    for name in sorted(drawn, key=lambda n: (ORDER.get(drawn[n][0], 9), n)):
+        kind, version, sha = drawn[name]
+        visible, opacity, legend_slot = panel[name]
+        if kind == "bim_element":
+            entries = []
+            shown = [bid for bid in sorted(focus) if bim_ids.get(bid, (None,))[0] == name]
+            for bid in shown:
+                detail = bim_detail(url, name, version, sha, bid)
+                if detail is None:
+                    continue
+                if visible:
+                    layers, data = bim_layer(detail, name=name, opacity=opacity)
+                    all_layers += layers
+                    all_data.update(data)
+                entries.append((tr("map.bim_legend", id=bid, n=detail.triangles),
+                                (150, 150, 160), detail.elements))
+            if not shown:
+                legend_slot.caption(tr("map.bim_hint"))
+            else:
+                legend_slot.markdown(legend_html(entries), unsafe_allow_html=True)
+            continue
+        hidden = tuple(sorted(focus)) if kind == "building" else ()
+        prep = prepared(url, name, kind, version, sha, color_by if kind == "building" else "",
+                        hidden, language, readings_key if kind == "sensor" else ())
+        if prep.bounds is not None:
+            bounds.append(prep.bounds)
+        legend_slot.markdown(legend_html([(_legend_label(kind, g.key, language), g.color, g.count)
+                                          for g in prep.groups]), unsafe_allow_html=True)
+        if visible:
+            layers, data = deck_layers(prep, opacity=opacity)
+            all_layers += layers
+            all_data.update(data)
+
+if bounds:
+    arr = np.array(bounds)
+    town = (arr[:, 0].min(), arr[:, 1].min(), arr[:, 2].max(), arr[:, 3].max())
+else:
+    town = None
+if preset.startswith("bim:") and preset[4:] in bim_ids and bim_ids[preset[4:]][1]:
+    view = bounds_view(bim_ids[preset[4:]][1], pitch=55.0, bearing=-20.0, max_zoom=19.5)
+else:
+    view = overview_view(town)
+view = nudge_view(view, st.session_state.get("view_nonce", 0))
+
+deck = build_deck(all_layers, all_data, view=view, map_style=basemap_url())
+with left:
+    st.pydeck_chart(deck, on_select="rerun", selection_mode="single-object", key="map",
+                    height=640, width="stretch")
+    st.caption(tr("map.stats", layers=len(all_layers),
+                  kb=round(len(deck.to_json().encode("utf-8")) / 1024)))
+
+# ---- attribute panel ---------------------------------------------------------------------
+with right:
+    st.markdown(f"**{tr('map.attributes')}**")
+    if picked_row is None:
+        st.caption(tr("map.pick_hint"))
+    else:
+        pname, _, _ = picked
+        pkind = tokens[pname][0]
+        rows = []
+        if pkind == "bim_element":
+            for col, key in (("guid", "attr.guid"), ("ifc_class", "attr.ifc_class"),
+                             ("name", "attr.name"), ("storey", "attr.storey"),
+                             ("building_id", "attr.building"), ("elev_m", "attr.elev")):
+                rows.append((tr(key), picked_row.get(col)))
+            for pset, props in psets_of(picked_row.get("psets")).items():
+                if isinstance(props, dict):
+                    for prop, value in props.items():
+                        rows.append((f"{pset}.{prop}", value))
+                else:
+                    rows.append((pset, props))
+        else:
+            skip = {"geometry", "mesh_vertices", "mesh_faces"}
+            for col in picked_row.index:
+                if col not in skip:
+                    rows.append((label("col", col, language), picked_row[col]))
+        title = f"{label('kind', pkind, language)} · {pname}"
+        st.markdown(attribute_html(rows, title=title), unsafe_allow_html=True)
+        if pkind == "building" and focus:
+            st.caption(tr("map.bim_shown"))

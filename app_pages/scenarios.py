@@ -1,0 +1,421 @@
+"""方案比选 Scenarios: create, edit and duplicate what-if scenarios, draw or type a proposed
+building, upload an IFC proposal, toggle base/scenario on the map and read the before/after
+table with the changed parcels and buildings highlighted."""
+
+from __future__ import annotations
+
+import hashlib
+import shlex
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import streamlit as st
+from shapely.geometry import LineString, Point, Polygon
+
+from app_pages.common import lang, layer_tokens, read_layer, store, store_url, tr
+from twin.config import basemap_url
+from twin.crs import transform_xy, working_crs
+from twin.errors import TwinError
+from twin.i18n import label
+from twin.render import build_deck, deck_layers, nudge_view, overview_view, prepare_layer
+from twin.render.prepare import wgs84_bounds
+from twin.render.scenario import (
+    BETTER_COLOR,
+    PROPOSED_COLOR,
+    REMOVED_COLOR,
+    WORSE_COLOR,
+    ghost_buildings,
+    outline_layer,
+)
+from twin.scenario import (
+    AddBuilding,
+    AddIfc,
+    Scenario,
+    apply,
+    load_base,
+    load_scenario,
+    parse_edits,
+    save_scenario,
+)
+from twin.scenario.diff import diff
+from twin.scenario.export import changes_frame
+from twin.scenario.syntax import parse_points
+from twin.scenario.view import CHANGE_COLUMN
+from twin.store import open_store
+
+DRAWN = ("parcel", "river", "road", "building", "facility")
+ORDER = {"parcel": 0, "river": 1, "road": 2, "building": 3, "facility": 4}
+USES = ["R", "B", "A", "M", "W", "S", "U"]
+GRID_STEP_M = 5.0
+
+
+# ---- cached computations ------------------------------------------------------------------
+@st.cache_data(show_spinner=False, max_entries=16)
+def scenario_bundle(url: str, name: str, version: str, tokens: tuple, flood_level: float | None):
+    """The scenario's view (drawn kinds), its changes and its diff (cached on the scenario
+    version, every layer version and the base flood level)."""
+    st_obj = open_store(url)
+    scenario = load_scenario(st_obj, name)
+    base = load_base(st_obj, versions=scenario.base)
+    view = apply(base, scenario)
+    params = {"flood": {"level_m": flood_level}} if flood_level is not None else {}
+    result = diff(base, view, params=params)
+    layers = {n: (view.kinds[n], view.data[n]) for n in view.data
+              if view.kinds[n] in DRAWN}
+    return {"layers": layers, "changes": changes_frame(view),
+            "status": result.status_changes, "indicators": result.indicators,
+            "skipped": result.skipped, "seconds": result.timings.get("total", 0.0)}
+
+
+def _versions(st_obj, name: str) -> str:
+    """A cache key for the scenario's current document (its version and checksum)."""
+    try:
+        for v in st_obj.scenario_versions(name):
+            if v.get("current"):
+                return f"{v['version']}:{v['sha256']}"
+    except TwinError:
+        pass
+    doc = load_scenario(st_obj, name).to_dict()
+    doc.pop("created", None)
+    return hashlib.sha256(repr(doc).encode("utf-8")).hexdigest()
+
+
+def _save(st_obj, scenario: Scenario, *, check: bool = True) -> bool:
+    """Check the scenario against the store and save it; errors are shown, not raised."""
+    try:
+        if check:
+            apply(st_obj, scenario)
+        save_scenario(st_obj, scenario)
+    except TwinError as exc:
+        st.session_state["scen_error"] = str(exc)
+        return False
+    st.session_state.pop("scen_error", None)
+    return True
+
+
+def _grid(parcels: pd.DataFrame, parcel_id: str):
+    """A snapping grid of points over one parcel (working CRS) for click-to-draw."""
+    row = parcels[parcels["id"].astype("string") == parcel_id]
+    if row.empty:
+        return None
+    minx, miny, maxx, maxy = row.total_bounds
+    pad = GRID_STEP_M * 2
+    xs = np.arange(np.floor(minx - pad), maxx + pad, GRID_STEP_M)
+    ys = np.arange(np.floor(miny - pad), maxy + pad, GRID_STEP_M)
+    if len(xs) * len(ys) > 6000:  # keep the grid light: coarsen on a large parcel
+        step = GRID_STEP_M * np.ceil(np.sqrt(len(xs) * len(ys) / 6000))
+        xs = np.arange(np.floor(minx - pad), maxx + pad, step)
+        ys = np.arange(np.floor(miny - pad), maxy + pad, step)
+    gx, gy = np.meshgrid(xs, ys)
+    lon, lat = transform_xy(gx.ravel(), gy.ravel(), working_crs(), "EPSG:4326")
+    frame = gpd.GeoDataFrame({"t": [f"{a:.7f},{b:.7f}" for a, b in zip(lon, lat)]},
+                             geometry=gpd.points_from_xy(gx.ravel(), gy.ravel()),
+                             crs=working_crs())
+    return frame
+
+
+def _picked_vertex() -> str | None:
+    state = st.session_state.get("scen_map")
+    try:
+        objects = state["selection"]["objects"]
+    except (KeyError, TypeError):
+        return None
+    for deck_id, objs in (objects or {}).items():
+        if deck_id.startswith("scen_grid") and objs:
+            return str(objs[0].get("t", "")) or None
+    return None
+
+
+# ---- page -----------------------------------------------------------------------------------
+language = lang()
+url = store_url()
+st.subheader(tr("scen.title"))
+try:
+    the_store = store()
+    tokens = layer_tokens(the_store)
+    names = the_store.scenarios()
+except Exception as exc:  # noqa: BLE001 - any store failure is shown, not raised
+    st.error(tr("map.store_error", url=url, error=str(exc)))
+    st.stop()
+
+# The footprint box is cleared (after a building was added) before it is drawn again.
+if st.session_state.pop("scen_clear_fp", False):
+    st.session_state["scen_fp"] = ""
+    st.session_state["scen_last_vertex"] = _picked_vertex()
+
+# Click-to-draw: a picked grid point adds a vertex to the footprint being typed.
+vertex = _picked_vertex()
+if vertex and vertex != st.session_state.get("scen_last_vertex"):
+    st.session_state["scen_last_vertex"] = vertex
+    current = st.session_state.get("scen_fp", "").strip()
+    st.session_state["scen_fp"] = f"{current};{vertex}" if current else vertex
+
+top = st.columns([2, 2, 2])
+with top[0]:
+    pending = st.session_state.pop("scen_select_next", None)
+    if pending in names:
+        st.session_state["scen_name"] = pending
+    extra = {} if "scen_name" in st.session_state else {"index": 0 if names else None}
+    name = st.selectbox(tr("scen.pick"), names, key="scen_name", placeholder=tr("scen.none"),
+                        **extra)
+with top[1], st.form("scen_new_form", clear_on_submit=True, border=False):
+    new_name = st.text_input(tr("scen.new_name"), key="scen_new")
+    new_desc = st.text_input(tr("scen.description"), key="scen_desc")
+    if st.form_submit_button(tr("scen.create"), key="scen_create") and new_name.strip():
+        if new_name.strip() in names:
+            st.session_state["scen_error"] = tr("scen.exists", name=new_name.strip())
+        elif _save(the_store, Scenario(new_name.strip(), description=new_desc), check=False):
+            st.session_state["scen_select_next"] = new_name.strip()
+            st.rerun()
+with top[2]:
+    if name:
+        dup = st.text_input(tr("scen.duplicate_as"), key="scen_dup")
+        if st.button(tr("scen.duplicate"), key="scen_dup_btn") and dup.strip():
+            copy = load_scenario(the_store, name).copy(dup.strip())
+            if _save(the_store, copy, check=False):
+                st.session_state["scen_select_next"] = dup.strip()
+                st.rerun()
+
+if st.session_state.get("scen_error"):
+    st.error(st.session_state["scen_error"])
+if not name:
+    st.info(tr("scen.empty"))
+    st.stop()
+
+scenario = load_scenario(the_store, name)
+version = _versions(the_store, name)
+
+# ---- edits ------------------------------------------------------------------------------------
+edit_col, map_col = st.columns([1.25, 2], gap="medium")
+with edit_col:
+    st.markdown(f"**{tr('scen.edits')}** · {scenario.description}")
+    if scenario.edits:
+        st.dataframe(pd.DataFrame({"#": range(len(scenario.edits)),
+                                   tr("scen.edit"): [e.describe() for e in scenario.edits]}),
+                     hide_index=True, width="stretch", key="scen_edits_table")
+        rm = st.number_input(tr("scen.edit_no"), 0, len(scenario.edits) - 1, 0, key="scen_rm")
+        if st.button(tr("scen.remove_edit"), key="scen_rm_btn"):
+            scenario.remove(int(rm))
+            if _save(the_store, scenario, check=False):
+                st.rerun()
+    else:
+        st.caption(tr("scen.no_edits"))
+
+    tab_b, tab_ifc, tab_other = st.tabs([tr("scen.tab.building"), tr("scen.tab.ifc"),
+                                         tr("scen.tab.other")])
+    with tab_b:
+        crs_choice = st.radio(tr("scen.crs"), ["EPSG:4326", working_crs().to_string()],
+                              format_func=lambda c: tr("scen.crs.wgs84") if c == "EPSG:4326"
+                              else tr("scen.crs.working", crs=c), horizontal=True,
+                              key="scen_crs")
+        st.text_area(tr("scen.footprint"), key="scen_fp", height=90,
+                     help=tr("scen.footprint_help"))
+        parcels_tok = [(n, v) for n, v in tokens.items() if v[0] == "parcel"]
+        draw_on = None
+        if parcels_tok:
+            pframe = pd.concat([read_layer(url, n, v[1], v[2]) for n, v in parcels_tok],
+                               ignore_index=True)
+            pids = sorted(pframe["id"].astype(str).tolist())
+            draw_on = st.selectbox(tr("scen.draw_on"), [""] + pids, key="scen_draw_on",
+                                   format_func=lambda p: p or tr("scen.draw_off"))
+        c1, c2, c3 = st.columns(3)
+        height = c1.number_input(tr("scen.height"), 1.0, 1000.0, 30.0, 1.0, key="scen_height")
+        floors = c2.number_input(tr("scen.floors"), 0, 300, 0, 1, key="scen_floors",
+                                 help=tr("scen.floors_help"))
+        use = c3.selectbox(tr("scen.use"), USES, key="scen_use",
+                           format_func=lambda u: f"{u} {label('use', u, language)}")
+        bid = st.text_input(tr("scen.id"), key="scen_bid", placeholder=f"new-{len(scenario.edits) + 1}")
+        if st.button(tr("scen.add_building"), key="scen_add_building", type="primary"):
+            try:
+                pts = parse_points(st.session_state.get("scen_fp", ""), "footprint")
+                edit = AddBuilding(footprint=pts, height_m=float(height),
+                                   floors=int(floors) or None, use=use,
+                                   id=bid.strip() or None,
+                                   crs="EPSG:4326" if crs_choice == "EPSG:4326" else crs_choice)
+            except TwinError as exc:
+                st.session_state["scen_error"] = str(exc)
+                st.rerun()
+            scenario.add(edit)
+            if _save(the_store, scenario):
+                st.session_state["scen_clear_fp"] = True
+            st.rerun()
+        if st.button(tr("scen.clear_fp"), key="scen_clear"):
+            st.session_state["scen_clear_fp"] = True
+            st.rerun()
+    with tab_ifc:
+        upload = st.file_uploader(tr("scen.ifc_file"), type=["ifc"], key="scen_ifc")
+        anchor = st.text_input(tr("scen.anchor"), key="scen_anchor",
+                               help=tr("scen.anchor_help"))
+        ifc_id = st.text_input(tr("scen.id"), key="scen_ifc_id")
+        if st.button(tr("scen.add_ifc"), key="scen_add_ifc") and upload is not None:
+            data = upload.getvalue()
+            digest = hashlib.sha256(data).hexdigest()
+            root = getattr(the_store, "root", None)
+            folder = (Path(root) if root is not None else Path(".")) / "scenario_files"
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"{digest[:16]}-{upload.name}"
+            if not path.exists():
+                path.write_bytes(data)
+            scenario.add(AddIfc(path=str(path.resolve()), anchor=anchor.strip() or None,
+                                id=ifc_id.strip() or None, sha256=digest))
+            _save(the_store, scenario)
+            st.rerun()
+    with tab_other:
+        line = st.text_input(tr("scen.edit_line"), key="scen_line",
+                             placeholder="set-parcel id=P1 max_far=3.5 · flood level=4.5",
+                             help=tr("scen.edit_line_help"))
+        if st.button(tr("scen.add_edit"), key="scen_add_line") and line.strip():
+            try:
+                for e in parse_edits(shlex.split(line), start=len(scenario.edits)):
+                    scenario.add(e)
+            except (TwinError, ValueError) as exc:
+                st.session_state["scen_error"] = str(exc)
+                st.rerun()
+            _save(the_store, scenario)
+            st.rerun()
+    base_level = st.number_input(tr("scen.base_flood"), value=None, step=0.5,
+                                 key="scen_base_flood", help=tr("scen.base_flood_help"))
+
+# ---- the scenario's view and diff ---------------------------------------------------------
+tok_key = tuple(sorted((n, v[1], v[2]) for n, v in tokens.items()))
+try:
+    with st.spinner(tr("scen.computing")):
+        bundle = scenario_bundle(url, name, version, tok_key,
+                                 None if base_level is None else float(base_level))
+except TwinError as exc:
+    st.error(str(exc))
+    st.stop()
+
+with map_col:
+    c1, c2 = st.columns(2)
+    show = c1.radio(tr("scen.show"), ["scenario", "base"], horizontal=True, key="scen_show",
+                    format_func=lambda v: tr(f"scen.show.{v}"))
+    style = c2.radio(tr("scen.proposed_style"), ["ghost", "outline"], horizontal=True,
+                     key="scen_style", format_func=lambda v: tr(f"scen.style.{v}"))
+    all_layers, all_data, bounds = [], {}, []
+    changes = bundle["changes"]
+    status = bundle["status"]
+    if show == "base":
+        drawn = [(n, v[0], read_layer(url, n, v[1], v[2])) for n, v in tokens.items()
+                 if v[0] in DRAWN]
+    else:
+        drawn = [(n, kind, frame) for n, (kind, frame) in bundle["layers"].items()]
+    for n, kind, frame in sorted(drawn, key=lambda d: (ORDER.get(d[1], 9), d[0])):
+        if show == "scenario" and kind == "building" and CHANGE_COLUMN in frame.columns:
+            frame = frame[frame[CHANGE_COLUMN].astype("string").fillna("") != "added"]
+        prep = prepare_layer(frame, kind, name=n)
+        if prep.bounds is not None:
+            bounds.append(prep.bounds)
+        layers, data = deck_layers(prep, opacity=0.55 if kind == "building" else 0.8)
+        all_layers += layers
+        all_data.update(data)
+    if show == "scenario":
+        added = bundle["layers"]
+        proposed = []
+        for kind, frame in added.values():
+            if kind == "building" and CHANGE_COLUMN in frame.columns:
+                rows = frame[frame[CHANGE_COLUMN].astype("string").fillna("") == "added"]
+                if len(rows):
+                    proposed.append(rows.assign(t=[f"{tr('scen.proposed')} {i} · {h:g} m"
+                                                   for i, h in zip(rows["id"], rows["height_m"])]))
+        if proposed:
+            frame = pd.concat(proposed, ignore_index=True)
+            b = wgs84_bounds(frame)
+            if b is not None:
+                bounds.append(b)
+            layers, data = ghost_buildings(frame, name="scen_proposed",
+                                           outline_only=(style == "outline"))
+            all_layers += layers
+            all_data.update(data)
+        removed = changes[changes["change"] == "removed"]
+        layers, data = outline_layer(removed.assign(t=[f"{tr('scen.removed')} {i}"
+                                                       for i in removed["id"]]),
+                                     name="scen_removed", color=REMOVED_COLOR)
+        all_layers += layers
+        all_data.update(data)
+        other = changes[(changes["change"] == "added") & (changes["kind"] != "building")]
+        layers, data = outline_layer(other.assign(t=[f"{tr('scen.proposed')} {i}"
+                                                     for i in other["id"]]),
+                                     name="scen_other", color=PROPOSED_COLOR)
+        all_layers += layers
+        all_data.update(data)
+    # Changed pass/fail: outline the parcels and buildings (red worse, green better).
+    for change, color in (("worse", WORSE_COLOR), ("better", BETTER_COLOR)):
+        rows = status[status["change"] == change]
+        for kind in ("parcel", "building"):
+            ids = set(rows.loc[rows["kind"] == kind, "id"].astype(str))
+            if not ids:
+                continue
+            source = bundle["layers"] if show == "scenario" else {
+                n: (v[0], read_layer(url, n, v[1], v[2])) for n, v in tokens.items()
+                if v[0] == kind}
+            frames = [f[f["id"].astype("string").isin(ids).fillna(False).to_numpy(dtype=bool)]
+                      for k, f in source.values() if k == kind]
+            frames = [f for f in frames if len(f)]
+            if not frames:
+                continue
+            hit = pd.concat(frames, ignore_index=True)
+            checks = rows.groupby("id")["check"].agg(lambda s: ", ".join(sorted(set(s))))
+            hit = hit.assign(t=[f"{i}: {checks.get(str(i), '')} → {change}" for i in hit["id"]])
+            hit = gpd.GeoDataFrame(hit, geometry="geometry", crs=frames[0].crs)
+            layers, data = outline_layer(hit, name=f"scen_{change}_{kind}", color=color,
+                                         elevation=(kind == "building"))
+            all_layers += layers
+            all_data.update(data)
+    if draw_on:
+        grid = _grid(pframe, draw_on)
+        if grid is not None:
+            layers, data = outline_layer(grid, name="scen_grid", color=(90, 90, 255))
+            all_layers += layers
+            all_data.update(data)
+            bounds.append(wgs84_bounds(grid))
+    fp_text = st.session_state.get("scen_fp", "").strip()
+    if fp_text:
+        try:
+            pts = parse_points(fp_text)
+            src = "EPSG:4326" if crs_choice == "EPSG:4326" else crs_choice
+            geom = Polygon(pts) if len(pts) >= 3 else LineString(pts) if len(pts) == 2 \
+                else Point(pts[0])
+            sketch = gpd.GeoDataFrame({"t": [tr("scen.sketch")], "height_m": [float(height)]},
+                                      geometry=[geom], crs=src).to_crs(working_crs())
+            layers, data = outline_layer(sketch, name="scen_sketch", color=PROPOSED_COLOR,
+                                         elevation=len(pts) >= 3)
+            all_layers += layers
+            all_data.update(data)
+        except (TwinError, ValueError):
+            st.caption(tr("scen.sketch_bad"))
+    if bounds:
+        arr = np.array([b for b in bounds if b is not None])
+        view = overview_view((arr[:, 0].min(), arr[:, 1].min(), arr[:, 2].max(),
+                              arr[:, 3].max()))
+    else:
+        view = overview_view(None)
+    view = nudge_view(view, 0)
+    deck = build_deck(all_layers, all_data, view=view, map_style=basemap_url())
+    st.pydeck_chart(deck, on_select="rerun", selection_mode="single-object", key="scen_map",
+                    height=560, width="stretch")
+    st.caption(tr("scen.legend"))
+
+# ---- before / after -------------------------------------------------------------------------
+st.markdown(f"**{tr('scen.status_changes')}**")
+if status.empty:
+    st.caption(tr("scen.no_status_change"))
+else:
+    def _row_style(row):
+        color = {"worse": "#fde2e1", "better": "#dff5e3"}.get(row["change"], "")
+        return [f"background-color: {color}" if color else ""] * len(row)
+
+    st.dataframe(status.style.apply(_row_style, axis=1), hide_index=True, width="stretch",
+                 key="scen_status_table")
+st.markdown(f"**{tr('scen.indicators')}**")
+ind = bundle["indicators"]
+only_changed = st.toggle(tr("scen.only_changed"), value=True, key="scen_only_changed")
+shown = ind[ind["changed"]] if only_changed else ind
+st.dataframe(shown.style.apply(
+    lambda r: ["background-color: #fff3cd" if r["changed"] else ""] * len(r), axis=1),
+    hide_index=True, width="stretch", key="scen_diff_table")
+st.caption(tr("scen.timing", seconds=f"{bundle['seconds']:.2f}"))
+for q, reason in sorted(bundle["skipped"].items()):
+    st.caption(tr("scen.skipped", query=q, reason=reason))

@@ -1,0 +1,48 @@
+"""App settings read from the environment, with the defaults of an offline installation.
+
+``TWIN_UPLOAD_LIMIT_MB``  largest file the Import page accepts (default 200)
+``TWIN_BASEMAP_URL``      optional MapLibre style URL for a basemap; by default the app uses
+                          its own local style (a plain background) and makes no outside call
+``TWIN_STORE``            the store to open (see :func:`twin.store.default_store_url`)
+
+Example
+-------
+>>> from twin.config import upload_limit_bytes
+>>> upload_limit_bytes() // (1024 * 1024)
+200
+"""
+
+from __future__ import annotations
+
+import os
+
+from .errors import TwinError
+
+__all__ = ["DEFAULT_UPLOAD_LIMIT_MB", "upload_limit_mb", "upload_limit_bytes", "basemap_url"]
+
+DEFAULT_UPLOAD_LIMIT_MB = 200.0
+
+
+def upload_limit_mb() -> float:
+    """The upload size limit in megabytes (``$TWIN_UPLOAD_LIMIT_MB``, default 200)."""
+    raw = os.environ.get("TWIN_UPLOAD_LIMIT_MB", "").strip()
+    if not raw:
+        return DEFAULT_UPLOAD_LIMIT_MB
+    try:
+        value = float(raw)
+    except ValueError:
+        raise TwinError(f"TWIN_UPLOAD_LIMIT_MB={raw!r} is not a number",
+                        hint="set it to a size in megabytes, e.g. 200") from None
+    if value <= 0:
+        raise TwinError(f"TWIN_UPLOAD_LIMIT_MB={raw!r} must be positive")
+    return value
+
+
+def upload_limit_bytes() -> int:
+    """The upload size limit in bytes."""
+    return int(upload_limit_mb() * 1024 * 1024)
+
+
+def basemap_url() -> str | None:
+    """The optional basemap style URL (``$TWIN_BASEMAP_URL``), or None for the local style."""
+    return os.environ.get("TWIN_BASEMAP_URL", "").strip() or None

@@ -1,0 +1,93 @@
+"""deck.gl layers for prepared twin layers, and the compact deck that carries them.
+
+This is the only module (with :mod:`twin.render.deck`) that imports pydeck. Each colour
+group of a :class:`~twin.render.prepare.PreparedLayer` becomes one deck.gl layer whose id is
+``"<store layer>::<group key>"``; its data stay a placeholder until
+:meth:`CompactDeck.to_json` splices the pre-encoded JSON text in, so pydeck never walks
+(and indents, and sorts) a hundred thousand buildings.
+
+Example
+-------
+>>> from twin.render.layers import deck_layers
+>>> layers, data = deck_layers(prepared, opacity=0.8)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import pydeck as pdk
+
+from .bim import BimDetail
+from .prepare import PreparedLayer
+
+__all__ = ["deck_layers", "bim_layer", "layer_id", "split_layer_id", "placeholder"]
+
+SEPARATOR = "::"
+
+
+def layer_id(name: str, key: str) -> str:
+    """The deck.gl layer id of group ``key`` of store layer ``name``."""
+    return f"{name}{SEPARATOR}{key}"
+
+
+def split_layer_id(deck_id: str) -> tuple[str, str]:
+    """``(store layer, group key)`` of a deck.gl layer id."""
+    name, _, key = str(deck_id).rpartition(SEPARATOR)
+    return (name, key) if name else (key, "")
+
+
+def placeholder(deck_id: str) -> str:
+    """The stand-in string for a layer's data in the deck JSON."""
+    return f"\u0000twin-data:{deck_id}\u0000"
+
+
+def _s(text: str):
+    return pdk.types.String(text)
+
+
+def deck_layers(prepared: PreparedLayer, *, opacity: float = 1.0, wireframe: bool = False,
+                pickable: bool = True) -> tuple[list, dict[str, str]]:
+    """deck.gl layers for every group of ``prepared`` and ``{deck id: JSON data text}``."""
+    layers, data = [], {}
+    for group in prepared.groups:
+        deck_id = layer_id(prepared.name, group.key)
+        data[deck_id] = group.data
+        rgb = list(group.color)
+        common = dict(id=deck_id, data=placeholder(deck_id), pickable=pickable,
+                      opacity=float(opacity), auto_highlight=True,
+                      highlight_color=[255, 140, 0, 160])
+        kind = prepared.kind
+        if group.geometry == "polygon" and kind == "building":
+            layers.append(pdk.Layer(
+                "PolygonLayer", get_polygon="p", get_elevation="h", extruded=True,
+                wireframe=wireframe, filled=True, get_fill_color=rgb + [235],
+                get_line_color=[60, 60, 60], material=True, **common))
+        elif group.geometry == "polygon":
+            alpha = 200 if kind == "river" else 150
+            layers.append(pdk.Layer(
+                "PolygonLayer", get_polygon="p", filled=True, stroked=True,
+                get_fill_color=rgb + [alpha], get_line_color=[90, 90, 90, 200],
+                line_width_units=_s("pixels"), get_line_width=1, **common))
+        elif group.geometry == "path":
+            layers.append(pdk.Layer(
+                "PathLayer", get_path="p", get_width="w", width_units=_s("meters"),
+                width_min_pixels=1.5, cap_rounded=True, joint_rounded=True,
+                get_color=rgb + [255], **common))
+        elif group.geometry == "point":
+            layers.append(pdk.Layer(
+                "ScatterplotLayer", get_position="p", get_radius=18, radius_units=_s("meters"),
+                radius_min_pixels=4, radius_max_pixels=14, stroked=True, filled=True,
+                get_fill_color=rgb + [240], get_line_color=[255, 255, 255],
+                line_width_min_pixels=1.5, **common))
+    return layers, data
+
+
+def bim_layer(detail: BimDetail, *, name: str, opacity: float = 1.0) -> tuple[list, dict]:
+    """The ``SolidPolygonLayer`` of one building's BIM triangles in metre offsets."""
+    deck_id = layer_id(name, detail.building_id)
+    layer = pdk.Layer(
+        "SolidPolygonLayer", id=deck_id, data=placeholder(deck_id), _full3d=True,
+        extruded=False, filled=True, get_polygon="p", get_fill_color="c",
+        coordinate_system=_s("meter-offsets"), coordinate_origin=list(detail.origin),
+        pickable=True, auto_highlight=True, highlight_color=[255, 140, 0, 200],
+        opacity=float(opacity))
+    return [layer], {deck_id: detail.data}

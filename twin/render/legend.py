@@ -1,0 +1,63 @@
+"""Legends and attribute panels as small HTML snippets in which every value is escaped.
+
+Example
+-------
+>>> from twin.render.legend import legend_html
+>>> legend_html([("居住用地 R", (255, 255, 0), 12)])[:4]
+'<div'
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+
+from .palette import hex_color
+
+__all__ = ["legend_html", "attribute_html", "plain"]
+
+
+def plain(value) -> str:
+    """Display text of a value: empty for None/NaN, numbers without noise, JSON for dicts."""
+    if value is None:
+        return ""
+    try:
+        if value != value:  # NaN, pd.NA raises TypeError
+            return ""
+    except TypeError:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.6g}" if math.isfinite(value) else ""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return f"<{len(value)} bytes>"
+    return str(value)
+
+
+def legend_html(entries) -> str:
+    """A legend: ``entries`` is a list of ``(label, (r, g, b), count)``."""
+    rows = []
+    for label, color, count in entries:
+        rows.append(
+            "<div style='display:flex;align-items:center;gap:6px;font-size:12px;"
+            "line-height:18px'>"
+            f"<span style='display:inline-block;width:14px;height:10px;"
+            f"background:{hex_color(color)};border:1px solid #777'></span>"
+            f"<span>{html.escape(str(label))}</span>"
+            f"<span style='color:#888'>{int(count)}</span></div>")
+    return "<div>" + "".join(rows) + "</div>"
+
+
+def attribute_html(rows, *, title: str = "") -> str:
+    """An attribute table: ``rows`` is a list of ``(name, value)``; names and values are
+    HTML-escaped, so a name like ``<script>`` shows as text."""
+    head = f"<div style='font-weight:600;margin-bottom:4px'>{html.escape(title)}</div>" \
+        if title else ""
+    body = "".join(
+        "<tr><td style='color:#555;padding:1px 8px 1px 0;vertical-align:top'>"
+        f"{html.escape(str(name))}</td><td style='padding:1px 0;word-break:break-all'>"
+        f"{html.escape(plain(value))}</td></tr>"
+        for name, value in rows)
+    return f"{head}<table style='font-size:13px;border-collapse:collapse'>{body}</table>"

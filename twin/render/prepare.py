@@ -1,0 +1,380 @@
+"""Turn a store layer into compact drawing data: WGS84 coordinates rounded to ~0.1 m, only
+the fields a layer needs, grouped by colour, each group already encoded as compact JSON text.
+
+This module has no pydeck: what it returns is plain, picklable data that the app can cache
+(``st.cache_data``) and that :mod:`twin.render.layers` wraps in deck.gl layers.
+
+Each drawn object is a small dict with short keys:
+
+``p``  geometry (polygon rings without the closing vertex, a path, or a point)
+``h``  extrusion height in metres (buildings)
+``w``  width in metres (roads, river lines)
+``t``  tooltip text (plain text; the browser HTML-escapes it when it fills the tooltip)
+``k``  the row position in the layer frame, for the attribute panel
+
+Example
+-------
+>>> from twin.render.prepare import prepare_layer
+>>> prepared = prepare_layer(frame, "building", name="buildings")  # doctest: +SKIP
+>>> prepared.groups[0].count  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from ..crs import WGS84, parse_crs, transform_xy, working_crs
+from . import palette
+
+__all__ = [
+    "Group",
+    "PreparedLayer",
+    "DRAWN_KINDS",
+    "prepare_layer",
+    "compact_json",
+    "wgs84_bounds",
+    "polygon_rings",
+]
+
+DRAWN_KINDS = ("parcel", "river", "road", "building", "facility", "sensor")
+COORD_DECIMALS = 6  # ~0.1 m in longitude/latitude
+DEFAULT_HEIGHT_M = 10.0
+DEFAULT_ROAD_WIDTH_M = 7.0
+DEFAULT_RIVER_WIDTH_M = 15.0
+
+
+@dataclass
+class Group:
+    """Objects of one colour: ``key`` names the legend entry (a land-use code, a use, a
+    height bin ``h0``…, a road class, a facility kind), ``data`` is its compact JSON array."""
+
+    key: str
+    color: tuple[int, int, int]
+    count: int
+    data: str
+    geometry: str  # "polygon", "path" or "point"
+
+
+@dataclass
+class PreparedLayer:
+    """One store layer ready to draw: its groups, WGS84 bounds and the max height seen."""
+
+    name: str
+    kind: str
+    groups: list[Group] = field(default_factory=list)
+    bounds: tuple[float, float, float, float] | None = None
+    rows: int = 0
+    color_by: str = ""
+
+    @property
+    def payload_bytes(self) -> int:
+        """Bytes of JSON data this layer adds to the map message."""
+        return sum(len(g.data.encode("utf-8")) for g in self.groups)
+
+
+def compact_json(value) -> str:
+    """JSON text without spaces, keeping non-ASCII characters (Chinese names) as they are."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def _to_lonlat(coords: np.ndarray, crs) -> np.ndarray:
+    """Reproject an (n, 2+) coordinate array to rounded WGS84 lon/lat."""
+    if len(coords) == 0:
+        return np.zeros((0, 2))
+    src = parse_crs(crs) if crs is not None else working_crs()
+    if src.is_geographic and src.to_epsg() == 4326:
+        lon, lat = coords[:, 0], coords[:, 1]
+    else:
+        lon, lat = transform_xy(coords[:, 0], coords[:, 1], src, WGS84)
+    return np.round(np.column_stack([lon, lat]), COORD_DECIMALS)
+
+
+def wgs84_bounds(frame) -> tuple[float, float, float, float] | None:
+    """The WGS84 ``(west, south, east, north)`` of a GeoDataFrame, or None when empty."""
+    if frame is None or len(frame) == 0:
+        return None
+    minx, miny, maxx, maxy = frame.total_bounds
+    if not all(math.isfinite(v) for v in (minx, miny, maxx, maxy)):
+        return None
+    xs = [minx, maxx, minx, maxx]
+    ys = [miny, miny, maxy, maxy]
+    ll = _to_lonlat(np.column_stack([xs, ys]), frame.crs)
+    return (float(ll[:, 0].min()), float(ll[:, 1].min()),
+            float(ll[:, 0].max()), float(ll[:, 1].max()))
+
+
+def polygon_rings(geoms, crs) -> tuple[list, np.ndarray]:
+    """Polygon parts of ``geoms`` as nested ``[[[lon, lat], ...], hole...]`` lists without the
+    closing vertex, and for each part the index of the row it came from."""
+    geoms = np.asarray(geoms, dtype=object)
+    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    parts, index = shapely.get_parts(geoms[ok], return_index=True)
+    index = np.flatnonzero(ok)[index]
+    poly = shapely.get_type_id(parts) == 3
+    parts, index = parts[poly], index[poly]
+    if len(parts) == 0:
+        return [], index
+    _, coords, (ring_off, poly_off) = shapely.to_ragged_array(parts)
+    pts = _to_lonlat(coords, crs).tolist()
+    if len(poly_off) == len(ring_off) and np.array_equal(poly_off, np.arange(len(poly_off))):
+        # No holes: one ring per polygon.
+        ends = (ring_off[1:] - 1).tolist()
+        return [[pts[a:b]] for a, b in zip(ring_off[:-1].tolist(), ends)], index
+    ring_off = ring_off.tolist()
+    poly_off = poly_off.tolist()
+    out = []
+    for j in range(len(parts)):
+        out.append([pts[ring_off[r]:ring_off[r + 1] - 1]
+                    for r in range(poly_off[j], poly_off[j + 1])])
+    return out, index
+
+
+def _line_paths(geoms, crs) -> tuple[list, np.ndarray]:
+    geoms = np.asarray(geoms, dtype=object)
+    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    parts, index = shapely.get_parts(geoms[ok], return_index=True)
+    index = np.flatnonzero(ok)[index]
+    line = shapely.get_type_id(parts) == 1
+    parts, index = parts[line], index[line]
+    if len(parts) == 0:
+        return [], index
+    _, coords, (off,) = shapely.to_ragged_array(parts)
+    pts = _to_lonlat(coords, crs).tolist()
+    off = off.tolist()
+    return [pts[off[j]:off[j + 1]] for j in range(len(parts))], index
+
+
+def _points(geoms, crs) -> tuple[list, np.ndarray]:
+    geoms = np.asarray(geoms, dtype=object)
+    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    idx = np.flatnonzero(ok)
+    pts = shapely.get_point(shapely.centroid(geoms[ok]), 0) if len(idx) else geoms[:0]
+    coords = shapely.get_coordinates(pts)
+    return _to_lonlat(coords, crs).tolist(), idx
+
+
+def _texts(frame: pd.DataFrame, column: str, fallback: str | None = None) -> list[str]:
+    if column in frame.columns:
+        values = frame[column]
+        if fallback and fallback in frame.columns:
+            values = values.where(values.notna() & (values.astype("string") != ""),
+                                  frame[fallback])
+        return ["" if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))
+                else str(v) for v in values.tolist()]
+    if fallback and fallback in frame.columns:
+        return _texts(frame, fallback)
+    return [""] * len(frame)
+
+
+def _numbers(frame: pd.DataFrame, column: str, default: float, digits: int = 1) -> np.ndarray:
+    if column not in frame.columns:
+        return np.full(len(frame), default)
+    values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    values = np.where(np.isfinite(values), values, default)
+    return np.round(values, digits)
+
+
+def _fmt(value: float) -> str:
+    return f"{value:g}"
+
+
+def _group(records_by_key: dict, colors: dict, geometry: str, order=None) -> list[Group]:
+    keys = order if order is not None else sorted(records_by_key)
+    return [Group(key=str(k), color=tuple(int(c) for c in colors[k]), count=len(records_by_key[k]),
+                  data=compact_json(records_by_key[k]), geometry=geometry)
+            for k in keys if records_by_key.get(k)]
+
+
+def _split(records: list[dict], keys: list) -> dict:
+    out: dict = {}
+    for rec, key in zip(records, keys):
+        out.setdefault(key, []).append(rec)
+    return out
+
+
+def prepare_layer(frame, kind: str, *, name: str = "", color_by: str = "use",
+                  latest: pd.DataFrame | None = None, hidden_ids=(),
+                  labels: dict | None = None) -> PreparedLayer:
+    """Prepare a store layer of ``kind`` for drawing.
+
+    Parameters
+    ----------
+    frame : GeoDataFrame
+        The layer as the store returns it (working CRS).
+    kind : str
+        One of :data:`DRAWN_KINDS`; other kinds give a layer without groups.
+    color_by : {"use", "height"}
+        How buildings are coloured.
+    latest : DataFrame, optional
+        For sensors: the latest reading per sensor (``sensor_id``, ``time``, ``value``,
+        ``alarm``), shown in the tooltip; sensors in alarm get their own red group.
+    hidden_ids : iterable of str
+        Building ids not to draw (their BIM detail is drawn instead).
+    labels : dict, optional
+        Display labels for group keys in tooltips (``{"R": "居住用地"}``).
+    """
+    labels = labels or {}
+    prepared = PreparedLayer(name=name or kind, kind=kind, rows=len(frame), color_by=color_by)
+    if kind not in DRAWN_KINDS or frame is None or len(frame) == 0:
+        return prepared
+    prepared.bounds = wgs84_bounds(frame)
+    crs = frame.crs
+    if kind == "building" and len(hidden_ids):
+        hidden = set(map(str, hidden_ids))
+        keep = ~frame["id"].astype("string").isin(hidden).fillna(False).to_numpy(dtype=bool)
+        if "ifc_guid" in frame.columns:
+            keep &= ~frame["ifc_guid"].astype("string").isin(hidden).fillna(False) \
+                .to_numpy(dtype=bool)
+        positions = np.flatnonzero(keep)
+        frame = frame.iloc[positions]
+    else:
+        positions = np.arange(len(frame))
+    builder = _BUILDERS[kind]
+    prepared.groups = builder(frame, crs, positions, color_by=color_by, latest=latest,
+                              labels=labels)
+    return prepared
+
+
+def _parcels(frame, crs, positions, *, labels, **_):
+    rings, idx = polygon_rings(frame.geometry.values, crs)
+    names = _texts(frame, "name", "id")
+    codes = _texts(frame, "land_use")
+    lookup = {c: palette.land_use_group(c) for c in set(codes)}
+    groups = [lookup[c] for c in codes]
+    far = _numbers(frame, "max_far", float("nan"), 2)
+    hmax = _numbers(frame, "max_height_m", float("nan"), 1)
+    recs, keys = [], []
+    for ring, i in zip(rings, idx.tolist()):
+        bits = [names[i], codes[i] or "?"]
+        if math.isfinite(far[i]):
+            bits.append(f"FAR≤{_fmt(far[i])}")
+        if math.isfinite(hmax[i]):
+            bits.append(f"H≤{_fmt(hmax[i])}m")
+        recs.append({"p": ring, "t": " · ".join(b for b in bits if b), "k": int(positions[i])})
+        keys.append(groups[i])
+    colors = {k: palette.LAND_USE_COLORS.get(k, palette.UNKNOWN) for k in set(keys)}
+    return _group(_split(recs, keys), colors, "polygon")
+
+
+def _roads(frame, crs, positions, *, labels, **_):
+    paths, idx = _line_paths(frame.geometry.values, crs)
+    names = _texts(frame, "name", "id")
+    classes = _texts(frame, "road_class")
+    width = _numbers(frame, "width_m", DEFAULT_ROAD_WIDTH_M, 1)
+    recs, keys = [], []
+    for path, i in zip(paths, idx.tolist()):
+        recs.append({"p": path, "w": float(width[i]),
+                     "t": f"{names[i]} · {classes[i] or '?'} · {_fmt(width[i])} m",
+                     "k": int(positions[i])})
+        keys.append(classes[i].strip().lower() or "other")
+    colors = {k: palette.road_color(k) for k in set(keys)}
+    return _group(_split(recs, keys), colors, "path")
+
+
+def _rivers(frame, crs, positions, *, labels, **_):
+    names = _texts(frame, "name", "id")
+    width = _numbers(frame, "width_m", DEFAULT_RIVER_WIDTH_M, 1)
+    setback = _numbers(frame, "setback_m", float("nan"), 1)
+
+    def text(i):
+        out = f"{names[i]} · {_fmt(width[i])} m"
+        return out + (f" · setback {_fmt(setback[i])} m" if math.isfinite(setback[i]) else "")
+
+    rings, pidx = polygon_rings(frame.geometry.values, crs)
+    paths, lidx = _line_paths(frame.geometry.values, crs)
+    polys = [{"p": r, "t": text(i), "k": int(positions[i])} for r, i in zip(rings, pidx.tolist())]
+    lines = [{"p": p, "w": float(width[i]), "t": text(i), "k": int(positions[i])}
+             for p, i in zip(paths, lidx.tolist())]
+    out = []
+    if polys:
+        out.append(Group("water", palette.WATER_COLOR, len(polys), compact_json(polys), "polygon"))
+    if lines:
+        out.append(Group("water_line", palette.WATER_COLOR, len(lines), compact_json(lines),
+                         "path"))
+    return out
+
+
+def _buildings(frame, crs, positions, *, color_by, labels, **_):
+    rings, idx = polygon_rings(frame.geometry.values, crs)
+    height = _numbers(frame, "height_m", float("nan"), 1)
+    if "floors" in frame.columns:
+        floors = _numbers(frame, "floors", float("nan"), 0)
+        height = np.where(np.isfinite(height), height, floors * 3.0)
+    height = np.where(np.isfinite(height) & (height > 0), height, DEFAULT_HEIGHT_M)
+    names = _texts(frame, "name", "id")
+    if color_by == "height":
+        bins = [palette.height_bin(h) for h in height.tolist()]
+        keys_all = [f"h{b}" for b in bins]
+        colors = {f"h{b}": palette.height_color(b) for b in range(len(palette.HEIGHT_BINS))}
+        order = [f"h{b}" for b in range(len(palette.HEIGHT_BINS))]
+    else:
+        uses = _texts(frame, "use")
+        lookup = {u: palette.building_use_group(u) for u in set(uses)}
+        keys_all = [lookup[u] for u in uses]
+        colors = dict(palette.BUILDING_USE_COLORS)
+        order = list(palette.BUILDING_USE_COLORS)
+    hs = height.tolist()
+    texts = [f"{n} · {h:g} m" for n, h in zip(names, hs)]
+    pos = positions.tolist()
+    idx = idx.tolist()
+    recs = [{"p": ring, "h": hs[i], "t": texts[i], "k": pos[i]} for ring, i in zip(rings, idx)]
+    keys = [keys_all[i] for i in idx]
+    return _group(_split(recs, keys), colors, "polygon", order=order)
+
+
+def _facilities(frame, crs, positions, *, labels, **_):
+    pts, idx = _points(frame.geometry.values, crs)
+    names = _texts(frame, "name", "id")
+    kinds = _texts(frame, "kind")
+    cap = _numbers(frame, "capacity", float("nan"), 0)
+    recs, keys = [], []
+    for p, i in zip(pts, idx.tolist()):
+        label = labels.get(kinds[i], kinds[i])
+        extra = f" · {_fmt(cap[i])}" if math.isfinite(cap[i]) else ""
+        recs.append({"p": p, "t": f"{names[i]} · {label}{extra}", "k": int(positions[i])})
+        keys.append(kinds[i] or "other")
+    colors = {k: palette.FACILITY_COLORS.get(k, (120, 120, 120)) for k in set(keys)}
+    return _group(_split(recs, keys), colors, "point")
+
+
+def _sensors(frame, crs, positions, *, latest, labels, **_):
+    pts, idx = _points(frame.geometry.values, crs)
+    ids = _texts(frame, "id")
+    kinds = _texts(frame, "kind")
+    units = _texts(frame, "unit")
+    by_id = {}
+    if latest is not None and len(latest):
+        for row in latest.itertuples(index=False):
+            by_id[str(row.sensor_id)] = row
+    recs, keys = [], []
+    for p, i in zip(pts, idx.tolist()):
+        label = labels.get(kinds[i], kinds[i])
+        reading = by_id.get(ids[i])
+        text = f"{ids[i]} · {label}"
+        key = kinds[i] or "other"
+        if reading is not None and reading.value is not None and math.isfinite(reading.value):
+            text += f" · {_fmt(round(float(reading.value), 3))} {units[i]} · {reading.time}"
+            if bool(getattr(reading, "alarm", False)):
+                key = "alarm"
+                text += " · ⚠"
+        recs.append({"p": p, "t": text, "k": int(positions[i])})
+        keys.append(key)
+    colors = {k: palette.SENSOR_COLORS.get(k, (90, 90, 200)) for k in set(keys)}
+    colors["alarm"] = palette.ALARM_COLOR
+    return _group(_split(recs, keys), colors, "point")
+
+
+_BUILDERS = {
+    "parcel": _parcels,
+    "road": _roads,
+    "river": _rivers,
+    "building": _buildings,
+    "facility": _facilities,
+    "sensor": _sensors,
+}
