@@ -12,6 +12,7 @@ import typer
 
 from ..errors import TwinError
 from . import layers as _layers
+from . import query as _query_cli
 from . import scenario as _scenario_cli
 from . import store as _store_cli
 from .common import err_console, state
@@ -37,6 +38,7 @@ def _root(
 
 
 _layers.register(app)
+_query_cli.register(app)
 _store_cli.register(app)
 _scenario_cli.register(app)
 
