@@ -38,7 +38,7 @@ from ..errors import QueryError, ScenarioError
 from .view import CHANGE_COLUMN, LayerView
 
 __all__ = ["ScenarioDiff", "diff", "diff_scenario", "query_params", "STATUS_FLAGGED",
-           "STATUS_OK", "STATUS_ABSENT"]
+           "STATUS_OK", "STATUS_ABSENT", "NOT_DIFFED"]
 
 STATUS_FLAGGED = "flagged"
 STATUS_OK = "ok"
@@ -47,6 +47,10 @@ STATUS_ABSENT = "absent"
 _INDICATOR_COLUMNS = ["query", "scope", "id", "indicator", "before", "after", "delta", "changed"]
 _STATUS_COLUMNS = ["query", "kind", "id", "check", "before", "after", "change"]
 _SKIP_NUMERIC = {"area_m2", "n_buildings", "version", "index"}
+_LIMITS = ("max_far", "max_density", "max_height_m", "min_green_ratio")
+# Queries that ask no question by default: ``select`` without a filter lists every feature.
+# They still run when named in ``queries=``.
+NOT_DIFFED = ("select",)
 _STATUS_RANK = {"fail": 3, STATUS_FLAGGED: 3, "n/a": 1, "pass": 0, STATUS_OK: 0}
 
 
@@ -254,7 +258,7 @@ def _flatten(summary: dict, prefix: str = "") -> dict[str, float]:
 
 
 def _compare(name: str, before, after, id_sets, removed: set[str], added: set[str],
-             ind_rows: list, status_rows: list) -> None:
+             ind_rows: list, status_rows: list, input_columns: dict[str, set[str]]) -> None:
     # Town-wide: the numeric summary.
     sb = _flatten(before.summary) if before is not None else {}
     sa = _flatten(after.summary) if after is not None else {}
@@ -285,8 +289,10 @@ def _compare(name: str, before, after, id_sets, removed: set[str], added: set[st
             sb_ = _per_id_status(fb, idc, col) if col in fb.columns else {}
             sa_ = _per_id_status(fa, idc, col) if col in fa.columns else {}
             for fid in sorted(set(sb_) | set(sa_)):
-                b = sb_.get(fid, STATUS_ABSENT)
-                a = sa_.get(fid, STATUS_ABSENT)
+                # A feature a result does not list is clear of it, unless the scenario added
+                # or removed the feature itself.
+                b = sb_.get(fid, STATUS_ABSENT if fid in added else STATUS_OK)
+                a = sa_.get(fid, STATUS_ABSENT if fid in removed else STATUS_OK)
                 if b != a:
                     status_rows.append((name, kind, fid, check, b, a, _change(b, a)))
     else:
@@ -299,8 +305,10 @@ def _compare(name: str, before, after, id_sets, removed: set[str], added: set[st
                 a = STATUS_ABSENT if fid in removed else STATUS_OK
                 status_rows.append((name, kind, fid, "flagged", STATUS_FLAGGED, a,
                                     _change(STATUS_FLAGGED, a)))
-    # Per-feature values: all of a parcel-level result, only changes otherwise.
-    cols = [c for c in _numeric_columns(fa if len(fa.columns) else fb, idc)]
+    # Per-feature values: all of a parcel-level result, only changes otherwise. The
+    # feature's own input attributes are not indicators (a parcel's limits are kept).
+    inputs = input_columns.get(kind, set()) - set(_LIMITS)
+    cols = [c for c in _numeric_columns(fa if len(fa.columns) else fb, idc) if c not in inputs]
     vb = fb.drop_duplicates(idc).set_index(idc) if len(fb) else pd.DataFrame(columns=cols)
     va = fa.drop_duplicates(idc).set_index(idc) if len(fa) else pd.DataFrame(columns=cols)
     keep_all = kind == "parcel"
@@ -329,15 +337,15 @@ def _cell(frame: pd.DataFrame, fid: str, col: str):
 
 
 def _change(before: str, after: str) -> str:
-    bad = {"fail", STATUS_FLAGGED}
     good = {"pass", STATUS_OK}
+    neutral = {"n/a", STATUS_ABSENT}
     if after == STATUS_ABSENT:
         return "removed"
     if before == STATUS_ABSENT:
         return "new " + after
-    if before in good and after in bad:
+    if before in good and after not in good | neutral:
         return "worse"
-    if before in bad and after in good:
+    if before not in good | neutral and after in good:
         return "better"
     return "changed"
 
@@ -369,20 +377,25 @@ def diff(base, scenario, *, params: dict | None = None, queries: list[str] | Non
     if not isinstance(scenario, LayerView):
         raise ScenarioError("diff needs the scenario's view; apply the scenario first",
                             hint="diff(base, apply(base, scenario))")
-    specs = [get_query(q) for q in queries] if queries else [s for s in all_queries() if s.diff]
+    specs = [get_query(q) for q in queries] if queries else \
+        [s for s in all_queries() if s.diff and s.name not in NOT_DIFFED]
     params = {k: dict(v) for k, v in (params or {}).items()}
     base_layers, scen_layers = Layers(base), Layers(scenario)
 
     removed = set(scenario.changed_ids("building", "removed"))
     added = set(scenario.changed_ids("building", "added"))
     id_sets: dict[str, set[str]] = {}
+    input_columns: dict[str, set[str]] = {}
     for kind in ("parcel", "building", "facility", "road", "river"):
         ids: set[str] = set()
+        cols: set[str] = set()
         for view in (base, scenario):
             frame = view.frame(kind)
+            cols |= set(frame.columns)
             if "id" in frame.columns:
                 ids |= set(frame["id"].dropna().astype(str))
         id_sets[kind] = ids
+        input_columns[kind] = cols
 
     ind_rows: list = []
     status_rows: list = []
@@ -416,7 +429,8 @@ def diff(base, scenario, *, params: dict | None = None, queries: list[str] | Non
         results[spec.name] = (before, after)
         if before is None and after is None:
             continue
-        _compare(spec.name, before, after, id_sets, removed, added, ind_rows, status_rows)
+        _compare(spec.name, before, after, id_sets, removed, added, ind_rows, status_rows,
+                 input_columns)
 
     indicators = pd.DataFrame(ind_rows, columns=_INDICATOR_COLUMNS)
     status = pd.DataFrame(status_rows, columns=_STATUS_COLUMNS)
