@@ -34,6 +34,7 @@ from ..errors import QueryError
 from .common import text
 from .expr import filter_frame
 from .inputs import Layers
+from .pushdown import candidates
 from .registry import Param, QueryResult, QuerySpec, register
 
 __all__ = ["select_mask", "spatial_match", "keyword_mask", "resolve_reference", "run_select",
@@ -92,7 +93,6 @@ def spatial_match(targets, references, *, predicate: str = "dwithin",
 def resolve_reference(layers: Layers, near: str, near_keyword: str | None = None,
                       near_where: str | None = None):
     """The reference features for ``near``: a GeoDataFrame (or WKT → one-row frame)."""
-    crs = layers["building"].crs if "building" in layers else None
     if _WKT.match(near):
         try:
             geom = shapely.from_wkt(near)
@@ -100,6 +100,7 @@ def resolve_reference(layers: Layers, near: str, near_keyword: str | None = None
             raise QueryError(f"cannot read the reference geometry {near[:40]!r} ({exc})") from None
         from ..crs import working_crs
 
+        crs = layers["building"].crs if "building" in layers.overridden() else None
         return gpd.GeoDataFrame({"id": ["wkt"], "name": ["WKT"]}, geometry=[geom],
                                 crs=crs or working_crs())
     name, _, kw = near.partition(":")
@@ -141,17 +142,21 @@ def run_select(layers: Layers, *, layer: str = "building", where: str | None = N
                near_keyword: str | None = None, near_where: str | None = None,
                predicate: str = "dwithin", distance_m: float = 50.0) -> QueryResult:
     """Run ``select`` on ``layers``; see the module docstring."""
-    frame = layers.frame(layer)
+    reference = resolve_reference(layers, near, near_keyword, near_where) if near else None
+    pushed = None if reference is None else candidates(  # PostGIS: search on the server
+        layers, layer, reference.geometry.to_numpy(),
+        distance_m if predicate == "dwithin" else 0.0)
+    frame = pushed.frame if pushed is not None else layers.frame(layer)
     if not isinstance(frame, gpd.GeoDataFrame):
         raise QueryError(f"select works on vector layers; {layer!r} has no geometry")
-    reference = resolve_reference(layers, near, near_keyword, near_where) if near else None
     mask, dist = select_mask(frame, where=where, keyword=keyword, reference=reference,
                              predicate=predicate, distance=distance_m)
     out = frame[mask].copy()
     spatial = reference is not None
     if spatial and predicate == "dwithin":
         out["distance_m"] = np.round(dist[mask], 3)
-    summary = {"layer": layer, "matched": int(mask.sum()), "total": int(len(frame))}
+    summary = {"layer": layer, "matched": int(mask.sum()),
+               "total": int(pushed.total if pushed else len(frame))}
     if spatial:
         summary.update({"reference": near, "reference_features": int(len(reference)),
                         "predicate": predicate})
@@ -162,7 +167,7 @@ def run_select(layers: Layers, *, layer: str = "building", where: str | None = N
     methods = {"where": where or "", "keyword": keyword or "",
                "spatial": (f"{predicate} {distance_m:g} m of {near}" if predicate == "dwithin"
                            else f"{predicate} {near}") if spatial else "",
-               "engine": "shapely STRtree bulk query"}
+               "engine": pushed.engine if pushed else "shapely STRtree bulk query"}
     extra = {"reference": reference} if spatial else {}
     id_col = "id" if "id" in out.columns else None
     return QueryResult("select", out, summary=summary, color_by=color_by, id_column=id_col,

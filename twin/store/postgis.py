@@ -30,9 +30,10 @@ Guarantees
   Arrow IPC stream of the frame with geometries as WKB and no schema metadata; the raw
   bytes for a raster). It identifies the data independently of the backend, so a copy
   between stores can be verified. (The embedded store's ``sha256`` is of its file.)
-* Push-down: :meth:`PostGISStore.dwithin_pairs` and :meth:`PostGISStore.intersects_ids` run
-  ``ST_DWithin`` / ``ST_Intersects`` on the server with the GiST indexes, so a query never
-  loads the whole layer.
+* Push-down: :meth:`PostGISStore.dwithin_rows` and :meth:`PostGISStore.intersects_rows`
+  run ``ST_DWithin`` / ``ST_Intersects`` on the server with the GiST indexes and return row
+  positions; :meth:`PostGISStore.read_rows` reads back only those rows. ``select`` and
+  ``setbacks`` use them (:mod:`twin.query.pushdown`), so they never load the whole layer.
 
 Example
 -------
@@ -563,6 +564,19 @@ class PostGISStore(Store):
     def read(self, layer: str, *, bbox=None, columns=None, version: int | None = None):
         """Read a layer version as a GeoDataFrame (geometry kinds), DataFrame (tables) or
         bytes (rasters); ``bbox`` keeps the rows whose bounding box meets it (``&&``, GiST)."""
+        return self._read(layer, bbox=bbox, columns=columns, version=version)
+
+    def read_rows(self, layer: str, rows, *, columns=None, version: int | None = None):
+        """Only the rows at positions ``rows`` (0-based, in the layer's order) of a layer
+        version, indexed by those positions; what a pushed-down query reads back."""
+        rows = np.unique(np.asarray(rows, dtype=np.int64))
+        frame = self._read(layer, columns=columns, version=version, rows=rows)
+        if len(frame) != len(rows):
+            raise StoreError(f"layer {layer!r} has no rows {rows[-1]}", where=self.display_url)
+        frame.index = pd.Index(rows)
+        return frame
+
+    def _read(self, layer: str, *, bbox=None, columns=None, version=None, rows=None):
         from psycopg import sql
 
         with self._cursor() as cur:
@@ -595,6 +609,10 @@ class PostGISStore(Store):
                 query += sql.SQL(" WHERE {} && ST_MakeEnvelope(%s, %s, %s, %s, %s)").format(
                     self._ident(geom["column"]))
                 params = (minx, miny, maxx, maxy, self._srid_of(working_crs()))
+            if rows is not None:
+                query += sql.SQL(" AND " if params else " WHERE ")
+                query += sql.SQL("{} = ANY(%s)").format(self._ident(_ROW))
+                params = (*params, [int(r) for r in rows])
             query += sql.SQL(" ORDER BY {}").format(self._ident(_ROW))
             cur.execute(query, params, binary=True)
             rows = cur.fetchall()
@@ -785,6 +803,49 @@ class PostGISStore(Store):
                                  f"the versions given {sorted(numbers)}")
             cur.execute(self._sql("UPDATE {s}.layers SET current = %s WHERE name = %s"),
                         (int(current), name))
+
+    # -- push-down: spatial predicates evaluated on the server ---------------------------
+    def row_count(self, layer: str, version: int | None = None) -> int:
+        """The number of rows of a layer version (from the catalog, no data read)."""
+        with self._cursor() as cur:
+            return int(self._version_row(cur, layer, version)["rows"])
+
+    def dwithin_rows(self, layer: str, geometries, distance, *,
+                     version: int | None = None) -> np.ndarray:
+        """Positions of the rows of ``layer`` within ``distance`` of any of ``geometries``.
+
+        ``geometries`` are shapely geometries in the working CRS (sent as WKB), ``distance``
+        a number or one per geometry. The server answers with ``ST_DWithin`` on the layer's
+        GiST index (distance ≤ d, as shapely's ``dwithin``); the layer is never loaded.
+        """
+        from psycopg import sql
+
+        geoms = np.asarray(geometries, dtype=object)
+        dist = np.broadcast_to(np.asarray(distance, dtype=float), geoms.shape)
+        keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms)) & np.isfinite(dist) \
+            & (dist >= 0)
+        if not keep.any():
+            return np.zeros(0, dtype=np.int64)
+        wkb = [bytes(b) for b in shapely.to_wkb(geoms[keep])]
+        with self._cursor() as cur:
+            v = self._version_row(cur, layer, version)
+            geom = next((s["column"] for s in v["columns"] if s["pg"] == "geometry"), None)
+            if geom is None:
+                raise StoreError(f"layer {layer!r} has no geometry", where=self.display_url)
+            query = sql.SQL(
+                "SELECT DISTINCT t.{row} FROM {table} t JOIN (SELECT ST_GeomFromWKB(w, %s) AS g, "
+                "d FROM unnest(%s::bytea[], %s::float8[]) AS u(w, d)) r "
+                "ON ST_DWithin(t.{geom}, r.g, r.d) ORDER BY 1").format(
+                row=self._ident(_ROW), table=self._ident(self.data_schema, v["table_name"]),
+                geom=self._ident(geom))
+            cur.execute(query, (self._srid_of(working_crs()), wkb, dist[keep].tolist()))
+            return np.array([r[0] for r in cur.fetchall()], dtype=np.int64)
+
+    def intersects_rows(self, layer: str, geometries, *, version: int | None = None,
+                        tolerance: float = 0.0) -> np.ndarray:
+        """Positions of the rows of ``layer`` that intersect any of ``geometries``
+        (``ST_DWithin`` with ``tolerance``, i.e. ``ST_Intersects`` when it is 0)."""
+        return self.dwithin_rows(layer, geometries, tolerance, version=version)
 
     # -- scenarios -----------------------------------------------------------------------
     def save_scenario(self, name: str, data: dict) -> int:

@@ -1,0 +1,130 @@
+"""Push-down of spatial filters to a PostGIS store, for ``select`` and ``setbacks``.
+
+When the target layers live in a :class:`~twin.store.postgis.PostGISStore` (and a query
+runs on the store itself: the kind is not replaced by a scenario's frame, and no ``bbox``
+limits the reads), the spatial search runs on the server: ``ST_DWithin`` over the layer's
+GiST index, against the reference geometries sent as WKB, finds the candidate rows, and
+only those rows are read back. The query then runs its ordinary shapely code on the
+candidates, which is why the answers are the same as the embedded path's, row for row:
+
+* the server search is a superset of every possible match (``ST_DWithin`` with the
+  required distance, plus 1 µm; ``intersects``, ``within`` and ``contains`` all imply a
+  distance of 0), so no match is lost;
+* each predicate is row-wise (a building violates a setback, a target meets a reference, on
+  its own), so running the exact check on the candidates gives exactly the matches of the
+  full layer, and the candidates keep their positions as index labels, as
+  :class:`~twin.query.inputs.Layers` would give them.
+
+Set ``TWIN_PUSHDOWN=0`` to turn it off.
+
+Example
+-------
+>>> found = candidates(layers, "building", refs.geometry, 50.0)  # doctest: +SKIP
+>>> found.frame, found.total  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from ..kinds import KINDS
+from .inputs import Layers
+
+__all__ = ["Candidates", "pushdown_store", "candidates", "setback_candidates", "EPSILON_M"]
+
+EPSILON_M = 1e-6  # widen the server search by 1 µm: float noise never loses a match
+
+
+@dataclass
+class Candidates:
+    """The rows the server found: ``frame`` (as Layers would give them, restricted to the
+    candidates, index = position in the full frame), ``total`` rows of the full frame, and
+    ``engine`` (a description for the query's methods)."""
+
+    frame: gpd.GeoDataFrame
+    total: int
+    engine: str
+
+
+def pushdown_store(layers, name: str):
+    """The PostGIS store to push a search on ``name`` (a kind or layer) down to, or None."""
+    from ..store.postgis import PostGISStore
+
+    if os.environ.get("TWIN_PUSHDOWN", "1").strip() in ("0", "false", "no", "off"):
+        return None
+    if not isinstance(layers, Layers) or not isinstance(layers.store, PostGISStore):
+        return None
+    if layers.bbox is not None or name in layers.overridden():
+        return None
+    return layers.store
+
+
+def _layer_names(layers: Layers, name: str) -> list[str]:
+    if name in KINDS:
+        return layers.store.layers_of_kind(name)
+    return [name] if name in {i.name for i in layers.store.layers()} else []
+
+
+def candidates(layers, name: str, geometries, distance) -> Candidates | None:
+    """The rows of ``name`` (a kind: all its layers, in store order; or one layer) within
+    ``distance`` (+1 µm) of any of ``geometries``, found and read on the PostGIS server.
+
+    Returns None when the search cannot be pushed down (not a PostGIS store, a scenario
+    frame, a bbox, no such vector layer); the caller then takes its embedded path.
+    """
+    store = pushdown_store(layers, name)
+    if store is None:
+        return None
+    names = _layer_names(layers, name)
+    if not names or any(store.kind_of(n) in ("terrain", "storey", "sensor_reading")
+                        for n in names):
+        return None
+    geoms = np.asarray(geometries, dtype=object)
+    dist = np.broadcast_to(np.asarray(distance, dtype=float), geoms.shape) + EPSILON_M
+    frames = []
+    offset = 0
+    for layer in names:
+        total = store.row_count(layer)
+        rows = store.dwithin_rows(layer, geoms, dist)
+        if len(rows) or not frames:
+            part = store.read_rows(layer, rows)
+            if "layer" not in part.columns:
+                part["layer"] = layer
+            part.index = part.index + offset
+            frames.append(part)
+        offset += total
+    if len(frames) == 1:
+        frame = frames[0]
+    else:
+        frame = gpd.GeoDataFrame(pd.concat(frames), geometry="geometry", crs=frames[0].crs)
+    return Candidates(frame=frame, total=offset,
+                      engine=f"PostGIS ST_DWithin on the GiST index of {', '.join(names)} "
+                             f"({len(frame)} of {offset} rows read), then the exact shapely test")
+
+
+def setback_candidates(layers, *, road_setback_m: float = 0.0, by_class: dict | None = None,
+                       rivers: bool = True, roads: bool = True) -> Candidates | None:
+    """The buildings within the required clear distance of any enabled river or road
+    (see :mod:`twin.query.setbacks`), found on the PostGIS server; None when the search
+    cannot be pushed down."""
+    from .setbacks import required_distance
+
+    if pushdown_store(layers, "building") is None:
+        return None
+    geoms, reqs = [], []
+    for rule, enabled in (("river", rivers), ("road", roads)):
+        if not enabled or rule not in layers:
+            continue
+        refs = layers[rule]
+        if not len(refs):
+            continue
+        geoms.append(refs.geometry.to_numpy())
+        reqs.append(required_distance(refs, rule, extra_m=road_setback_m, by_class=by_class))
+    geoms = np.concatenate(geoms) if geoms else np.zeros(0, dtype=object)
+    reqs = np.concatenate(reqs) if reqs else np.zeros(0)
+    return candidates(layers, "building", geoms, reqs)
