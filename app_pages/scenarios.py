@@ -225,7 +225,7 @@ with edit_col:
         floors = c2.number_input(tr("scen.floors"), 0, 300, 0, 1, key="scen_floors",
                                  help=tr("scen.floors_help"))
         use = c3.selectbox(tr("scen.use"), USES, key="scen_use",
-                           format_func=lambda u: f"{u} {label('use', u, language)}")
+                           format_func=lambda u: f"{u} {label('landuse', u, language)}")
         bid = st.text_input(tr("scen.id"), key="scen_bid", placeholder=f"new-{len(scenario.edits) + 1}")
         if st.button(tr("scen.add_building"), key="scen_add_building", type="primary"):
             try:

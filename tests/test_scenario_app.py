@@ -1,0 +1,88 @@
+"""The Scenarios page through Streamlit's AppTest: create a scenario, add a building, read
+the diff table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from test_scenario_apply import make_town, tree_digest
+
+from twin.crs import transform_xy, working_crs
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def app_town(store, monkeypatch):
+    info = make_town(store)
+    monkeypatch.setenv("TWIN_STORE", str(store.root))
+    return store, info
+
+
+def _by_key(elements, key):
+    for el in elements:
+        if getattr(el, "key", None) == key:
+            return el
+    raise AssertionError(f"no element with key {key!r}")
+
+
+def _table_with(at, column: str):
+    """The dataframe on the page that has ``column`` (AppTest dataframes carry no key)."""
+    for el in at.dataframe:
+        value = el.value
+        if hasattr(value, "data"):  # a Styler
+            value = value.data
+        if column in value.columns:
+            return value
+    raise AssertionError(f"no table with a {column!r} column")
+
+
+def test_create_scenario_add_tower_and_read_diff(app_town):
+    from streamlit.testing.v1 import AppTest
+
+    store, info = app_town
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page("app_pages/scenarios.py")
+    at.run()
+    assert not at.exception, at.exception
+    at.text_input(key="scen_new").input("tower")
+    _by_key(at.button, "scen_create").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert store.scenarios() == ["tower"]
+    assert at.selectbox(key="scen_name").value == "tower"
+    # Type the footprint in lon/lat, as the drawing gives it.
+    lon, lat = transform_xy([p[0] for p in info["tower"]], [p[1] for p in info["tower"]],
+                            working_crs(), "EPSG:4326")
+    at.text_area(key="scen_fp").input(";".join(f"{a:.10f},{b:.10f}" for a, b in zip(lon, lat)))
+    at.number_input(key="scen_height").set_value(100.0)
+    at.number_input(key="scen_floors").set_value(30)
+    at.text_input(key="scen_bid").input("T1")
+    before = tree_digest(store.root / "building")
+    at.button(key="scen_add_building").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    doc = store.load_scenario("tower")
+    assert [e["op"] for e in doc["edits"]] == ["add_building"]
+    status = _table_with(at, "check")
+    ind = status[status["query"] == "indicators"]
+    assert sorted(zip(ind["id"], ind["check"], ind["after"])) == [
+        ("P1", "far", "fail"), ("P1", "height", "fail")]
+    sun = status[(status["query"] == "sunlight") & (status["change"] == "worse")]
+    assert list(sun["id"]) == ["B2"]
+    table = _table_with(at, "indicator")
+    far = table[(table["id"] == "P1") & (table["indicator"] == "far")]
+    assert float(far["after"].iloc[0]) == pytest.approx(5.03, abs=1e-3)
+    assert tree_digest(store.root / "building") == before
+    # Duplicate, then toggle to the base.
+    at.text_input(key="scen_dup").input("tower2")
+    at.button(key="scen_dup_btn").click()
+    at.run()
+    assert store.scenarios() == ["tower", "tower2"]
+    assert at.selectbox(key="scen_name").value == "tower2"
+    at.radio(key="scen_show").set_value("base")
+    at.run()
+    assert not at.exception, at.exception
