@@ -16,11 +16,14 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pandas as pd
+
 from .io import reader_for
-from .io.report import ImportReport, ImportResult, file_sha256
+from .io.report import ImportReport, ImportResult, LayerData, file_sha256
+from .kinds import get_kind
 from .store.base import Store
 
-__all__ = ["read_file", "import_file"]
+__all__ = ["read_file", "import_file", "merge_with_current"]
 
 
 def read_file(path, *, format: str | None = None, **options) -> ImportResult:
@@ -49,6 +52,44 @@ def import_file(store: Store, path, *, format: str | None = None, note: str = ""
     """
     result = read_file(path, format=format, **options)
     t0 = time.perf_counter()
-    versions = store.commit(result.layers, report=result.report.to_dict(), note=note)
+    layers = [merge_with_current(store, item, result.report) for item in result.layers]
+    versions = store.commit(layers, report=result.report.to_dict(), note=note)
     result.report.timings["commit_s"] = round(time.perf_counter() - t0, 4)
     return versions, result.report
+
+
+def merge_with_current(store: Store, item: LayerData, report: ImportReport) -> LayerData:
+    """Apply ``item.replace_key``: keep the current rows of other keys, replace the rest.
+
+    Without a ``replace_key``, or when the layer does not exist yet, ``item`` is returned
+    unchanged (the new version replaces the layer). Otherwise rows of the current version
+    whose ``replace_key`` value, or kind id, appears in ``item.data`` are dropped and the
+    remaining rows are put in front of the new ones; the union is committed as the new
+    version, so versions and rollback work as for any import. The report's
+    ``extra["merged"]`` records how many rows were kept per layer.
+    """
+    key = getattr(item, "replace_key", None)
+    if not key or isinstance(item.data, (bytes, bytearray)):
+        return item
+    if item.name not in {info.name for info in store.layers()}:
+        return item
+    if store.kind_of(item.name) != item.kind:
+        return item  # the store refuses the kind change itself, with a clear error
+    current = store.read(item.name)
+    if key not in current.columns or key not in item.data.columns:
+        return item
+    drop = current[key].isin(set(item.data[key].dropna()))
+    id_col = get_kind(item.kind).id_column
+    if id_col and id_col in current.columns and id_col in item.data.columns:
+        drop |= current[id_col].isin(set(item.data[id_col].dropna()))
+    kept = current.loc[~drop]
+    report.extra.setdefault("merged", {})[item.name] = {"kept_rows": int(len(kept)),
+                                                        "replaced_rows": int(drop.sum())}
+    if not len(kept):
+        return item
+    merged = pd.concat([kept, item.data], ignore_index=True)
+    if hasattr(item.data, "crs") and not isinstance(merged, type(item.data)):
+        import geopandas as gpd
+
+        merged = gpd.GeoDataFrame(merged, geometry=item.data.geometry.name, crs=item.data.crs)
+    return LayerData(item.name, item.kind, merged, replace_key=key)

@@ -82,11 +82,16 @@ class LayerData:
     ``data`` is a GeoDataFrame (geometry kinds), a DataFrame (table kinds) or the bytes of a
     GeoTIFF (raster kinds). Binary per-row payloads (BIM meshes) are ordinary ``bytes``
     columns of the frame.
+
+    ``replace_key`` (optional, e.g. ``"building_id"``) asks the importer to merge instead of
+    replace: rows of the layer's current version whose key value (or kind id) appears in
+    ``data`` are dropped, the others are kept, and the union becomes the new version.
     """
 
     name: str
     kind: str
     data: Any
+    replace_key: str | None = None
 
 
 @dataclass

@@ -1,0 +1,286 @@
+"""Meshes from ``ifcopenshell.geom.iterator``, computed in a guarded child process.
+
+The iterator runs on all cores (``multiprocessing.cpu_count()``) with world coordinates,
+in a child process (:mod:`twin.ifc.geometry_worker`, started as a plain script) with an
+address-space limit (``RLIMIT_AS``) and a wall-clock limit. A crash of the geometry kernel
+(segfault, abort, out of memory) or a timeout ends only the child: the caller gets a
+:class:`~twin.errors.ReaderError` and the app or CLI keeps running.
+
+The default kernel is ``hybrid-cgal-simple-opencascade``; when it fails on a file (the
+iterator does not initialise, or the child dies) the step is retried with
+``opencascade``. A timeout is not retried.
+
+The child hands the meshes back as ``.npy`` arrays in a temporary folder (in ``/dev/shm``
+when it exists), which :func:`run_geometry` loads without copying per element.
+
+Limits: ``memory_limit_mb`` (default ``$TWIN_IFC_MEMORY_MB`` or 75 % of the machine's
+memory) and ``time_limit_s`` (default ``$TWIN_IFC_TIME_LIMIT_S`` or 600 s plus 60 s per MB
+of IFC).
+
+Example
+-------
+>>> from twin.ifc.geometry import run_geometry
+>>> meshes = run_geometry("model.ifc")  # doctest: +SKIP
+>>> meshes.guids[0], meshes.element_vertices(0).shape  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ReaderError
+
+__all__ = [
+    "DEFAULT_KERNEL",
+    "FALLBACK_KERNEL",
+    "MeshSet",
+    "GeometryJob",
+    "start_geometry",
+    "run_geometry",
+    "default_memory_limit_mb",
+]
+
+DEFAULT_KERNEL = "hybrid-cgal-simple-opencascade"
+FALLBACK_KERNEL = "opencascade"
+WORKER = Path(__file__).with_name("geometry_worker.py")
+
+
+def default_memory_limit_mb() -> int:
+    """``$TWIN_IFC_MEMORY_MB`` or 75 % of physical memory (at least 2 GB)."""
+    env = os.environ.get("TWIN_IFC_MEMORY_MB")
+    if env:
+        return int(env)
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        total = 8 << 30
+    return max(2048, int(total * 0.75) >> 20)
+
+
+def _default_time_limit(path: Path) -> float:
+    env = os.environ.get("TWIN_IFC_TIME_LIMIT_S")
+    if env:
+        return float(env)
+    return 600.0 + 60.0 * path.stat().st_size / 1e6
+
+
+@dataclass
+class MeshSet:
+    """The meshes of one model: per element GlobalId, class, vertex and triangle ranges.
+
+    ``verts`` are float64 world coordinates in metres (local engineering coordinates of
+    the model, before georeferencing); ``faces`` are uint32 indices local to each element.
+    """
+
+    guids: list[str]
+    classes: list[str]
+    verts: np.ndarray
+    faces: np.ndarray
+    counts: np.ndarray
+    colours: np.ndarray
+    kernel: str
+    log: str = ""
+    attempts: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def __post_init__(self):
+        self.vert_start = np.concatenate([[0], np.cumsum(self.counts[:, 0])]).astype(np.int64)
+        self.face_start = np.concatenate([[0], np.cumsum(self.counts[:, 1])]).astype(np.int64)
+
+    def __len__(self) -> int:
+        return len(self.guids)
+
+    def element_vertices(self, i: int) -> np.ndarray:
+        """The N×3 vertices of element ``i``."""
+        return self.verts[self.vert_start[i]:self.vert_start[i + 1]]
+
+    def element_faces(self, i: int) -> np.ndarray:
+        """The M×3 triangles of element ``i`` (indices into its own vertices)."""
+        return self.faces[3 * self.face_start[i]:3 * self.face_start[i + 1]].reshape(-1, 3)
+
+
+class GeometryJob:
+    """A running geometry child; :meth:`wait` returns its :class:`MeshSet`."""
+
+    def __init__(self, ifc_path, *, guids=None, kernel: str = DEFAULT_KERNEL,
+                 fallback: str | None = FALLBACK_KERNEL, threads: int | None = None,
+                 memory_limit_mb: int | None = None, time_limit_s: float | None = None,
+                 shown_path=None):
+        self.ifc_path = Path(ifc_path)
+        self.shown = shown_path or self.ifc_path
+        self.guids = None if guids is None else list(guids)
+        self.kernels = [kernel] + ([fallback] if fallback and fallback != kernel else [])
+        self.threads = int(threads or multiprocessing.cpu_count())
+        self.memory_limit_mb = int(memory_limit_mb or default_memory_limit_mb())
+        self.time_limit_s = float(time_limit_s if time_limit_s is not None
+                                  else _default_time_limit(self.ifc_path))
+        self.attempts: list[dict] = []
+        self.t0 = time.monotonic()
+        self._done = 0
+        self._total = len(self.guids) if self.guids is not None else 0
+        self._start(self.kernels[0])
+
+    # -- child management ----------------------------------------------------------------
+    def _start(self, kernel: str) -> None:
+        base = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) \
+            else None
+        self.tmpdir = tempfile.mkdtemp(prefix="twin-geom-", dir=base)
+        job = {"ifc_path": str(self.ifc_path), "out_dir": self.tmpdir, "kernel": kernel,
+               "threads": self.threads, "guids": self.guids,
+               "memory_limit_bytes": self.memory_limit_mb << 20}
+        job_path = os.path.join(self.tmpdir, "job.json")
+        with open(job_path, "w", encoding="utf-8") as fh:
+            json.dump(job, fh)
+        self.kernel = kernel
+        self.lines: list[str] = []
+        self.stderr_file = open(os.path.join(self.tmpdir, "stderr.txt"), "w+b")  # noqa: SIM115
+        env = dict(os.environ)
+        env.pop("PYTHONPATH", None)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-I", str(WORKER), job_path], stdout=subprocess.PIPE,
+            stderr=self.stderr_file, stdin=subprocess.DEVNULL, text=True, bufsize=1, env=env)
+        self.started = time.monotonic()
+        self.reader = threading.Thread(target=self._read_stdout, daemon=True)
+        self.reader.start()
+
+    def _read_stdout(self) -> None:
+        for line in self.proc.stdout:
+            line = line.strip()
+            if line.startswith("P "):
+                parts = line.split()
+                self._done = int(parts[1])
+                self._total = int(parts[2]) or self._total
+            elif line:
+                self.lines.append(line)
+
+    def progress(self) -> tuple[int, int]:
+        """``(elements done, total)`` reported by the child so far."""
+        return self._done, self._total
+
+    def _cleanup(self) -> None:
+        try:
+            self.stderr_file.close()
+        except OSError:
+            pass
+        shutil.rmtree(self.tmpdir, ignore_errors=True)
+
+    def _stderr_tail(self) -> str:
+        try:
+            self.stderr_file.flush()
+            self.stderr_file.seek(0)
+            text = self.stderr_file.read().decode("utf-8", "replace").strip()
+        except (OSError, ValueError):
+            return ""
+        return text.splitlines()[-1][:200] if text else ""
+
+    def kill(self) -> None:
+        """Stop the child (and clean up its folder)."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self._cleanup()
+
+    def wait(self, progress=None) -> MeshSet:
+        """Wait for the child; ``progress(done, total, message)`` is called as elements
+        finish. Raises :class:`ReaderError` when the child crashes or times out (after
+        the fallback kernel, for a crash)."""
+        while True:
+            outcome = self._wait_one(progress)
+            if isinstance(outcome, MeshSet):
+                outcome.attempts = self.attempts
+                outcome.seconds = round(time.monotonic() - self.t0, 4)
+                return outcome
+            self.attempts.append(outcome)
+            if outcome["reason"] == "timeout":
+                raise ReaderError(
+                    f"the geometry step took longer than {self.time_limit_s:g} s and was "
+                    f"stopped (kernel {self.kernel})", path=self.shown,
+                    hint="raise the limit with time_limit_s / $TWIN_IFC_TIME_LIMIT_S, or "
+                         "split the model")
+            index = self.kernels.index(self.kernel)
+            if index + 1 >= len(self.kernels):
+                tried = "; ".join(f"{a['kernel']}: {a['message']}" for a in self.attempts)
+                raise ReaderError(f"the geometry child process failed ({tried})",
+                                  path=self.shown,
+                                  hint="the file may be malformed; check it with an IFC "
+                                       "validator, or raise the memory limit "
+                                       "(memory_limit_mb / $TWIN_IFC_MEMORY_MB)")
+            self._start(self.kernels[index + 1])
+
+    def _wait_one(self, progress):
+        last = -1
+        deadline = self.t0 + self.time_limit_s
+        while True:
+            try:
+                code = self.proc.wait(timeout=0.05)
+                break
+            except subprocess.TimeoutExpired:
+                pass
+            if progress is not None and self._done != last:
+                last = self._done
+                progress(self._done, self._total or None, "meshing elements")
+            if time.monotonic() > deadline:
+                self.kill()
+                return {"kernel": self.kernel, "reason": "timeout",
+                        "message": f"no result after {self.time_limit_s:g} s"}
+        self.reader.join(timeout=5)
+        if progress is not None:
+            progress(self._done, self._total or None, "meshing elements")
+        kernel = self.kernel
+        try:
+            if code != 0 or "OK" not in self.lines:
+                fail = next((ln[5:] for ln in self.lines if ln.startswith("FAIL ")), None)
+                if code < 0:
+                    try:
+                        name = signal.Signals(-code).name
+                    except ValueError:
+                        name = f"signal {-code}"
+                    message = f"the child process crashed ({name})"
+                elif fail:
+                    message = fail
+                else:
+                    tail = self._stderr_tail()
+                    message = f"the child process exited with status {code}" + (
+                        f": {tail}" if tail else "")
+                return {"kernel": kernel, "reason": "crash", "message": message,
+                        "exit_status": code}
+            out = self.tmpdir
+            with open(os.path.join(out, "meta.json"), encoding="utf-8") as fh:
+                meta = json.load(fh)
+            if not meta["initialized"] and meta["requested"]:
+                return {"kernel": kernel, "reason": "init", "message": "the iterator did "
+                        "not initialise (no element could be meshed)", "log": meta["log"][:2000]}
+            meshes = MeshSet(
+                guids=meta["guids"], classes=meta["classes"],
+                verts=np.load(os.path.join(out, "verts.npy")),
+                faces=np.load(os.path.join(out, "faces.npy")),
+                counts=np.load(os.path.join(out, "counts.npy")),
+                colours=np.load(os.path.join(out, "colours.npy")),
+                kernel=kernel, log=meta.get("log", ""))
+            return meshes
+        finally:
+            self._cleanup()
+
+
+def start_geometry(ifc_path, **options) -> GeometryJob:
+    """Start the geometry child for ``ifc_path`` and return at once (see
+    :class:`GeometryJob` for the options); the caller can work meanwhile."""
+    return GeometryJob(ifc_path, **options)
+
+
+def run_geometry(ifc_path, *, progress=None, **options) -> MeshSet:
+    """Mesh ``ifc_path`` in a guarded child process and return the :class:`MeshSet`."""
+    return start_geometry(ifc_path, **options).wait(progress)

@@ -1,0 +1,173 @@
+"""Put meshes on the map: georeference the vertices, pick an origin, cut per-element
+buffers and ground footprints.
+
+Vertices go from local metres to the working CRS with a :class:`~twin.ifc.georef.Placement`.
+Over the few hundred metres of a building the map projection is affine to well below a
+millimetre, so an affine transform is fitted to exact pyproj control points and applied
+to all vertices at once; when its residual exceeds 1 mm (a very large model) every vertex
+goes through pyproj instead. Meshes are stored as float32 offsets in metres from one
+origin per model (``origin_x/y/z`` in the working CRS), which keeps sub-millimetre
+precision for models a few kilometres wide.
+
+Footprints: the convex hull of an element's vertices projected on the ground, except for
+area-like elements (slabs, roofs, coverings, plates, spaces, terrain) whose footprint is
+the exact union of their upward-facing triangles (holes kept). ``footprint_method`` says
+which.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+
+from ..errors import GeoreferenceError
+from .geometry import MeshSet
+from .georef import Placement
+
+__all__ = ["PlacedMeshes", "place_meshes", "ABSURD_M", "AREA_CLASSES"]
+
+ABSURD_M = 1e7
+AREA_CLASSES = ("IfcSlab", "IfcRoof", "IfcCovering", "IfcPlate", "IfcSpace",
+                "IfcGeographicElement", "IfcFooting")
+
+
+@dataclass
+class PlacedMeshes:
+    """Meshes in the working CRS: per element validity, z range, buffers and footprints."""
+
+    meshes: MeshSet
+    origin: tuple[float, float, float]
+    ok: np.ndarray
+    z_min: np.ndarray
+    z_max: np.ndarray
+    vertex_bytes: list
+    face_bytes: list
+    footprints: np.ndarray
+    footprint_method: list
+    method: str
+    residual_m: float
+
+
+def _fit(placement: Placement, dst, xyz: np.ndarray):
+    finite = np.isfinite(xyz).all(axis=1)
+    if not finite.any():
+        return None
+    lo = xyz[finite].min(axis=0)
+    hi = xyz[finite].max(axis=0)
+    return placement.affine_to(dst, (lo[0], lo[1], hi[0], hi[1]))
+
+
+def place_meshes(meshes: MeshSet, placement: Placement, dst, *, path=None,
+                 tolerance_m: float = 0.001) -> PlacedMeshes:
+    """Transform ``meshes`` into ``dst`` (the working CRS) and cut per-element columns.
+
+    Elements with NaN or absurd coordinates (beyond 1e7 m after the transform) are marked
+    not ``ok``. Raises :class:`GeoreferenceError` when the whole model is absurd.
+    """
+    xyz = meshes.verts
+    n = len(meshes)
+    method, resid = "none", 0.0
+    if len(xyz):
+        fit = _fit(placement, dst, xyz)
+        if fit is None:
+            world = np.full_like(xyz, np.nan)
+        else:
+            matrix, z_scale, z_off, resid = fit
+            if np.isfinite(resid) and resid <= tolerance_m:
+                method = "affine"
+                world = np.empty_like(xyz)
+                world[:, 0] = matrix[0, 0] * xyz[:, 0] + matrix[0, 1] * xyz[:, 1] + matrix[0, 2]
+                world[:, 1] = matrix[1, 0] * xyz[:, 0] + matrix[1, 1] * xyz[:, 1] + matrix[1, 2]
+                world[:, 2] = xyz[:, 2] * z_scale + z_off
+            else:
+                method = "pyproj"
+                tx, ty, tz = placement.local_to(xyz[:, 0], xyz[:, 1], xyz[:, 2], dst)
+                world = np.column_stack([tx, ty, tz])
+    else:
+        world = np.zeros((0, 3))
+    bad_vertex = ~np.isfinite(world).all(axis=1) | (np.abs(world) > ABSURD_M).any(axis=1)
+    owner = np.repeat(np.arange(n), meshes.counts[:, 0]) if n else np.zeros(0, int)
+    bad = np.zeros(n, dtype=bool)
+    if bad_vertex.any():
+        bad[np.unique(owner[bad_vertex])] = True
+    ok = ~bad & (meshes.counts[:, 0] > 0) if n else np.zeros(0, bool)
+    if n and not ok.any() and meshes.counts[:, 0].sum():
+        sample = world[0] if len(world) else None
+        raise GeoreferenceError(
+            f"every element lands at NaN or absurd coordinates (beyond {ABSURD_M:g} m) in "
+            f"{dst}: e.g. {None if sample is None else [float(v) for v in sample]}",
+            path=path, hint="check the georeferencing with `twin ifc doctor FILE`; for a "
+                            "model outside the working CRS's area set $TWIN_CRS")
+    good = world[np.repeat(ok, meshes.counts[:, 0])] if n else world
+    if len(good):
+        lo, hi = good.min(axis=0), good.max(axis=0)
+        origin = (float(np.round((lo[0] + hi[0]) / 2)), float(np.round((lo[1] + hi[1]) / 2)),
+                  float(np.round(lo[2], 1)))
+    else:
+        origin = (0.0, 0.0, 0.0)
+    rel = (world - np.array(origin)).astype(np.float32)
+    z_min = np.full(n, np.nan)
+    z_max = np.full(n, np.nan)
+    vertex_bytes: list = [None] * n
+    face_bytes: list = [None] * n
+    footprints = np.empty(n, dtype=object)
+    methods: list = [None] * n
+    vs, fs = meshes.vert_start, meshes.face_start
+    faces_all = meshes.faces
+    for i in range(n):
+        if not ok[i]:
+            continue
+        a, b = vs[i], vs[i + 1]
+        seg = world[a:b]
+        z_min[i] = seg[:, 2].min()
+        z_max[i] = seg[:, 2].max()
+        vertex_bytes[i] = rel[a:b].tobytes()
+        face_bytes[i] = faces_all[3 * fs[i]:3 * fs[i + 1]].tobytes()
+    # footprints: hulls for everything (vectorised), exact unions for area-like classes
+    idx = np.flatnonzero(ok)
+    if len(idx):
+        points = [world[vs[i]:vs[i + 1], :2] for i in idx]
+        hulls = shapely.convex_hull(shapely.multipoints(points)) if len(points) > 1 else \
+            np.array([shapely.convex_hull(shapely.multipoints(points[0]))])
+        for j, i in enumerate(idx):
+            footprints[i] = hulls[j]
+            methods[i] = "hull"
+        for i in idx:
+            if meshes.classes[i].startswith(AREA_CLASSES):
+                exact = _top_union(world[vs[i]:vs[i + 1]], meshes.element_faces(i))
+                if exact is not None and not exact.is_empty:
+                    footprints[i] = exact
+                    methods[i] = "union"
+        for i in idx:
+            geom = footprints[i]
+            if geom is not None and geom.geom_type not in ("Polygon", "MultiPolygon"):
+                # a flat or linear element: give it a thin polygon so the kind holds
+                footprints[i] = geom.buffer(0.005)
+    return PlacedMeshes(meshes=meshes, origin=origin, ok=ok, z_min=z_min, z_max=z_max,
+                        vertex_bytes=vertex_bytes, face_bytes=face_bytes,
+                        footprints=footprints, footprint_method=methods, method=method,
+                        residual_m=float(resid))
+
+
+def _top_union(verts: np.ndarray, faces: np.ndarray):
+    """Union of the ground projections of the upward-facing triangles (holes kept)."""
+    if not len(faces):
+        return None
+    tri = verts[faces.astype(np.int64)]
+    e1 = tri[:, 1] - tri[:, 0]
+    e2 = tri[:, 2] - tri[:, 0]
+    nz = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
+    up = nz > 1e-8
+    if not up.any():
+        up = np.abs(nz) > 1e-8
+    if not up.any():
+        return None
+    xy = tri[up][:, :, :2]
+    ring = np.concatenate([xy, xy[:, :1]], axis=1)
+    polys = shapely.polygons(ring)
+    merged = shapely.union_all(polys)
+    if not merged.is_valid:
+        merged = shapely.make_valid(merged)
+    return merged

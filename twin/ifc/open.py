@@ -1,0 +1,327 @@
+"""Opening IFC files safely: ``.ifc`` and ``.ifczip``, trailer, header, schema and syntax.
+
+ifcopenshell 0.9 opens a truncated file (no ``END-ISO-10303-21;``) and several malformed
+ones (double comma, double semicolon, duplicate ``#ids``, ``#0``) without a word. This
+module checks those first and decides what the user is told:
+
+* **errors** (the file is not read): no trailer, no or broken HEADER section, an
+  unsupported schema, a UTF-8 byte-order mark, ``,,`` (an attribute is missing, so every
+  later attribute would shift), a duplicate instance id (references become ambiguous),
+  the instance id ``#0`` (ids start at 1), anything ifcopenshell itself refuses;
+* **warnings** (recorded in the report, the file is read): ``;;`` (an empty statement),
+  a header entity that ISO 10303-21 does not define, a header entity with the wrong
+  number of fields.
+
+A ``.ifczip`` is a zip archive holding one ``.ifc``. It is refused when it has too many
+entries, a compression ratio typical of a zip bomb, a nested archive, or an entry whose
+path climbs out (``../`` or absolute). The one IFC entry is extracted, with a running
+size limit, into a temporary folder that :class:`OpenedIfc` removes on ``close()``.
+
+Example
+-------
+>>> from twin.ifc.open import open_ifc
+>>> with open_ifc("model.ifc") as opened:  # doctest: +SKIP
+...     opened.schema, opened.model.by_type("IfcWall")[:1], opened.warnings
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from ..errors import ReaderError
+
+__all__ = [
+    "SUPPORTED_SCHEMAS",
+    "OpenedIfc",
+    "open_ifc",
+    "check_step_file",
+    "extract_ifczip",
+    "ZIP_MAX_ENTRIES",
+    "ZIP_MAX_RATIO",
+    "ZIP_MAX_BYTES",
+]
+
+SUPPORTED_SCHEMAS = ("IFC2X3", "IFC4", "IFC4X3_ADD2")
+TRAILER = b"END-ISO-10303-21;"
+ZIP_MAX_ENTRIES = 16
+ZIP_MAX_RATIO = 200.0
+ZIP_MAX_BYTES = 4 << 30
+_NESTED = (".zip", ".ifczip", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".rar", ".tar", ".zst")
+_HEADER_FIELDS = {"FILE_DESCRIPTION": 2, "FILE_NAME": 7, "FILE_SCHEMA": 1}
+_OPTIONAL_HEADER = {"FILE_POPULATION", "SECTION_LANGUAGE", "SECTION_CONTEXT"}
+_STRING = re.compile(rb"'(?:[^']|'')*'")
+_COMMENT = re.compile(rb"/\*.*?\*/", re.S)
+
+
+@dataclass
+class OpenedIfc:
+    """An opened IFC model: the ifcopenshell file, its path on disk, schema and warnings.
+
+    ``ifc_path`` is the plain ``.ifc`` (the extracted entry for a ``.ifczip``), which the
+    geometry child process opens again by itself.
+    """
+
+    source: Path
+    ifc_path: Path
+    schema: str
+    model: object = None
+    warnings: list[dict] = field(default_factory=list)
+    _tmpdir: str | None = None
+
+    def close(self) -> None:
+        """Remove the temporary extraction folder of a ``.ifczip``."""
+        if self._tmpdir:
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
+            self._tmpdir = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _split_top_level(args: bytes) -> list[bytes]:
+    """Split a STEP parameter list (without its outer parentheses) at top-level commas."""
+    out, depth, start, i, n = [], 0, 0, 0, len(args)
+    while i < n:
+        c = args[i:i + 1]
+        if c == b"'":
+            j = i + 1
+            while j < n:
+                if args[j:j + 1] == b"'":
+                    if args[j + 1:j + 2] == b"'":
+                        j += 2
+                        continue
+                    break
+                j += 1
+            i = j + 1
+            continue
+        if c == b"(":
+            depth += 1
+        elif c == b")":
+            depth -= 1
+        elif c == b"," and depth == 0:
+            out.append(args[start:i])
+            start = i + 1
+        i += 1
+    out.append(args[start:])
+    return out
+
+
+def _header_entities(header: bytes) -> list[tuple[str, bytes]]:
+    """``[(NAME, params)]`` of the statements in a HEADER section."""
+    out = []
+    text = _COMMENT.sub(b"", header)
+    pos = 0
+    pattern = re.compile(rb"\s*([A-Za-z_][A-Za-z0-9_]*)\s*\(")
+    while True:
+        m = pattern.match(text, pos)
+        if not m:
+            break
+        name = m.group(1).decode("ascii").upper()
+        depth, i = 1, m.end()
+        while i < len(text) and depth:
+            c = text[i:i + 1]
+            if c == b"'":
+                s = _STRING.match(text, i)
+                i = s.end() if s else i + 1
+                continue
+            depth += c == b"("
+            depth -= c == b")"
+            i += 1
+        out.append((name, text[m.end():i - 1]))
+        semi = text.find(b";", i)
+        if semi < 0:
+            break
+        pos = semi + 1
+    return out
+
+
+def check_step_file(path, *, where_path=None) -> tuple[str, list[dict]]:
+    """Check the STEP physical file at ``path`` before ifcopenshell opens it.
+
+    Returns ``(schema, warnings)``; raises :class:`ReaderError` for the problems listed in
+    the module docstring. ``where_path`` is the name used in messages (the ``.ifczip``).
+    """
+    path = Path(path)
+    shown = where_path or path
+    data = path.read_bytes()
+    if data.startswith(b"\xef\xbb\xbf"):
+        raise ReaderError("the file starts with a UTF-8 byte-order mark, which ISO 10303-21 "
+                          "does not allow", path=shown,
+                          hint="save the file without BOM (plain ASCII/ISO 10303-21 encoding)")
+    if not data.lstrip().startswith(b"ISO-10303-21;"):
+        raise ReaderError("not an IFC STEP file: it does not start with ISO-10303-21;",
+                          path=shown, hint="export the model as IFC (.ifc or .ifczip)")
+    tail = _COMMENT.sub(b"", data[-4096:]).rstrip()
+    if not tail.endswith(TRAILER):
+        raise ReaderError("the file is truncated: it does not end with END-ISO-10303-21;",
+                          path=shown, hint="copy or export the file again; it was cut off")
+    head_m = re.search(rb"HEADER\s*;(.*?)ENDSEC\s*;", data[:1 << 20], re.S)
+    data_m = re.search(rb"\bDATA\s*;", data)
+    if not head_m or (data_m and data_m.start() < head_m.start()):
+        raise ReaderError("the file has no HEADER section", path=shown,
+                          hint="export the file again from the authoring tool")
+    warnings: list[dict] = []
+    entities = _header_entities(head_m.group(1))
+    names = [name for name, _ in entities]
+    for name, params in entities:
+        if name in _HEADER_FIELDS:
+            got = len(_split_top_level(params))
+            if got != _HEADER_FIELDS[name]:
+                warnings.append({"feature": "HEADER", "reason": f"{name} has {got} fields, "
+                                 f"ISO 10303-21 defines {_HEADER_FIELDS[name]}; ignored"})
+        elif name not in _OPTIONAL_HEADER:
+            warnings.append({"feature": "HEADER", "reason": f"unknown header entity {name} "
+                             "(not part of ISO 10303-21); ignored"})
+    if "FILE_SCHEMA" not in names:
+        raise ReaderError("the HEADER has no FILE_SCHEMA", path=shown,
+                          hint="supported schemas: " + ", ".join(SUPPORTED_SCHEMAS))
+    schema_params = dict(entities)["FILE_SCHEMA"]
+    m = re.search(rb"'([^']*)'", schema_params)
+    schema = m.group(1).decode("ascii", "replace").strip().upper() if m else ""
+    if schema not in SUPPORTED_SCHEMAS:
+        raise ReaderError(f"unsupported IFC schema {schema or '(empty)'!r}", path=shown,
+                          hint="supported schemas: " + ", ".join(SUPPORTED_SCHEMAS)
+                          + "; re-export the model in one of them")
+    body = data[data_m.end():] if data_m else b""
+    _check_body(body, shown, warnings)
+    return schema, warnings
+
+
+def _check_body(body: bytes, shown, warnings: list[dict]) -> None:
+    ids = re.findall(rb"(?m)^\s*#(\d+)\s*=", body)
+    if ids:
+        seen: set[bytes] = set()
+        dups = []
+        for i in ids:
+            if i in seen:
+                dups.append(int(i))
+            seen.add(i)
+        if dups:
+            listed = ", ".join(f"#{d}" for d in sorted(set(dups))[:5])
+            raise ReaderError(f"duplicate instance ids {listed}: references to them are "
+                              "ambiguous", path=shown,
+                              hint="export the file again; the writing tool is broken")
+    need_strip = b"#0" in body or b",," in body.replace(b" ", b"") or b";;" in body
+    if not need_strip:
+        return
+    clean = _COMMENT.sub(b"", _STRING.sub(b"''", body))
+    m = re.search(rb"#0+(?![0-9])", clean)
+    if m:
+        line = body[:m.start()].count(b"\n") + 1
+        raise ReaderError(f"instance id #0 near DATA line {line}: STEP instance ids start at 1",
+                          path=shown, hint="export the file again; the writing tool is broken")
+    m = re.search(rb",\s*,", clean)
+    if m:
+        stmt = clean.rfind(b";", 0, m.start())
+        snippet = clean[stmt + 1:m.end() + 10].strip().decode("ascii", "replace")[:60]
+        raise ReaderError(f"an attribute is missing (',,') in {snippet!r}: every later "
+                          "attribute of that entity would shift", path=shown,
+                          hint="write $ for an unset attribute; export the file again")
+    if re.search(rb";\s*;", clean):
+        warnings.append({"feature": "DATA", "reason": "empty statement ';;' ignored"})
+
+
+def extract_ifczip(path, tmpdir) -> Path:
+    """Extract the one ``.ifc`` entry of ``path`` into ``tmpdir`` with the zip guards."""
+    path = Path(path)
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ReaderError(f"not a valid .ifczip archive ({exc})", path=path) from None
+    with zf:
+        infos = zf.infolist()
+        if len(infos) > ZIP_MAX_ENTRIES:
+            raise ReaderError(f"the archive has {len(infos)} entries (limit {ZIP_MAX_ENTRIES})",
+                              path=path, hint="an .ifczip holds one .ifc file")
+        ifcs = []
+        for info in infos:
+            name = info.filename
+            pure = PurePosixPath(name.replace("\\", "/"))
+            if pure.is_absolute() or ".." in pure.parts or re.match(r"^[A-Za-z]:", name):
+                raise ReaderError(f"archive entry {name!r} climbs out of the archive folder",
+                                  path=path, hint="refusing path traversal; repack the file")
+            if name.lower().endswith(_NESTED):
+                raise ReaderError(f"archive entry {name!r} is itself an archive", path=path,
+                                  hint="nested archives are refused; unpack and import the .ifc")
+            if info.is_dir():
+                continue
+            if info.compress_size and info.file_size / info.compress_size > ZIP_MAX_RATIO:
+                ratio = info.file_size / info.compress_size
+                raise ReaderError(f"archive entry {name!r} has compression ratio {ratio:.0f}:1 "
+                                  f"(limit {ZIP_MAX_RATIO:.0f}:1), typical of a zip bomb",
+                                  path=path)
+            if info.file_size > ZIP_MAX_BYTES:
+                raise ReaderError(f"archive entry {name!r} would be {info.file_size} bytes "
+                                  f"(limit {ZIP_MAX_BYTES})", path=path)
+            if pure.suffix.lower() == ".ifc":
+                ifcs.append(info)
+        if len(ifcs) != 1:
+            raise ReaderError(f"the archive holds {len(ifcs)} .ifc files; an .ifczip holds "
+                              "exactly one", path=path)
+        info = ifcs[0]
+        out = Path(tmpdir) / "model.ifc"
+        limit = min(ZIP_MAX_BYTES, max(info.file_size, 1))
+        written = 0
+        with zf.open(info) as src, open(out, "wb") as dst:
+            while True:
+                block = src.read(1 << 20)
+                if not block:
+                    break
+                written += len(block)
+                if written > limit or (info.compress_size
+                                       and written / info.compress_size > ZIP_MAX_RATIO):
+                    raise ReaderError(f"archive entry {info.filename!r} inflates beyond its "
+                                      "declared size or the ratio limit", path=path)
+                dst.write(block)
+        return out
+
+
+def open_ifc(path, *, load: bool = True) -> OpenedIfc:
+    """Check and open ``path`` (``.ifc`` or ``.ifczip``); ``load=False`` skips
+    ``ifcopenshell.open`` (the checks still run).
+
+    Raises :class:`ReaderError` naming the file and what is wrong.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ReaderError("file not found", path=path)
+    tmpdir = None
+    ifc_path = path
+    try:
+        if path.suffix.lower() == ".ifczip" or zipfile.is_zipfile(path):
+            tmpdir = tempfile.mkdtemp(prefix="twin-ifczip-")
+            ifc_path = extract_ifczip(path, tmpdir)
+        schema, warnings = check_step_file(ifc_path, where_path=path)
+        opened = OpenedIfc(source=path, ifc_path=ifc_path, schema=schema, warnings=warnings,
+                           _tmpdir=tmpdir)
+        if load:
+            opened.model = _ifcopenshell_open(ifc_path, path)
+        return opened
+    except BaseException:
+        if tmpdir:
+            shutil.rmtree(tmpdir, ignore_errors=True)
+        raise
+
+
+def _ifcopenshell_open(ifc_path: Path, shown: Path):
+    import ifcopenshell
+
+    try:
+        model = ifcopenshell.open(str(ifc_path))
+    except Exception as exc:  # noqa: BLE001 - ifcopenshell raises several kinds
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ReaderError(f"ifcopenshell cannot parse the file: {text}", path=shown,
+                          hint="check the file with an IFC validator and export it again"
+                          ) from None
+    if model.schema_identifier.upper() not in SUPPORTED_SCHEMAS:
+        raise ReaderError(f"unsupported IFC schema {model.schema_identifier!r}", path=shown,
+                          hint="supported schemas: " + ", ".join(SUPPORTED_SCHEMAS))
+    return model

@@ -1,0 +1,321 @@
+"""The IFC reader: BIM elements with meshes, LOD1 buildings and storeys, placed on the map.
+
+Reads ``.ifc`` / ``.ifczip`` (IFC2X3, IFC4, IFC4X3_ADD2) with the modules of
+:mod:`twin.ifc` and returns three layers (names prefixed by the ``layer`` option, if any):
+
+``bim_element`` (kind bim_element)
+    one row per element: ``guid``, ``ifc_class``, ``name``, ``predefined_type``,
+    ``storey``, ``storey_guid``, ``elev_m`` (the storey's elevation, m), ``building_id``,
+    ``building_guid``, ``psets`` (property sets and quantities as JSON), ``z_min_m`` /
+    ``z_max_m``, the footprint polygon (``footprint_method`` hull or union) and the mesh:
+    ``origin_x/origin_y/origin_z`` (working CRS, m; one origin per model),
+    ``mesh_vertices`` (float32 x, y, z in metres relative to the origin, little-endian
+    bytes), ``mesh_faces`` (uint32 triangle indices, bytes) and ``color`` (RGBA 0–255, or
+    null when the IFC has no colour). An element without 3D geometry keeps its attributes
+    with a null footprint and no mesh.
+``ifc_building`` (kind building)
+    one LOD1 row per IfcBuilding (see :mod:`twin.ifc.lod1`).
+``ifc_storey`` (kind storey)
+    ``building_id``, ``guid``, ``name``, ``elev_m`` (absolute, m) and ``elev_local_m``.
+
+Each layer carries ``replace_key="building_id"``: importing a second model keeps the
+buildings already in the layer and replaces only rows of the same building (see
+:func:`twin.importer.import_file`).
+
+Options: ``anchor`` ("LON,LAT,ELEV,ROT"), ``building_id``, ``layer`` (name prefix),
+``fix_scale``, ``georef_tolerance_m``, ``working_crs`` (defaults to
+:func:`twin.crs.working_crs`), ``kernel``, ``fallback_kernel``, ``threads``,
+``memory_limit_mb``, ``time_limit_s``, ``progress``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from ..crs import WGS84, bounds_in_area_of_use, parse_crs, transform_xy, working_crs
+from ..errors import GeoreferenceError, ReaderError
+from ..ifc.elements import (
+    element_records,
+    model_buildings,
+    model_elements,
+    space_areas,
+    storey_records,
+)
+from ..ifc.geometry import DEFAULT_KERNEL, FALLBACK_KERNEL, start_geometry
+from ..ifc.georef import DEFAULT_TOLERANCE_M, resolve_georef
+from ..ifc.lod1 import lod1_rows
+from ..ifc.meshes import place_meshes
+from ..ifc.open import open_ifc
+from .report import ImportReport, ImportResult, LayerData
+
+__all__ = ["IfcReader", "LAYER_NAMES", "has_body_representation"]
+
+LAYER_NAMES = {"bim_element": "bim_element", "building": "ifc_building", "storey": "ifc_storey"}
+_NOT_BODY = {"Axis", "FootPrint", "Box", "Annotation", "Reference", "Profile", "CoG",
+             "Clearance", "Lighting", "Survey"}
+
+
+def has_body_representation(element) -> bool:
+    """True when ``element`` has a 3D shape representation the iterator should mesh."""
+    shape = getattr(element, "Representation", None)
+    if shape is None:
+        return False
+    for rep in shape.Representations or ():
+        ident = rep.RepresentationIdentifier
+        ctx = rep.ContextOfItems
+        ctx_type = getattr(ctx, "ContextType", None) if ctx is not None else None
+        if ctx_type is None and ctx is not None and ctx.is_a("IfcGeometricRepresentationSubContext"):
+            ctx_type = getattr(ctx.ParentContext, "ContextType", None)
+        if ident not in _NOT_BODY and ctx_type in (None, "Model", "Design"):
+            return True
+    return False
+
+
+def _noop(*_a, **_k):
+    return None
+
+
+class IfcReader:
+    """Reader for ``.ifc`` and ``.ifczip``."""
+
+    name = "ifc"
+    suffixes = (".ifc", ".ifczip")
+
+    def can_read(self, path) -> bool:
+        """True for the IFC suffixes."""
+        return Path(path).suffix.lower() in self.suffixes
+
+    def read(self, path, **options) -> ImportResult:
+        """Read an IFC model into the bim_element, building and storey layers."""
+        path = Path(path)
+        progress = options.get("progress") or _noop
+        kind = options.get("kind")
+        if kind not in (None, "bim_element", "building", "storey"):
+            raise ReaderError(f"an IFC file gives bim_element, building and storey layers, "
+                              f"not {kind!r}", path=path, hint="leave out --kind")
+        report = ImportReport(kind="bim_element")
+        timings = report.timings
+        t = time.perf_counter()
+        progress(0, None, "opening")
+        opened = open_ifc(path)
+        job = None
+        try:
+            model = opened.model
+            timings["open_s"] = round(time.perf_counter() - t, 4)
+            for w in opened.warnings:
+                report.warn(w["feature"], w["reason"])
+            if not model.by_type("IfcProject"):
+                raise ReaderError("the file has no IfcProject, so it has no units or "
+                                  "georeferencing", path=path,
+                                  hint="export the model again with its project")
+            dst = parse_crs(options.get("working_crs") or working_crs())
+            t = time.perf_counter()
+            decision = resolve_georef(model, path=path, anchor=options.get("anchor"),
+                                      fix_scale=bool(options.get("fix_scale")),
+                                      tolerance_m=float(options.get("georef_tolerance_m")
+                                                        or DEFAULT_TOLERANCE_M))
+            placement = decision.require()
+            timings["georef_s"] = round(time.perf_counter() - t, 4)
+            elements = model_elements(model)
+            with_body = [el for el in elements if has_body_representation(el)]
+            if not elements:
+                raise ReaderError("the model has no building elements (IfcElement) to import",
+                                  path=path, hint="check that the export included the model's "
+                                                  "elements, not only its project tree")
+            t = time.perf_counter()
+            job = start_geometry(
+                opened.ifc_path, guids=[el.GlobalId for el in with_body],
+                kernel=options.get("kernel") or DEFAULT_KERNEL,
+                fallback=options.get("fallback_kernel", FALLBACK_KERNEL),
+                threads=options.get("threads"), memory_limit_mb=options.get("memory_limit_mb"),
+                time_limit_s=options.get("time_limit_s"), shown_path=path)
+            # attributes while the child meshes
+            t_attr = time.perf_counter()
+            units = decision.units
+            records = element_records(model, elements)
+            storeys = storey_records(model, units.length_to_m)
+            spaces = space_areas(model, units.area_to_m2)
+            buildings = model_buildings(model)
+            timings["attributes_s"] = round(time.perf_counter() - t_attr, 4)
+            total = len(with_body)
+            meshes = job.wait(lambda d, n, m: progress(d, total, m))
+            job = None
+            timings["geometry_s"] = round(time.perf_counter() - t, 4)
+            t = time.perf_counter()
+            placed = place_meshes(meshes, placement, dst, path=path)
+            self._check_area(placed, dst, path, decision)
+            timings["place_s"] = round(time.perf_counter() - t, 4)
+            t = time.perf_counter()
+            layers = self._layers(path, options, report, decision, placement, dst, records,
+                                  storeys, spaces, buildings, with_body, placed)
+            timings["frames_s"] = round(time.perf_counter() - t, 4)
+            report.extra["georeferencing"] = decision.to_dict()
+            report.extra["geometry"] = {
+                "kernel": meshes.kernel, "attempts": meshes.attempts,
+                "threads": job_threads(options), "elements_meshed": len(meshes),
+                "transform": placed.method, "affine_residual_m": placed.residual_m,
+                "origin": list(placed.origin)}
+            report.extra["schema"] = opened.schema
+            report.extra["units"] = units.to_dict()
+            report.crs = dst.to_string()
+            report.source_crs = placement.crs_label
+            progress(total, total, "done")
+            return ImportResult(layers=layers, report=report)
+        finally:
+            if job is not None:
+                job.kill()
+            opened.close()
+
+    @staticmethod
+    def _check_area(placed, dst, path, decision) -> None:
+        good = placed.ok
+        if not good.any():
+            return
+        counts = placed.meshes.counts[:, 0]
+        mask = np.repeat(good, counts)
+        # bounds of all good vertices, from the element z/footprints: use footprints' bounds
+        fps = [g for g, k in zip(placed.footprints, good) if k and g is not None]
+        if not fps or not mask.any():
+            return
+        bounds = gpd.GeoSeries(fps).total_bounds
+        if not bounds_in_area_of_use(dst, tuple(bounds)):
+            lon, lat = transform_xy([(bounds[0] + bounds[2]) / 2], [(bounds[1] + bounds[3]) / 2],
+                                    dst, WGS84)
+            src = decision.placement.source if decision.placement else "?"
+            try:
+                olon, olat, _ = decision.placement.lonlat()
+                where = f"lon {olon:.5f}, lat {olat:.5f}"
+            except Exception:  # noqa: BLE001
+                where = f"~lon {float(lon[0]):.3f}, lat {float(lat[0]):.3f}"
+            raise GeoreferenceError(
+                f"{src} places the model at {where}, outside the area of use of the working "
+                f"CRS {dst.to_string()}", path=path,
+                hint="check the georeferencing with `twin ifc doctor FILE`; to hold data from "
+                     "there set $TWIN_CRS (e.g. EPSG:3857) for this store")
+
+    def _layers(self, path, options, report, decision, placement, dst, records, storeys,
+                spaces, buildings, with_body, placed):
+        meshes = placed.meshes
+        index = {g: i for i, g in enumerate(meshes.guids)}
+        body_guids = {el.GlobalId for el in with_body}
+        user_id = options.get("building_id")
+        ids: dict = {}
+        for n, b in enumerate(buildings):
+            if user_id:
+                ids[b.GlobalId] = str(user_id) if n == 0 else f"{user_id}-{n + 1}"
+            else:
+                ids[b.GlobalId] = b.GlobalId
+        fallback_id = (next(iter(ids.values())) if len(ids) == 1 else
+                       str(user_id) if user_id else
+                       (ids and None) or model_fallback_id(path))
+        units = decision.units
+
+        def abs_height(z_local_m: float) -> float:
+            _, _, h = placement.local_to_map(np.array([0.0]), np.array([0.0]),
+                                             np.array([z_local_m]))
+            return float(h[0])
+
+        storey_elev = {s["guid"]: abs_height(s["elev_local_m"]) for s in storeys}
+        rows = []
+        geoms = []
+        log = meshes.log or ""
+        no_geometry = 0
+        for rec in records:
+            i = index.get(rec.guid)
+            if rec.guid in body_guids and (i is None or not placed.ok[i]):
+                reason = ("NaN or absurd coordinates after georeferencing" if i is not None
+                          else _failure_reason(log, rec.guid))
+                report.skip(rec.guid, reason, ifc_class=rec.ifc_class)
+                continue
+            bid = ids.get(rec.building_guid) if rec.building_guid else None
+            bid = bid or fallback_id
+            row = {"guid": rec.guid, "ifc_class": rec.ifc_class, "name": rec.name,
+                   "predefined_type": rec.predefined_type, "storey": rec.storey,
+                   "storey_guid": rec.storey_guid,
+                   "elev_m": storey_elev.get(rec.storey_guid),
+                   "building_id": bid, "building_guid": rec.building_guid,
+                   "psets": rec.psets,
+                   "origin_x": placed.origin[0], "origin_y": placed.origin[1],
+                   "origin_z": placed.origin[2]}
+            if i is not None:
+                colour = meshes.colours[i]
+                row.update({"z_min_m": placed.z_min[i], "z_max_m": placed.z_max[i],
+                            "mesh_vertices": placed.vertex_bytes[i],
+                            "mesh_faces": placed.face_bytes[i],
+                            "color": None if np.isnan(colour[0]) else
+                            [int(round(float(c) * 255)) for c in colour],
+                            "footprint_method": placed.footprint_method[i]})
+                geoms.append(placed.footprints[i])
+            else:
+                no_geometry += 1
+                row.update({"z_min_m": np.nan, "z_max_m": np.nan, "mesh_vertices": None,
+                            "mesh_faces": None, "color": None, "footprint_method": None})
+                geoms.append(None)
+            rows.append(row)
+        if no_geometry:
+            report.warn(None, f"{no_geometry} elements have no 3D geometry; they keep their "
+                        "attributes with an empty footprint")
+        frame = gpd.GeoDataFrame(pd.DataFrame(rows), geometry=geoms, crs=dst)
+        if not len(frame):
+            raise ReaderError("no element could be imported (all were skipped)", path=path,
+                              hint="see the skipped elements in `twin ifc info FILE`")
+        report.counts = dict(Counter(frame["ifc_class"]).most_common())
+        report.extra["counts_by_class"] = report.counts
+        report.extra["elements"] = int(len(frame))
+        report.extra["elements_without_geometry"] = no_geometry
+        for c in decision.checks:
+            if c["level"] in ("warning", "error"):
+                report.warn(None, f"georeferencing: {c['message']}")
+        for c in decision.contradictions:
+            report.warn(None, f"georeferencing contradiction: {c['message']}")
+        # storeys
+        storey_frame = pd.DataFrame([{
+            "building_id": ids.get(s["building_guid"]) or fallback_id, "guid": s["guid"],
+            "name": s["name"], "elev_m": storey_elev[s["guid"]],
+            "elev_local_m": s["elev_local_m"], "building_guid": s["building_guid"]}
+            for s in storeys], columns=["building_id", "guid", "name", "elev_m",
+                                        "elev_local_m", "building_guid"])
+        # LOD1
+        binfo = [{"guid": b.GlobalId, "id": ids[b.GlobalId], "name": b.Name,
+                  "use": getattr(b, "ObjectType", None) or getattr(b, "LongName", None)}
+                 for b in buildings]
+        if not binfo:
+            report.warn(None, "the model has no IfcBuilding: no LOD1 building row")
+        lod1 = lod1_rows(binfo, frame, storeys, spaces, area_to_m2=units.area_to_m2)
+        bcols = ["id", "building_id", "name", "use", "height_m", "floors", "base_elev_m",
+                 "gfa_m2", "gfa_method", "source", "ifc_guid", "elements"]
+        bframe = gpd.GeoDataFrame(pd.DataFrame(lod1, columns=bcols + ["geometry"]).drop(
+            columns="geometry"), geometry=[r["geometry"] for r in lod1], crs=dst)
+        report.extra["buildings"] = [{k: r[k] for k in bcols} for r in lod1]
+        prefix = options.get("layer")
+        names = {k: (f"{prefix}_{v}" if prefix else v) for k, v in LAYER_NAMES.items()}
+        return [
+            LayerData(names["bim_element"], "bim_element", frame, replace_key="building_id"),
+            LayerData(names["building"], "building", bframe, replace_key="building_id"),
+            LayerData(names["storey"], "storey", storey_frame, replace_key="building_id"),
+        ]
+
+
+def job_threads(options) -> int:
+    """The thread count the geometry step used."""
+    import multiprocessing
+
+    return int(options.get("threads") or multiprocessing.cpu_count())
+
+
+def model_fallback_id(path) -> str:
+    """A building id for elements outside any IfcBuilding: the file's stem."""
+    return Path(path).stem
+
+
+def _failure_reason(log: str, guid: str) -> str:
+    for line in log.splitlines():
+        if guid in line:
+            return f"geometry failed: {line.strip()[:200]}"
+    return "the geometry kernel produced no shape for it"
