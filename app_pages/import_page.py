@@ -164,8 +164,8 @@ if uploaded is not None:
             elev = a3.number_input(tr("import.anchor.elev"), value=0.0, key="anchor_elev")
             rot = a4.number_input(tr("import.anchor.rotation"), value=0.0, key="anchor_rot")
             if st.form_submit_button(tr("import.anchor.apply")):
-                st.session_state["import_anchor"] = {"lon": lon, "lat": lat, "elevation": elev,
-                                                     "rotation": rot}
+                st.session_state["import_anchor"] = {"lon": lon, "lat": lat, "elev_m": elev,
+                                                     "rotation_deg": rot}
                 st.session_state.pop("import_error", None)
                 st.rerun()
 
@@ -224,5 +224,8 @@ else:
             except TwinError as exc:
                 st.error(str(exc))
             else:
-                st.success(tr("import.rolled_back", layer=chosen, version=target))
+                st.session_state["rollback_done"] = (chosen, int(target))
                 st.rerun()
+    rolled = st.session_state.pop("rollback_done", None)
+    if rolled:
+        st.success(tr("import.rolled_back", layer=rolled[0], version=rolled[1]))

@@ -154,7 +154,7 @@ def _points(geoms, crs) -> tuple[list, np.ndarray]:
     geoms = np.asarray(geoms, dtype=object)
     ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     idx = np.flatnonzero(ok)
-    pts = shapely.get_point(shapely.centroid(geoms[ok]), 0) if len(idx) else geoms[:0]
+    pts = shapely.centroid(geoms[ok]) if len(idx) else geoms[:0]
     coords = shapely.get_coordinates(pts)
     return _to_lonlat(coords, crs).tolist(), idx
 

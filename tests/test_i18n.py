@@ -1,0 +1,44 @@
+"""Both language catalogues have the same keys, every key the app uses exists, and the
+fields in braces match."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from twin.i18n import LANGUAGES, catalog, label, t
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_same_keys_in_every_language():
+    zh, en = catalog("zh"), catalog("en")
+    assert set(zh) == set(en), sorted(set(zh) ^ set(en))
+    assert list(LANGUAGES) == ["zh", "en"]  # Chinese first
+
+
+def test_placeholders_match():
+    zh, en = catalog("zh"), catalog("en")
+    for key in zh:
+        assert set(re.findall(r"{(\w+)}", zh[key])) == set(re.findall(r"{(\w+)}", en[key])), key
+        assert zh[key].strip() and en[key].strip(), key
+
+
+def test_every_literal_key_used_by_the_app_exists():
+    zh = catalog("zh")
+    used = set()
+    for path in [ROOT / "app.py", *sorted((ROOT / "app_pages").glob("*.py"))]:
+        text = path.read_text(encoding="utf-8")
+        used |= set(re.findall(r"\btr?\(\s*\"([a-z_]+\.[a-z_.]+)\"", text))
+    missing = sorted(k for k in used if k not in zh)
+    assert not missing, missing
+
+
+def test_lookup_and_fallbacks():
+    assert t("page.map", "zh") == "一张图"
+    assert t("page.map", "en") == "One map"
+    assert t("map.preset.building", "en", id="B1") == "IFC building B1"
+    assert t("no.such.key", "en") == "no.such.key"
+    assert t("page.map", "fr") == "一张图"  # unknown language: Chinese
+    assert label("landuse", "R", "zh") == "居住用地"
+    assert label("landuse", "Z9", "en") == "Z9"  # unknown value: itself

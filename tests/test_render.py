@@ -1,0 +1,159 @@
+"""twin.render: compact layer data, colours, BIM triangles, the compact deck JSON and its
+parity with pydeck's own serialisation, view presets, legends and escaping."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pydeck as pdk
+import pytest
+from small_town import box_mesh, synthetic_buildings, town_layers
+
+from twin.render import (
+    attribute_html,
+    bim_layer,
+    bounds_view,
+    build_deck,
+    deck_layers,
+    latest_readings,
+    legend_html,
+    nudge_view,
+    overview_view,
+    prepare_bim,
+    prepare_layer,
+    split_layer_id,
+)
+from twin.render.bim import shade
+from twin.render.palette import building_use_group, height_bin, land_use_color, land_use_group
+
+
+@pytest.fixture(scope="module")
+def layers():
+    return {item.name: item for item in town_layers()}
+
+
+def test_land_use_colours_follow_gb50137_classes():
+    assert land_use_color("R2") == (255, 255, 0)
+    assert land_use_color("R22") == land_use_color("R2")  # sub-class falls back to its parent
+    assert land_use_group("b1") == "B" and land_use_color("B1") == (255, 0, 0)
+    assert land_use_group(None) == "?" and land_use_group("XYZ") == "?"
+    assert building_use_group("住宅") == "residential"
+    assert height_bin(5) == 0 and height_bin(30) == 2 and height_bin(200) == 4
+
+
+def test_buildings_payload_is_compact_and_complete():
+    frame = synthetic_buildings(500)
+    prepared = prepare_layer(frame, "building", name="buildings")
+    records = [r for g in prepared.groups for r in json.loads(g.data)]
+    assert len(records) == 500
+    assert sorted(r["k"] for r in records) == list(range(500))
+    rec = records[0]
+    assert set(rec) == {"p", "h", "t", "k"}
+    ring = rec["p"][0]
+    assert len(ring) == 4  # the closing vertex is dropped
+    assert all(len(str(c).split(".")[-1]) <= 6 for pt in ring for c in pt)  # ~0.1 m
+    assert prepared.payload_bytes / 500 <= 150
+    west, south, east, north = prepared.bounds
+    assert 119.89 < west < east < 120.0 and 35.72 < south < north < 35.8
+
+
+def test_lonlat_positions_match_pyproj(layers):
+    from twin.crs import transform_xy
+
+    frame = layers["buildings"].data
+    prepared = prepare_layer(frame, "building", name="b")
+    recs = {r["k"]: r for g in prepared.groups for r in json.loads(g.data)}
+    x, y = frame.geometry.iloc[0].exterior.coords[0]
+    lon, lat = transform_xy([x], [y], frame.crs, "EPSG:4326")
+    assert recs[0]["p"][0][0] == pytest.approx([lon[0], lat[0]], abs=1e-6)
+
+
+def test_every_drawn_kind(layers):
+    for name, kind in (("parcels", "parcel"), ("roads", "road"), ("rivers", "river"),
+                       ("facilities", "facility"), ("sensors", "sensor")):
+        prepared = prepare_layer(layers[name].data, kind, name=name)
+        assert sum(g.count for g in prepared.groups) == len(layers[name].data), name
+    roads = prepare_layer(layers["roads"].data, "road", name="roads")
+    arterial = json.loads(next(g for g in roads.groups if g.key == "arterial").data)[0]
+    assert arterial["w"] == 30.0 and len(arterial["p"]) == 2
+
+
+def test_hidden_buildings_and_colour_by_height(layers):
+    frame = layers["buildings"].data
+    prepared = prepare_layer(frame, "building", name="b", hidden_ids=("IFC-B1",),
+                             color_by="height")
+    assert sum(g.count for g in prepared.groups) == len(frame) - 1
+    assert all(g.key.startswith("h") for g in prepared.groups)
+
+
+def test_sensors_show_latest_reading_and_alarm(layers):
+    latest = latest_readings(layers["readings"].data, layers["sensors"].data)
+    row = latest.set_index("sensor_id").loc["S1"]
+    assert row["value"] == 2.9 and row["threshold"] == 2.5 and bool(row["alarm"])
+    assert not bool(latest.set_index("sensor_id").loc["S2", "alarm"])
+    prepared = prepare_layer(layers["sensors"].data, "sensor", name="s", latest=latest)
+    alarm = next(g for g in prepared.groups if g.key == "alarm")
+    assert "2.9 m" in json.loads(alarm.data)[0]["t"]
+
+
+def test_bim_triangles_in_meter_offsets(layers):
+    detail = prepare_bim(layers["bim"].data, "IFC-B1")
+    assert detail.elements == 4 and detail.triangles == 48
+    tris = json.loads(detail.data)
+    zs = [pt[2] for tri in tris for pt in tri["p"]]
+    assert min(zs) == 0.0 and max(zs) == pytest.approx(18.5)  # stands on the ground
+    xs = [pt[0] for tri in tris for pt in tri["p"]]
+    assert -25 < min(xs) < 0 < max(xs) < 25  # offsets around the building's centre
+    deck_ls, data = bim_layer(detail, name="bim")
+    spec = json.loads(build_deck(deck_ls, data, view=overview_view(None)).to_json())
+    layer = spec["layers"][0]
+    assert layer["@@type"] == "SolidPolygonLayer" and layer["_full3d"] is True
+    assert layer["coordinateSystem"] == "meter-offsets"
+    assert layer["coordinateOrigin"] == pytest.approx(list(detail.origin))
+    assert prepare_bim(layers["bim"].data, "nope") is None
+
+
+def test_face_shading_depends_on_the_normal():
+    base = np.array([[200.0, 100.0, 50.0]] * 2)
+    up, side = shade(np.array([[0, 0, 1.0], [1.0, 0, 0]]), base)
+    assert (up > side).all() and (up <= base[0]).all()
+    verts, faces = box_mesh(1, 2, 3)
+    assert len(np.frombuffer(faces, "<u4")) == 36
+
+
+def test_compact_deck_matches_pydeck_serialisation(layers):
+    prepared = prepare_layer(layers["buildings"].data, "building", name="buildings")
+    deck_ls, data = deck_layers(prepared, opacity=0.5)
+    view = overview_view(prepared.bounds)
+    compact = build_deck(deck_ls, data, view=view)
+    text = compact.to_json()
+    assert "\n" not in text and ": " not in text
+    # the same deck through pydeck's own (indented, sorted) serialisation
+    for layer in deck_ls:
+        layer.data = json.loads(data[layer.id])
+    reference = pdk.Deck(layers=deck_ls, initial_view_state=view,
+                         map_style=compact.map_style, map_provider=None)
+    assert json.loads(text) == json.loads(reference.to_json())
+    assert len(text) < len(reference.to_json()) / 2
+
+
+def test_tooltip_and_panels_escape_html():
+    deck = build_deck([], {}, view=overview_view(None))
+    assert deck._tooltip["html"].count("{") == 1  # only the {t} field, escaped by the browser
+    html = attribute_html([("<b>", "<script>alert(1)</script>"), ("n", float("nan"))],
+                          title="<t>")
+    assert "<script>" not in html and "&lt;script&gt;" in html and "&lt;t&gt;" in html
+    legend = legend_html([("<i>x</i>", (1, 2, 3), 4)])
+    assert "&lt;i&gt;" in legend and "#010203" in legend
+
+
+def test_view_presets():
+    view = bounds_view((119.90, 35.73, 119.91, 35.74))
+    assert view["longitude"] == pytest.approx(119.905) and 12 < view["zoom"] < 17
+    small = bounds_view((119.90, 35.73, 119.9005, 35.7305))
+    assert small["zoom"] > view["zoom"]
+    assert nudge_view(view, 0) == view
+    moved = nudge_view(view, 3)
+    assert all(moved[k] != view[k] for k in ("longitude", "latitude", "zoom", "pitch"))
+    assert split_layer_id("bim::IFC-B1") == ("bim", "IFC-B1")
