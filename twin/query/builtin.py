@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
-from . import coverage, flood, indicators, select, setbacks, sunlight  # noqa: F401
+import importlib
 
-__all__: list[str] = []
+__all__ = ["BUILTIN_MODULES"]
+
+BUILTIN_MODULES = ("select", "indicators", "setbacks", "coverage", "flood", "sunlight")
+
+for _name in BUILTIN_MODULES:
+    importlib.import_module(f"{__package__}.{_name}")

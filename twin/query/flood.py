@@ -91,6 +91,12 @@ def flood_cells(dem: np.ndarray, seeds: np.ndarray, level: float) -> np.ndarray:
     return lut[labels]
 
 
+def _to_cell(transform, x, y):
+    """Fractional (col, row) of world coordinates ``x, y`` on the raster grid."""
+    inv = ~transform
+    return inv.a * x + inv.b * y + inv.c, inv.d * x + inv.e * y + inv.f
+
+
 def flood_polygons(flooded: np.ndarray, depth: np.ndarray, transform, crs) -> gpd.GeoDataFrame:
     """Polygonize the flooded cells; each polygon gets ``area_m2`` and ``mean_depth_m``."""
     geoms = []
@@ -107,8 +113,7 @@ def flood_polygons(flooded: np.ndarray, depth: np.ndarray, transform, crs) -> gp
     if len(frame) and len(mean_depth):
         # match each polygon to its component through a cell inside it
         pts = shapely.point_on_surface(geoms)
-        inv = ~transform
-        cols, rows = inv * (shapely.get_x(pts), shapely.get_y(pts))
+        cols, rows = _to_cell(transform, shapely.get_x(pts), shapely.get_y(pts))
         r = np.clip(np.floor(rows).astype(int), 0, flooded.shape[0] - 1)
         c = np.clip(np.floor(cols).astype(int), 0, flooded.shape[1] - 1)
         lab = labels[r, c]
@@ -152,7 +157,7 @@ def _ground(buildings, dem, transform) -> np.ndarray:
     base = numeric(buildings, "base_elev_m")
     if np.isnan(base).any() and len(buildings):
         pts = shapely.point_on_surface(buildings.geometry.to_numpy())
-        cols, rows = (~transform) * (shapely.get_x(pts), shapely.get_y(pts))
+        cols, rows = _to_cell(transform, shapely.get_x(pts), shapely.get_y(pts))
         r = np.floor(rows).astype(int)
         c = np.floor(cols).astype(int)
         inside = (r >= 0) & (r < dem.shape[0]) & (c >= 0) & (c < dem.shape[1])

@@ -183,7 +183,8 @@ def parcel_indicators(parcels: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, *,
     out["green_status"] = st["green"]
     out["status"] = overall
     out["fails"] = fails
-    out["building_ids"] = pd.Series(pid, index=out.index).map(ids_per_parcel).fillna("")
+    ids_map = ids_per_parcel.to_dict()
+    out["building_ids"] = np.array([ids_map.get(p, "") for p in pid], dtype=object)
     return out, evidence
 
 
