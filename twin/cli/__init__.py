@@ -11,6 +11,7 @@ import sys
 import typer
 
 from ..errors import TwinError
+from . import demo as _demo_cli
 from . import layers as _layers
 from . import query as _query_cli
 from . import scenario as _scenario_cli
@@ -38,6 +39,7 @@ def _root(
 
 
 _layers.register(app)
+_demo_cli.register(app)
 _query_cli.register(app)
 _store_cli.register(app)
 _scenario_cli.register(app)
