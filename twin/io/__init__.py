@@ -6,17 +6,13 @@ Adding a format is one module with a reader object plus one ``register`` line he
 from __future__ import annotations
 
 from .geojson import GeoJSONReader
-from .raster import GeoTIFFReader
 from .ifc import IfcReader
 from .raster import GeoTIFFReader
 from .registry import Reader, get_reader, reader_for, readers, register
 from .report import ImportReport, ImportResult, LayerData
 from .table import CSVTableReader
-from .table import CSVTableReader
 
 register(GeoJSONReader())
-register(GeoTIFFReader())
-register(CSVTableReader())
 register(IfcReader())
 register(GeoTIFFReader())
 register(CSVTableReader())
