@@ -10,8 +10,9 @@ import streamlit as st
 from twin.i18n import LANGUAGES, t
 from twin.store import default_store_url
 
-st.set_page_config(page_title="泊里镇数字孪生 Boli twin", page_icon=":material/location_city:",
-                   layout="wide")
+_HERE = Path(__file__).resolve().parent
+st.set_page_config(page_title="泊里镇数字孪生 Boli twin",
+                   page_icon=str(_HERE / "static" / "favicon.png"), layout="wide")
 
 _CODES = list(LANGUAGES)
 with st.sidebar:
@@ -20,7 +21,6 @@ with st.sidebar:
     st.text_input(t("sidebar.store", lang), value=default_store_url(), key="store_url",
                   help=t("sidebar.store_help", lang))
 
-_HERE = Path(__file__).resolve().parent
 _PAGES = [  # (file, title key, icon, url path); a page another engineer has not written yet
     ("map.py", "page.map", ":material/map:", "map"),  # is simply left out of the menu
     ("dashboard.py", "page.dashboard", ":material/dashboard:", "dashboard"),

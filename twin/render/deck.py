@@ -92,7 +92,7 @@ def bounds_view(bounds, *, pitch: float = 45.0, bearing: float = 0.0,
     merc = math.log(math.tan(math.pi / 4 + math.radians(north) / 2)) - \
         math.log(math.tan(math.pi / 4 + math.radians(south) / 2))
     zoom_lat = math.log2(height_px * 2 * math.pi / (256.0 * max(merc, 1e-9)))
-    zoom = max(1.0, min(zoom_lon, zoom_lat, max_zoom) - 0.4)
+    zoom = max(1.0, min(zoom_lon, zoom_lat, max_zoom) - 0.6)
     return {"longitude": round(lon, 6), "latitude": round(lat, 6), "zoom": round(zoom, 2),
             "pitch": pitch, "bearing": bearing, "maxPitch": 85}
 

@@ -1,0 +1,110 @@
+"""Start ``streamlit run app.py`` on a free localhost port against a given store, and open it
+in the Debian Chromium through playwright, counting every request that leaves localhost.
+Used by the browser test and by ``bench/map_payload.py``."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-quic"]
+LOCAL_PREFIXES = ("http://127.0.0.1", "http://localhost", "ws://127.0.0.1", "ws://localhost",
+                  "data:", "blob:", "about:")
+
+__all__ = ["CHROMIUM", "free_port", "streamlit_app", "browser", "wait_for_map",
+           "image_stats", "LOCAL_PREFIXES"]
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def streamlit_app(store_path, *, port: int | None = None, log_path=None):
+    """Run the app against ``store_path``; yields its base URL and stops it afterwards."""
+    port = port or free_port()
+    env = dict(os.environ, TWIN_STORE=str(store_path))
+    log = open(log_path or os.devnull, "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port",
+         str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.time() > deadline:
+                    raise RuntimeError(f"streamlit did not start on port {port}") from None
+                time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@contextlib.contextmanager
+def browser(*, width: int = 1400, height: int = 900):
+    """A headless Chromium page; yields ``(page, outside)`` where ``outside`` collects the
+    URLs of requests to any host other than localhost."""
+    from playwright.sync_api import sync_playwright
+
+    outside: list[str] = []
+    with sync_playwright() as pw:
+        chrome = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = chrome.new_page(viewport={"width": width, "height": height})
+            page.on("request", lambda req: None if req.url.startswith(LOCAL_PREFIXES)
+                    else outside.append(req.url))
+            yield page, outside
+        finally:
+            chrome.close()
+
+
+def image_stats(png: bytes) -> tuple[float, int]:
+    """(pixel variance over RGB, number of distinct colours) of a PNG screenshot."""
+    import numpy as np
+    from PIL import Image
+
+    img = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=float)
+    colours = len(np.unique(img.reshape(-1, 3).astype(np.uint8), axis=0))
+    return float(img.var()), colours
+
+
+def wait_for_map(page, *, timeout_s: float = 60.0, min_colours: int = 12) -> float:
+    """Wait until the deck.gl canvas shows something; returns the seconds it took from now.
+
+    "Something" means the chart's screenshot has at least ``min_colours`` colours (the
+    empty map is one flat background colour).
+    """
+    t0 = time.perf_counter()
+    page.wait_for_selector("[data-testid=stDeckGlJsonChart] canvas", timeout=timeout_s * 1000)
+    chart = page.locator("[data-testid=stDeckGlJsonChart]").first
+    while True:
+        _, colours = image_stats(chart.screenshot(animations="disabled"))
+        if colours >= min_colours:
+            return time.perf_counter() - t0
+        if time.perf_counter() - t0 > timeout_s:
+            raise TimeoutError("the map stayed blank")
+        time.sleep(0.1)

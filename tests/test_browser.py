@@ -1,0 +1,65 @@
+"""The app in a real headless Chromium: the deck.gl map paints, switching the buildings layer
+off changes the picture, picking works, and no request leaves localhost."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from app_server import CHROMIUM, browser, image_stats, streamlit_app, wait_for_map
+from small_town import build_town
+
+from twin.store import ParquetStore
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)",
+                allow_module_level=True)
+pytest.importorskip("playwright", reason="pip install playwright")
+
+SHOTS = Path(__file__).resolve().parents[1] / "tests" / "_screenshots"
+
+
+def test_map_in_chromium(tmp_path):
+    store = build_town(ParquetStore(tmp_path / "layers"))
+    SHOTS.mkdir(exist_ok=True)
+    with streamlit_app(store.root, log_path=tmp_path / "streamlit.log") as url, \
+            browser() as (page, outside):
+        page.goto(url)
+        wait_for_map(page)
+        page.wait_for_timeout(800)  # let the extruded layers settle
+        chart = page.locator("[data-testid=stDeckGlJsonChart]").first
+        before = chart.screenshot()
+        (SHOTS / "map.png").write_bytes(page.screenshot())
+        variance, colours = image_stats(before)
+        assert variance > 100 and colours > 12, (variance, colours)
+        # the Chinese labels are there (fonts-noto-cjk renders them)
+        assert page.get_by_text("一张图 · 三维城市信息模型").is_visible()
+
+        # switch the buildings layer off in the layer panel
+        page.get_by_text("建筑 · buildings").click()
+        sidebar = page.locator("[data-testid=stSidebar]")
+        box = sidebar.locator("[data-testid=stExpander]", has_text="建筑 · buildings") \
+            .locator("[data-testid=stCheckbox]")
+        box.click()
+        page.wait_for_timeout(2500)
+        after = chart.screenshot()
+        (SHOTS / "map_no_buildings.png").write_bytes(page.screenshot())
+        assert after != before
+        var_after, _ = image_stats(after)
+        assert var_after > 50
+
+        # pick a parcel: the attribute panel fills in
+        box.click()
+        page.wait_for_timeout(1500)
+        bounds = chart.bounding_box()
+        page.mouse.click(bounds["x"] + bounds["width"] * 0.30,
+                         bounds["y"] + bounds["height"] * 0.55)
+        page.get_by_text("编号").first.wait_for(timeout=20000)
+        page.wait_for_timeout(1000)
+        (SHOTS / "map_picked.png").write_bytes(page.screenshot())
+
+        assert outside == [], outside
+    shutil.copy(tmp_path / "streamlit.log", SHOTS / "streamlit.log")
