@@ -5,8 +5,8 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import shapely
-from rasterio.io import MemoryFile
 from affine import Affine
+from rasterio.io import MemoryFile
 
 from twin.crs import transform_xy, working_crs
 

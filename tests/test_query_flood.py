@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from query_frames import X0, Y0, buildings, dem_bytes, frame, rivers
 
-import shapely
 import twin.query as q
 from twin.errors import QueryError
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from query_frames import X0, Y0, buildings, parcels, roads
 
 import twin.query as q
-from query_frames import X0, Y0, buildings, parcels, roads
 from twin.errors import QueryError
 
 

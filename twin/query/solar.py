@@ -76,7 +76,7 @@ def solar_times(date: _dt.date, lon: float, start_h: float, end_h: float,
                 step_min: float) -> pd.DatetimeIndex:
     """UTC instants from ``start_h`` to ``end_h`` true solar time on ``date``, every
     ``step_min`` minutes, at the middle of each step (so each instant stands for one step)."""
-    doy = pd.Timestamp(date).dayofyear
+    doy = pd.Timestamp(date).day_of_year
     eot_min = float(pvlib.solarposition.equation_of_time_spencer71(doy))
     n = int(round((end_h - start_h) * 60.0 / step_min))
     solar_h = start_h + (np.arange(n) + 0.5) * step_min / 60.0

@@ -1,0 +1,104 @@
+"""The planning review report: HTML with indicators, violations, maps and evidence; PDF."""
+
+from __future__ import annotations
+
+import re
+import zlib
+
+import pytest
+from query_frames import buildings, parcels, rivers
+
+from twin.cli import main
+from twin.io.report import LayerData
+from twin.kinds import conform
+from twin.report import render_html, svg_map, write_report
+from twin.report.review import build_review
+
+
+@pytest.fixture
+def town(store):
+    p = parcels([
+        {"id": "P1", "name": "居住<一>", "land_use": "R2", "max_far": 0.5, "max_density": 0.1,
+         "max_height_m": 24.0, "min_green_ratio": 0.35, "box": (0, 0, 100, 100)},
+        {"id": "P2", "name": "商业", "land_use": "B1", "max_far": 2.0, "max_density": 0.5,
+         "max_height_m": 50.0, "min_green_ratio": 0.2, "box": (120, 0, 220, 100)},
+    ])
+    b = buildings([
+        {"id": "B1", "use": "R2", "height_m": 15.0, "floors": 5, "box": (10, 30, 30, 50)},
+        {"id": "B2", "use": "R2", "height_m": 30.0, "floors": 10, "box": (50, 50, 60, 80)},
+        {"id": "NEAR", "use": "B1", "height_m": 9.0, "floors": 3, "box": (130, 5, 150, 15)},
+        {"id": "IFC-1", "use": "B1", "height_m": 12.0, "gfa_m2": 777.0,
+         "ifc_guid": "3vB2YO$MX4xv5uCqZZG05x", "box": (160, 40, 180, 60)},
+    ])
+    r = rivers([{"id": "H1", "name": "横河", "width_m": 10.0, "setback_m": 15.0,
+                 "coords": [(-100, -5), (300, -5)]}])
+    store.commit([LayerData("parcels", "parcel", conform(p, "parcel")[0]),
+                  LayerData("buildings", "building", conform(b, "building")[0]),
+                  LayerData("rivers", "river", conform(r, "river")[0])])
+    return store
+
+
+def test_review_collects_indicators_setbacks_and_evidence(town):
+    review = build_review(town, ["P1"], sunlight=False)
+    assert list(review.parcels["id"]) == ["P1"]
+    assert sorted(review.evidence["building_id"]) == ["B1", "B2"]
+    assert review.setbacks.empty                 # NEAR is on P2, not reviewed here
+    review = build_review(town, None, sunlight=False)
+    assert list(review.setbacks["building_id"]) == ["NEAR"]   # 10 m from the edge < 15 m
+
+
+def test_html_report_has_the_content(town, tmp_path):
+    out = tmp_path / "report.html"
+    paths = write_report(town, out, parcels=None)
+    assert paths == [out]
+    page = out.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "规划审查报告" in page
+    assert "居住&lt;一&gt;" in page                      # names are escaped
+    assert "Noto Sans CJK SC" in page
+    assert page.count("<svg") == 3                      # overview + one map per parcel
+    assert "3vB2YO$MX4xv5uCqZZG05x" in page             # IFC GlobalId as evidence
+    assert "ifc" in page and "lod1:floors×footprint" in page
+    assert "NEAR" in page and "横河" in page             # the setback violation
+    assert "建筑高度 Height (m)" in page and "不合格 fail" in page
+    assert "大寒" in page                                # sunlight section
+
+
+def test_pdf_from_the_same_html(town, tmp_path):
+    paths = write_report(town, tmp_path / "r.html", parcels=["P1"], pdf=True, sunlight=False)
+    pdf = paths[1]
+    data = pdf.read_bytes()
+    assert pdf.suffix == ".pdf" and data.startswith(b"%PDF") and len(data) > 5000
+    assert any(b"NotoSansCJK" in s for s in _streams(data))   # the CJK font is embedded
+
+
+def _streams(data: bytes):
+    for m in re.finditer(rb"stream\r?\n", data):
+        try:
+            yield zlib.decompressobj().decompress(data[m.end():m.end() + 2_000_000])
+        except zlib.error:
+            continue
+
+
+def test_cli_report(town, tmp_path, capsys):
+    out = tmp_path / "one.html"
+    assert main(["--store", str(town.root), "report", "--parcel", "P2", "--out", str(out),
+                 "--no-sunlight"]) == 0
+    assert "wrote report" in capsys.readouterr().out
+    assert "NEAR" in out.read_text(encoding="utf-8")
+    assert main(["--store", str(town.root), "report", "--out", str(out)]) == 1
+    assert "--parcel ID" in capsys.readouterr().err
+    assert main(["--store", str(town.root), "report", "--parcel", "X", "--out",
+                 str(out)]) == 1
+    assert "no parcel with id 'X'" in capsys.readouterr().err
+
+
+def test_svg_map_is_standalone():
+    import shapely
+
+    svg = svg_map([], width=100)
+    assert svg.startswith("<svg") and svg.endswith("</svg>")
+    from twin.report import MapLayer
+
+    svg = svg_map([MapLayer([shapely.box(0, 0, 10, 10)], fill="#f00", titles=["<b>"])])
+    assert "&lt;b&gt;" in svg and "fill=\"#f00\"" in svg
+    assert render_html  # the renderer is importable without a store
