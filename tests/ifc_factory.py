@@ -70,9 +70,12 @@ def _placement(x: float, y: float, z: float, angle_deg: float = 0.0) -> np.ndarr
 
 def _style(api, f, rgb):
     style = api.style.add_style(f, name="twin-test-colour")
-    api.style.add_surface_style(f, style=style, ifc_class="IfcSurfaceStyleShading", attributes={
-        "SurfaceColour": {"Name": None, "Red": rgb[0], "Green": rgb[1], "Blue": rgb[2]},
-        "Transparency": 0.0})
+    attributes = {"SurfaceColour": {"Name": None, "Red": rgb[0], "Green": rgb[1],
+                                    "Blue": rgb[2]}}
+    if f.schema != "IFC2X3":  # IfcSurfaceStyleShading.Transparency is IFC4+
+        attributes["Transparency"] = 0.0
+    api.style.add_surface_style(f, style=style, ifc_class="IfcSurfaceStyleShading",
+                                attributes=attributes)
     return style
 
 
@@ -129,6 +132,10 @@ def make_test_building(
     api = _api()
     version = {"IFC4X3_ADD2": "IFC4X3"}.get(schema, schema)
     f = api.project.create_file(version=version)
+    if f.schema == "IFC2X3":  # IFC2X3 requires owner history: give it a user and application
+        org = f.createIfcOrganization(None, "twin")
+        f.createIfcPersonAndOrganization(f.createIfcPerson(None, "test", "twin"), org)
+        f.createIfcApplication(org, "0.1", "twin ifc_factory", "twin")
     project = api.root.create_entity(f, ifc_class="IfcProject", name="twin test project")
     _assign_units(api, f, unit)
     model = api.context.add_context(f, context_type="Model")

@@ -12,6 +12,7 @@ import typer
 
 from ..errors import TwinError
 from . import demo as _demo_cli
+from . import ifc as _ifc_cli
 from . import layers as _layers
 from . import query as _query_cli
 from . import scenario as _scenario_cli
@@ -39,6 +40,7 @@ def _root(
 
 
 _layers.register(app)
+_ifc_cli.register(app)
 _demo_cli.register(app)
 _query_cli.register(app)
 _store_cli.register(app)

@@ -59,6 +59,8 @@ def register(app: typer.Typer) -> None:
         anchor: str = typer.Option(None, "--anchor", help="IFC: LON,LAT,ELEV,ROT when the file "
                                    "has no georeferencing."),
         building_id: str = typer.Option(None, "--building-id", help="IFC: id of the building."),
+        fix_scale: bool = typer.Option(False, "--fix-scale", help="IFC: apply the expected "
+                                       "MapConversion Scale when it mismatches the units."),
         note: str = typer.Option("", "--note", help="A note stored with the version."),
         as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     ) -> None:
@@ -69,6 +71,8 @@ def register(app: typer.Typer) -> None:
             options["anchor"] = anchor
         if building_id:
             options["building_id"] = building_id
+        if fix_scale:
+            options["fix_scale"] = True
         options = {k: v for k, v in options.items() if v not in (None, {})}
         store = get_store()
         with progress_bar(f"importing {file.name}",

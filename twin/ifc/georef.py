@@ -52,6 +52,8 @@ __all__ = [
     "GeorefDecision",
     "resolve_georef",
     "local_tm_crs",
+    "latlon_placement",
+    "crs_unit_to_m",
     "DEFAULT_TOLERANCE_M",
 ]
 
@@ -247,6 +249,7 @@ class GeorefDecision:
                "suggested_fixes": self.fixes, "applied_fixes": self.applied_fixes}
         if self.placement is not None:
             out["placement"] = self.placement.describe()
+        if self.placement is not None and self.error is None:
             try:
                 lon, lat, h = self.placement.lonlat()
                 out["origin_lonlat"] = [round(lon, 8), round(lat, 8), round(h, 4)]
@@ -312,7 +315,8 @@ def _crs_from_name(name, *, path, where: str) -> tuple[CRS, str]:
     return crs, code
 
 
-def _crs_unit_to_m(crs: CRS) -> float:
+def crs_unit_to_m(crs: CRS) -> float:
+    """Metres per unit of the CRS's first axis (1.0 when unknown)."""
     try:
         return float(crs.axis_info[0].unit_conversion_factor) or 1.0
     except (IndexError, AttributeError):
@@ -354,7 +358,7 @@ def _map_conversion(model, units: ProjectUnits, decision: GeorefDecision, *, pat
             raise GeoreferenceError(f"{op.is_a()} has no IfcProjectedCRS target", path=path,
                                     hint="pass --anchor LON,LAT,ELEV,ROT")
     crs, code = _crs_from_name(crs_info.get("Name"), path=path, where=where)
-    crs_unit = _crs_unit_to_m(crs)
+    crs_unit = crs_unit_to_m(crs)
     if map_unit is not None:
         map_to_m = unit_to_metres(map_unit) or crs_unit
     elif isinstance(map_unit_text, str) and map_unit_text:
@@ -411,8 +415,10 @@ def _map_conversion(model, units: ProjectUnits, decision: GeorefDecision, *, pat
                      crs_unit_to_m=crs_unit)
 
 
-def _latlon_placement(lon, lat, elev_m, rotation_deg, units: ProjectUnits, *, source: str,
+def latlon_placement(lon, lat, elev_m, rotation_deg, units: ProjectUnits, *, source: str,
                       offset=(0.0, 0.0, 0.0)) -> Placement:
+    """A placement putting local point ``offset`` (project units) at lon/lat, ``elev_m``,
+    with the model's +Y at azimuth ``rotation_deg`` (clockwise from true north)."""
     import ifcopenshell.util.geolocation as geoloc
 
     xaa, xao = geoloc.angle2xaxis(float(rotation_deg))
@@ -447,7 +453,7 @@ def _site_latlon(model, units: ProjectUnits, decision: GeorefDecision) -> Placem
                       "(an authoring-tool default, not a position)", level="info")
         return None
     offset = _site_origin_project_units(site)
-    return _latlon_placement(lon, lat, elev, true_north, units, source="IfcSite.RefLatitude",
+    return latlon_placement(lon, lat, elev, true_north, units, source="IfcSite.RefLatitude",
                              offset=offset)
 
 
@@ -465,7 +471,7 @@ def resolve_georef(model, *, path=None, anchor=None, fix_scale: bool = False,
     site_placement = _site_latlon(model, units, decision)
     anchor_placement = None
     if anchor is not None:
-        anchor_placement = _latlon_placement(anchor.lon, anchor.lat, anchor.elev_m,
+        anchor_placement = latlon_placement(anchor.lon, anchor.lat, anchor.elev_m,
                                              anchor.rotation_deg, units, source="anchor")
         decision.sources["anchor"] = {"lon": anchor.lon, "lat": anchor.lat,
                                       "elev_m": anchor.elev_m,

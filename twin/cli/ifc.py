@@ -1,0 +1,152 @@
+"""``twin ifc``: look into IFC files and fix their georeferencing.
+
+* ``twin ifc info FILE`` — schema, units, element counts and georeferencing; writes nothing.
+* ``twin ifc doctor FILE`` — the georeferencing status: which source, units, scale, CRS,
+  the lon/lat of the project origin, contradictions and suggested fixes. Exits 1 when the
+  file cannot be placed.
+* ``twin ifc georef FILE --anchor LON,LAT,ELEV,ROT --write OUT.ifc`` — write an
+  IfcMapConversion + IfcProjectedCRS (target: the working CRS) into a copy.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from .common import console, emit_json
+
+__all__ = ["register", "ifc_app"]
+
+ifc_app = typer.Typer(help="Inspect IFC files and write their georeferencing.",
+                      no_args_is_help=True)
+
+
+def _line(label: str, value) -> None:
+    console.print(f"  {label:<17}{value}", markup=False)
+
+
+def _print_georef(geo: dict) -> None:
+    source = geo.get("source")
+    _line("source", source or "none")
+    placement = geo.get("placement") or {}
+    for name in ("IfcMapConversion", "ePSet_MapConversion"):
+        mc = geo.get("sources", {}).get(name)
+        if mc:
+            scale = "missing (1.0)" if mc["scale"] is None else f"{mc['scale']:g}"
+            _line("map conversion", f"{name} → {mc['crs']}: E {mc['eastings']:.3f} "
+                  f"N {mc['northings']:.3f} H {mc['orthogonal_height']:.3f} "
+                  f"rotation {mc['rotation_deg']:.4f}° Scale {scale} map unit {mc['map_unit']}")
+    site = geo.get("sources", {}).get("IfcSite.RefLatitude")
+    if site:
+        _line("site", f"RefLatitude {site['lat']:.7f} RefLongitude {site['lon']:.7f} "
+              f"RefElevation {site['elev_m']:.3f} m, true north {site['true_north_deg']:.3f}°")
+    anchor = geo.get("sources", {}).get("anchor")
+    if anchor:
+        _line("anchor", f"{anchor['lon']},{anchor['lat']} elev {anchor['elev_m']} m "
+              f"rotation {anchor['rotation_deg']}°")
+    if placement:
+        _line("crs", placement["crs"])
+        _line("scale", f"{placement['helmert']['scale']:g} (project unit "
+              f"{placement['project_unit_to_m']:g} m, map unit {placement['map_unit_to_m']:g} m)")
+    if geo.get("origin_lonlat"):
+        lon, lat, h = geo["origin_lonlat"]
+        _line("origin lon/lat", f"{lon:.7f}, {lat:.7f}, height {h:.3f} m (project origin)")
+    if geo.get("origin_working"):
+        x, y = geo["origin_working"]
+        _line("working CRS", f"{geo['working_crs']}: x {x:.3f} y {y:.3f}"
+              + ("" if geo.get("inside_working_crs") else "  (outside its area of use)"))
+    for check in geo.get("checks", []):
+        mark = {"error": "✗", "warning": "!", "info": "·"}.get(check["level"], "!")
+        _line(f"{mark} check", check["message"])
+    for c in geo.get("contradictions", []):
+        _line("✗ contradiction", f"{c['a']} at {c['a_lonlat'][0]}, {c['a_lonlat'][1]} vs "
+              f"{c['b']} at {c['b_lonlat'][0]}, {c['b_lonlat'][1]}: {c['distance_m']:.1f} m "
+              f"apart (tolerance {c['tolerance_m']:g} m); {c['used']} is used")
+    for note in geo.get("notes", []):
+        _line("! note", note)
+    for fix in geo.get("applied_fixes", []):
+        _line("applied fix", fix)
+    for fix in geo.get("suggested_fixes", []):
+        _line("suggested fix", fix)
+    if geo.get("error"):
+        _line("✗ error", geo["error"])
+
+
+@ifc_app.command("info")
+def info_cmd(
+    file: Path = typer.Argument(..., help="An .ifc or .ifczip file."),
+    anchor: str = typer.Option(None, "--anchor", help="LON,LAT,ELEV,ROT if the file has none."),
+    fix_scale: bool = typer.Option(False, "--fix-scale", help="Apply the expected Scale."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Print schema, units, element counts and georeferencing; writes nothing."""
+    from ..ifc.doctor import inspect_ifc
+
+    info = inspect_ifc(file, anchor=anchor, fix_scale=fix_scale)
+    if as_json:
+        emit_json(info)
+        return
+    console.print(f"{file}", markup=False)
+    units = info["units"]
+    _line("schema", info["schema"])
+    _line("units", f"{units['length_name']} ({units['length_to_m']:g} m)")
+    _line("elements", f"{info['elements']} in {len(info['buildings'])} building(s), "
+          f"{info['storeys']} storeys, {info['spaces']} spaces")
+    for cls, n in info["counts_by_class"].items():
+        _line("", f"{cls} {n}")
+    for w in info["syntax_warnings"]:
+        _line("! syntax", f"{w['feature']}: {w['reason']}")
+    _print_georef(info["georeferencing"])
+
+
+@ifc_app.command("doctor")
+def doctor_cmd(
+    file: Path = typer.Argument(..., help="An .ifc or .ifczip file."),
+    anchor: str = typer.Option(None, "--anchor", help="LON,LAT,ELEV,ROT to compare with."),
+    fix_scale: bool = typer.Option(False, "--fix-scale", help="Show the result with the "
+                                   "expected Scale applied."),
+    tolerance: float = typer.Option(100.0, "--tolerance", help="Metres two sources may "
+                                    "differ before it is a contradiction."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Georeferencing status: source, units, scale, CRS, origin lon/lat, contradictions,
+    suggested fixes."""
+    from ..ifc.doctor import inspect_ifc
+
+    info = inspect_ifc(file, anchor=anchor, fix_scale=fix_scale, tolerance_m=tolerance)
+    if as_json:
+        emit_json(info)
+    else:
+        units = info["units"]
+        console.print(f"{file}: georeferencing {info['status'].upper()}", markup=False)
+        _line("schema", info["schema"])
+        _line("units", f"{units['length_name']} ({units['length_to_m']:g} m)")
+        _print_georef(info["georeferencing"])
+    if info["status"] == "error":
+        # SystemExit, not typer.Exit: twin.cli.main runs click with standalone_mode=False,
+        # where a typer.Exit's code would be returned and lost
+        raise SystemExit(1)
+
+
+@ifc_app.command("georef")
+def georef_cmd(
+    file: Path = typer.Argument(..., help="An .ifc or .ifczip file."),
+    anchor: str = typer.Option(..., "--anchor", help="LON,LAT,ELEV,ROT of the project "
+                               "origin (ROT: azimuth of +Y, degrees clockwise from north)."),
+    write: Path = typer.Option(..., "--write", help="The copy to write (.ifc)."),
+    crs: str = typer.Option(None, "--crs", help="Target CRS (default: the working CRS)."),
+) -> None:
+    """Write IfcMapConversion + IfcProjectedCRS for an anchor into a copy of FILE."""
+    from ..ifc.write_georef import write_georef
+
+    done = write_georef(file, write, anchor, target_crs=crs)
+    console.print(f"wrote {done['out']}: IfcMapConversion → {done['crs']} E "
+                  f"{done['Eastings']:.3f} N {done['Northings']:.3f} H "
+                  f"{done['OrthogonalHeight']:.3f} XAxis ({done['XAxisAbscissa']:.9f}, "
+                  f"{done['XAxisOrdinate']:.9f}) Scale {done['Scale']:g}", markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``twin ifc ...`` to ``app``."""
+    app.add_typer(ifc_app, name="ifc")
