@@ -118,3 +118,43 @@ def test_diff_of_a_scenario_whose_target_is_gone_names_the_edit(town):
                                       "height=30"]))
     with pytest.raises(ScenarioError, match=r"^edit 1 \(set_building B2\): no building"):
         diff_scenario(store, s)
+
+
+def test_local_sunlight_matches_a_full_run(store):
+    """Sunlight evaluated only within the changed buildings' shadow reach gives exactly the
+    per-building results of full runs, on a grid of homes around a proposed tower."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from test_scenario_apply import origin
+    from twin.crs import working_crs
+    from twin.io.report import LayerData
+    from twin.kinds import conform
+
+    x0, y0 = origin()
+    rows, geoms = [], []
+    for i in range(8):
+        for j in range(8):
+            rows.append({"id": f"H{i}{j}", "name": f"H{i}{j}", "use": "R", "height_m": 18.0,
+                         "floors": 6, "base_elev_m": 0.0, "gfa_m2": 2400.0})
+            geoms.append(box(x0 + 60 * i, y0 + 45 * j, x0 + 60 * i + 40, y0 + 45 * j + 10))
+    frame, _ = conform(gpd.GeoDataFrame(rows, geometry=geoms, crs=working_crs()), "building")
+    store.commit([LayerData("building", "building",
+                            gpd.GeoDataFrame(frame, geometry="geometry", crs=working_crs()))])
+    tower = [(x0 + 190, y0 + 160), (x0 + 230, y0 + 160), (x0 + 230, y0 + 175),
+             (x0 + 190, y0 + 175)]
+    s = Scenario("t", parse_edits(["add-building", "footprint=" + ";".join(
+        f"{a},{b}" for a, b in tower), "height=80", "id=T", "crs=working",
+        "set-building", "id=H00", "height=60"]))
+    base = load_base(store)
+    view = apply(base, s)
+    local = diff(base, view, queries=["sunlight"])
+    full = diff(base, view, queries=["sunlight"], full=True)
+    assert 0 < local.local["sunlight"] < 64
+    assert local.status_changes.equals(full.status_changes)
+    assert len(local.status_changes) >= 2  # homes north of the tower lose their sun
+    per = [d.indicators[d.indicators["scope"] == "building"].reset_index(drop=True)
+           for d in (local, full)]
+    assert per[0].equals(per[1])
+    assert set(full.town()["indicator"]) >= {"flagged"}
+    assert set(local.indicators["scope"]) == {"area", "building"}

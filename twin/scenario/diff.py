@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import QueryError, ScenarioError
+from .local import LOCAL_QUERIES
 from .view import CHANGE_COLUMN, LayerView
 
 __all__ = ["ScenarioDiff", "diff", "diff_scenario", "query_params", "STATUS_FLAGGED",
@@ -73,6 +74,9 @@ class ScenarioDiff:
         The scenario's change log (what each edit touched).
     skipped : dict
         ``{query: reason}`` for queries that could not run on a side.
+    local : dict
+        ``{query: receivers evaluated}`` for local queries run only where the scenario can
+        change them (:mod:`twin.scenario.local`); their summary rows have scope ``area``.
     timings : dict
         Seconds per query and side (``indicators/base``…), plus ``total``.
     results : dict
@@ -86,6 +90,7 @@ class ScenarioDiff:
     skipped: dict[str, str] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     results: dict[str, tuple] = field(default_factory=dict, repr=False)
+    local: dict[str, int] = field(default_factory=dict)
 
     def changed_ids(self, kind: str, query: str | None = None) -> list[str]:
         """Sorted ids of ``kind`` features whose status changed (optionally in one query)."""
@@ -106,6 +111,7 @@ class ScenarioDiff:
             "indicators": _records(self.indicators),
             "edits": self.edits,
             "skipped": dict(sorted(self.skipped.items())),
+            "local": dict(sorted(self.local.items())),
         }
 
 
@@ -258,13 +264,14 @@ def _flatten(summary: dict, prefix: str = "") -> dict[str, float]:
 
 
 def _compare(name: str, before, after, id_sets, removed: set[str], added: set[str],
-             ind_rows: list, status_rows: list, input_columns: dict[str, set[str]]) -> None:
-    # Town-wide: the numeric summary.
+             ind_rows: list, status_rows: list, input_columns: dict[str, set[str]],
+             scope: str = "town") -> None:
+    # Town-wide (or over the affected area of a local query): the numeric summary.
     sb = _flatten(before.summary) if before is not None else {}
     sa = _flatten(after.summary) if after is not None else {}
     for key in sorted(set(sb) | set(sa)):
         b, a = sb.get(key), sa.get(key)
-        ind_rows.append((name, "town", "", key, b, a,
+        ind_rows.append((name, scope, "", key, b, a,
                          None if a is None or b is None else a - b, not _equal(a, b)))
     fb, idc_b = _value_frame(before) if before is not None else (pd.DataFrame(), None)
     fa, idc_a = _value_frame(after) if after is not None else (pd.DataFrame(), None)
@@ -351,7 +358,7 @@ def _change(before: str, after: str) -> str:
 
 
 def diff(base, scenario, *, params: dict | None = None, queries: list[str] | None = None,
-         ) -> ScenarioDiff:
+         full: bool = False) -> ScenarioDiff:
     """Run every registered query on ``base`` and on ``scenario`` and compare them.
 
     Parameters
@@ -365,6 +372,10 @@ def diff(base, scenario, *, params: dict | None = None, queries: list[str] | Non
         parameters (a flood level edit) override them on the scenario side.
     queries : list of str, optional
         Only these queries (default: every registered query whose spec has ``diff=True``).
+    full : bool
+        Run local queries (``sunlight``) on every feature too, for exact town-wide totals;
+        by default they run only where the scenario can change them (same per-feature
+        results, much faster).
     """
     from ..query.inputs import Layers
     from ..query.registry import get_query
@@ -399,6 +410,7 @@ def diff(base, scenario, *, params: dict | None = None, queries: list[str] | Non
 
     ind_rows: list = []
     status_rows: list = []
+    local: dict[str, int] = {}
     skipped: dict[str, str] = {}
     timings: dict[str, float] = {}
     results: dict[str, tuple] = {}
@@ -407,6 +419,15 @@ def diff(base, scenario, *, params: dict | None = None, queries: list[str] | Non
         p_scen = {**p_base, **query_params(spec, scenario.params.get(spec.name))}
         p_base_all = {**p_base, **query_params(spec, base.params.get(spec.name))}
         kinds = (*spec.inputs, *spec.optional_inputs)
+        if not full and spec.name in LOCAL_QUERIES and p_scen == p_base_all:
+            done = _run_local(spec, base, scenario, base_layers, scen_layers, p_base_all,
+                              kinds, timings, skipped, results)
+            if done is not None:
+                local[spec.name] = done[2]
+                if done[0] is not None or done[1] is not None:
+                    _compare(spec.name, done[0], done[1], id_sets, removed, added, ind_rows,
+                             status_rows, input_columns, scope="area")
+                continue
         before = after = None
         reasons = []
         t0 = time.perf_counter()
@@ -439,7 +460,45 @@ def diff(base, scenario, *, params: dict | None = None, queries: list[str] | Non
     timings["total"] = round(time.perf_counter() - t_start, 4)
     return ScenarioDiff(scenario=scenario.name, indicators=indicators, status_changes=status,
                         edits=[c.to_dict() for c in scenario.changes], skipped=skipped,
-                        timings=timings, results=results)
+                        timings=timings, results=results, local=local)
+
+
+def _run_local(spec, base, scenario, base_layers, scen_layers, params, kinds, timings,
+               skipped, results):
+    """Run a local query on the receivers the scenario can affect, on both sides.
+
+    Returns ``(before, after, receivers)``, or ``None`` to run the query in full.
+    """
+    from ..query.registry import coerce_params
+
+    lq = LOCAL_QUERIES[spec.name]
+    if _kinds_unchanged(base, scenario, kinds):
+        results[spec.name] = (None, None)
+        timings[f"{spec.name}/base"] = timings[f"{spec.name}/scenario"] = 0.0
+        return None, None, 0
+    t0 = time.perf_counter()
+    try:
+        b_frame, s_frame = base_layers[lq.kind], scen_layers[lq.kind]
+        changed = set(scenario.changed_ids(lq.kind))
+        receivers = lq.receivers(b_frame, s_frame, changed, coerce_params(spec, params))
+    except QueryError:
+        return None
+    if receivers is None:
+        return None
+    out = []
+    for side, layers, frame in (("base", base_layers, b_frame),
+                                ("scenario", scen_layers, s_frame)):
+        t = time.perf_counter()
+        try:
+            out.append(_run(spec, layers.copy().override(lq.kind, lq.mask(frame, receivers)),
+                            params))
+        except QueryError as exc:
+            skipped[spec.name] = f"{side}: {exc}"
+            out.append(None)
+        timings[f"{spec.name}/{side}"] = round(time.perf_counter() - t, 4)
+    timings[f"{spec.name}/receivers"] = round(time.perf_counter() - t0, 4)
+    results[spec.name] = (out[0], out[1])
+    return out[0], out[1], len(receivers)
 
 
 def diff_scenario(store, scenario, *, params: dict | None = None,
