@@ -63,7 +63,7 @@ PLANTED = {
 generated town breaks its plan exactly here (see :func:`check_planted`)."""
 
 _MANIFEST = "manifest.json"
-_GEOJSON_DECIMALS = 7  # about 1 cm
+_GEOJSON_DECIMALS = 8  # about 1 mm
 
 
 def rng_for(seed: int, part: str) -> np.random.Generator:
@@ -98,7 +98,7 @@ def _plain(value):
 
 def write_geojson(frame, path: Path, columns: list[str]) -> None:
     """Write a local-metre frame as an RFC 7946 FeatureCollection in WGS84, one feature per
-    line, coordinates to 7 decimals."""
+    line, coordinates to 8 decimals (about 1 mm)."""
     geoms = _to_wgs84(frame.geometry.to_numpy())
     lines = []
     records = frame[columns].to_dict("records")
@@ -149,9 +149,15 @@ Rebuild with `twin demo --force`.
 
 
 # -- checks ---------------------------------------------------------------------------------
-def check_planted(parcels, buildings, rivers, facilities) -> dict:
-    """Find the violations with simple checks; returns what was found (ids as lists)."""
+def check_planted(parcels, buildings, rivers, facilities, extra_gfa=None) -> dict:
+    """Find the violations with simple checks; returns what was found (ids as lists).
+
+    ``extra_gfa`` adds floor area per parcel id (the IFC buildings, which are not LOD1 rows).
+    """
     far = far_by_parcel(buildings, parcels)
+    area = parcels.set_index("id").geometry.area
+    for pid, gfa in (extra_gfa or {}).items():
+        far[pid] += gfa / area[pid]
     limits = parcels.set_index("id").max_far
     over_far = sorted(far.index[(far > limits.reindex(far.index) + 1e-9)])
     inside = []
@@ -183,13 +189,14 @@ def generate(data_dir="data/boli", *, seed: int = SEED) -> dict:
     blue = setback_zone(plan)
     places = place_ifc_buildings(plan.parcels, plan.designated, blue, dem)
     reserved = {p.parcel_id: p.footprint for p in places}
-    buildings = make_buildings(plan, dem, rng_for(seed, "buildings"), reserved)
+    reserved_gfa = {p.parcel_id: p.footprint.area * p.spec.storeys for p in places}
+    buildings = make_buildings(plan, dem, rng_for(seed, "buildings"), reserved, reserved_gfa)
     buildings, record = plant_violations(plan, buildings, dem, reserved)
     record["no_school_area"] = ZONES[NO_SCHOOL_ZONE]
     facilities = make_facilities(plan, buildings, places, rng_for(seed, "facilities"))
     sensors = make_sensors(plan, buildings, dem)
     readings = make_readings(sensors, rng_for(seed, "sensors"))
-    _verify(plan, buildings, facilities, record, seed)
+    _verify(plan, buildings, facilities, record, seed, reserved_gfa)
 
     tmp = data_dir.with_name(data_dir.name + ".tmp")
     if tmp.exists():
@@ -236,9 +243,9 @@ def generate(data_dir="data/boli", *, seed: int = SEED) -> dict:
     return manifest
 
 
-def _verify(plan, buildings, facilities, record, seed) -> None:
+def _verify(plan, buildings, facilities, record, seed, extra_gfa) -> None:
     """Refuse to write a town whose violations are not exactly the planted ones."""
-    found = check_planted(plan.parcels, buildings, plan.rivers, facilities)
+    found = check_planted(plan.parcels, buildings, plan.rivers, facilities, extra_gfa)
     problems = []
     if found["over_far"] != [record["far_parcel"]]:
         problems.append(f"parcels over FAR {found['over_far']}")

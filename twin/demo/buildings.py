@@ -99,12 +99,15 @@ def _candidates(area, t: Typology, rng: np.random.Generator):
 
 
 def make_buildings(plan: Plan, dem: DEM, rng: np.random.Generator,
-                   reserved: dict[str, object]) -> gpd.GeoDataFrame:
+                   reserved: dict[str, object],
+                   reserved_gfa: dict[str, float] | None = None) -> gpd.GeoDataFrame:
     """Generate LOD1 buildings in local metres.
 
     ``reserved`` maps a parcel id to a polygon (an IFC building's planned footprint) that
-    other buildings keep 15 m away from.
+    other buildings keep 15 m away from; ``reserved_gfa`` gives that building's floor area,
+    which counts against the parcel's FAR.
     """
+    reserved_gfa = reserved_gfa or {}
     blue = setback_zone(plan)
     rows = []
     for parcel in plan.parcels.itertuples():
@@ -129,12 +132,15 @@ def make_buildings(plan: Plan, dem: DEM, rng: np.random.Generator,
         max_floors = int(min(t.floors[1], parcel.max_height_m // t.storey_m))
         if max_floors < 1:
             continue
-        target = parcel.max_far * parcel_area * rng.uniform(*t.far_fill)
+        taken_gfa = reserved_gfa.get(parcel.id, 0.0)
+        target = max(parcel.max_far * parcel_area * rng.uniform(*t.far_fill) - taken_gfa,
+                     fp.sum())
         need = target / fp.sum()
         floors = np.clip(np.round(need * rng.uniform(0.85, 1.15, len(fp))), t.floors[0],
                          max_floors).astype(int)
         # Keep under the FAR limit: lower the tallest buildings first.
-        while (floors * fp).sum() > parcel.max_far * parcel_area * 0.97 and floors.max() > 1:
+        while ((floors * fp).sum() + taken_gfa > parcel.max_far * parcel_area * 0.97
+               and floors.max() > 1):
             floors[int(np.argmax(floors))] -= 1
         for k, (geom, f) in enumerate(zip(boxes, floors), start=1):
             rows.append({"parcel_id": parcel.id, "name": f"{parcel.name}{k}{t.label}",

@@ -363,7 +363,13 @@ def write_ifc(place: IfcPlacement, path, origin, rng: np.random.Generator) -> di
             counts[cls] = counts.get(cls, 0) + len(items)
     slab(storey, "屋面板", round(spec.storeys * spec.storey_m, 3) - 0.2, "ROOF")
     counts["IfcBuildingStorey"] = spec.storeys
-    # Reproducible files: GlobalIds from the seeded generator and a fixed header time.
+    # Reproducible files: relationship members in entity order (the API builds them from
+    # sets), GlobalIds from the seeded generator and a fixed header time.
+    for rel in model.by_type("IfcRelationship") + model.by_type("IfcUnitAssignment"):
+        for i, value in enumerate(rel):
+            if isinstance(value, tuple) and value and all(
+                    isinstance(v, ifcopenshell.entity_instance) for v in value):
+                rel[i] = tuple(sorted(value, key=lambda e: e.id()))
     for entity in sorted(model.by_type("IfcRoot"), key=lambda e: e.id()):
         entity.GlobalId = ifcopenshell.guid.compress(uuid.UUID(bytes=rng.bytes(16)).hex)
     model.header.file_name.name = spec.file

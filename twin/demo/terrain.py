@@ -86,10 +86,16 @@ def make_dem(plan: Plan, rng: np.random.Generator) -> DEM:
     pts = shapely.points(gx.ravel(), gy.ravel())
     flat = z.ravel()
     for line, width in zip(plan.rivers.geometry, plan.rivers.width_m):
-        # Bed profile: the terrain along the river less 2.5 m, never rising downstream.
+        # Bed profile: the lowest ground across the valley (±200 m) less 2.5 m, never
+        # rising downstream, so that the river runs below both banks.
         steps = np.arange(0, line.length, 25.0)
-        along = shapely.line_interpolate_point(line, steps)
-        ground = before.sample(shapely.get_x(along), shapely.get_y(along))
+        ax, ay = _xy(shapely.line_interpolate_point(line, steps))
+        bx, by = _xy(shapely.line_interpolate_point(line, np.minimum(steps + 1.0, line.length)))
+        tx, ty = bx - ax, by - ay
+        norm = np.hypot(tx, ty) + 1e-12
+        nx, ny = -ty / norm, tx / norm
+        offsets = np.array([0.0, -200, -100, -50, 50, 100, 200])
+        ground = np.min([before.sample(ax + o * nx, ay + o * ny) for o in offsets], axis=0)
         bed = np.minimum.accumulate(ground - 2.5)
         near = shapely.dwithin(pts, line, 400.0)
         idx = np.flatnonzero(near)
@@ -103,12 +109,16 @@ def make_dem(plan: Plan, rng: np.random.Generator) -> DEM:
     return DEM(z=z, x0=x0, y1=y1)
 
 
+def _xy(points):
+    return shapely.get_x(points), shapely.get_y(points)
+
+
 def write_geotiff(dem: DEM, path, crs) -> None:
     """Write ``dem`` as a deflate-compressed float32 GeoTIFF in ``crs`` (absolute metres)."""
     import rasterio
-    from rasterio.transform import from_origin
+    from rasterio.transform import Affine
 
-    transform = from_origin(ORIGIN[0] + dem.x0, ORIGIN[1] + dem.y1, dem.cell, dem.cell)
+    transform = Affine(dem.cell, 0.0, ORIGIN[0] + dem.x0, 0.0, -dem.cell, ORIGIN[1] + dem.y1)
     rows, cols = dem.shape
     with rasterio.open(path, "w", driver="GTiff", width=cols, height=rows, count=1,
                        dtype="float32", crs=crs, transform=transform, nodata=-9999.0,
