@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import json
 
+import geopandas as gpd
 import pytest
-from test_scenario_apply import make_town, tree_digest
+from shapely.geometry import box
+from test_scenario_apply import make_town, origin, tree_digest
 
+from twin.crs import working_crs
 from twin.errors import ScenarioError
+from twin.io.report import LayerData
+from twin.kinds import conform
 from twin.scenario import (
     AddBuilding,
     FloodLevel,
@@ -123,14 +128,6 @@ def test_diff_of_a_scenario_whose_target_is_gone_names_the_edit(town):
 def test_local_sunlight_matches_a_full_run(store):
     """Sunlight evaluated only within the changed buildings' shadow reach gives exactly the
     per-building results of full runs, on a grid of homes around a proposed tower."""
-    import geopandas as gpd
-    from shapely.geometry import box
-
-    from test_scenario_apply import origin
-    from twin.crs import working_crs
-    from twin.io.report import LayerData
-    from twin.kinds import conform
-
     x0, y0 = origin()
     rows, geoms = [], []
     for i in range(8):
