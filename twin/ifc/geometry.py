@@ -56,6 +56,8 @@ __all__ = [
 DEFAULT_KERNEL = "hybrid-cgal-simple-opencascade"
 FALLBACK_KERNEL = "opencascade"
 WORKER = Path(__file__).with_name("geometry_worker.py")
+_MEMORY_SIGNS = ("out of memory", "failed to map segment", "Cannot allocate memory",
+                 "bad_alloc", "MemoryError")
 
 
 def default_memory_limit_mb() -> int:
@@ -255,6 +257,9 @@ class GeometryJob:
                     tail = self._stderr_tail()
                     message = f"the child process exited with status {code}" + (
                         f": {tail}" if tail else "")
+                if any(t in message for t in _MEMORY_SIGNS):
+                    message = (f"out of memory (limit {self.memory_limit_mb} MB): "
+                               f"{message}")
                 return {"kernel": kernel, "reason": "crash", "message": message,
                         "exit_status": code}
             out = self.tmpdir

@@ -128,9 +128,10 @@ def place_meshes(meshes: MeshSet, placement: Placement, dst, *, path=None,
     # footprints: hulls for everything (vectorised), exact unions for area-like classes
     idx = np.flatnonzero(ok)
     if len(idx):
-        points = [world[vs[i]:vs[i + 1], :2] for i in idx]
-        hulls = shapely.convex_hull(shapely.multipoints(points)) if len(points) > 1 else \
-            np.array([shapely.convex_hull(shapely.multipoints(points[0]))])
+        counts = meshes.counts[:, 0]
+        points = world[np.repeat(ok, counts), :2]
+        owners = np.repeat(np.arange(len(idx)), counts[idx])
+        hulls = shapely.convex_hull(shapely.multipoints(points, indices=owners))
         for j, i in enumerate(idx):
             footprints[i] = hulls[j]
             methods[i] = "hull"
