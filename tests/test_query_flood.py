@@ -105,3 +105,14 @@ def test_nodata_cells_stay_dry():
     res = q.run("flood", {"terrain": dem_bytes(elev, nodata=-9999.0),
                           "river": _layers()["river"]}, level_m=2.0)
     assert res.summary["flooded_area_m2"] == 69
+
+
+def test_footprint_smaller_than_a_cell_uses_the_cell_under_it():
+    # 0.4 m × 0.4 m kiosk between cell centres, inside the connected basin
+    b = buildings([{"id": "KIOSK", "use": "B1", "height_m": 3, "box": (4.05, 12.05, 4.45, 12.45)},
+                   {"id": "KIOSK-DRY", "use": "B1", "height_m": 3,
+                    "box": (13.05, 6.05, 13.45, 6.45)}])
+    res = q.run("flood", _layers(building=b), level_m=2.0)
+    assert list(res.layer["id"]) == ["KIOSK"]
+    assert res.layer.iloc[0]["flooded_share"] == 1.0
+    assert res.layer.iloc[0]["depth_m"] == pytest.approx(1.0)

@@ -27,6 +27,7 @@ __all__ = [
     "location_lonlat",
     "frame_crs",
     "geoframe",
+    "split_long_lines",
 ]
 
 PASS, FAIL, NA = "pass", "fail", "n/a"
@@ -178,3 +179,42 @@ def geoframe(data: dict | pd.DataFrame, geometry, crs) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(pd.DataFrame(data).reset_index(drop=True), geometry=gpd.GeoSeries(
         np.asarray(geometry, dtype=object) if not isinstance(geometry, gpd.GeoSeries)
         else geometry.to_numpy(), crs=crs), crs=crs)
+
+
+def split_long_lines(geoms, *, max_vertices: int = 32):
+    """Cut lines with more than ``max_vertices`` vertices into consecutive pieces.
+
+    Returns ``(pieces, owner)``: the geometries (short lines and every non-line geometry
+    unchanged) and the index of the input geometry each piece came from. The pieces cover
+    the same points as the input, so distances to a geometry are the minimum over its
+    pieces; a spatial index over short pieces prunes far better than over one long river.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    n = len(geoms)
+    if not n:
+        return geoms, np.zeros(0, dtype=int)
+    type_id = shapely.get_type_id(geoms)
+    is_line = np.isin(type_id, (1, 5))  # LineString, MultiLineString
+    long = is_line & (shapely.get_num_coordinates(geoms) > max_vertices)
+    if not long.any():
+        return geoms, np.arange(n)
+    keep = np.flatnonzero(~long)
+    parts, part_owner = shapely.get_parts(geoms[long], return_index=True)
+    part_owner = np.flatnonzero(long)[part_owner]
+    coords, pidx = shapely.get_coordinates(parts, return_index=True)
+    seg = np.flatnonzero(pidx[:-1] == pidx[1:])            # segment i: coords[i] → coords[i+1]
+    first = np.searchsorted(pidx, pidx[seg])                # first coordinate of its part
+    chunk = (seg - first) // (max_vertices - 1)
+    new = np.ones(len(seg), dtype=bool)
+    new[1:] = (pidx[seg][1:] != pidx[seg][:-1]) | (chunk[1:] != chunk[:-1])
+    piece = np.cumsum(new) - 1
+    last = np.ones(len(seg), dtype=bool)
+    last[:-1] = new[1:]
+    xy = np.vstack([coords[seg], coords[seg[last] + 1]])
+    ids = np.concatenate([piece, piece[last]])
+    order_key = np.concatenate([seg.astype(float), seg[last] + 0.5])
+    order = np.lexsort((order_key, ids))
+    lines = shapely.linestrings(xy[order], indices=ids[order])
+    owners = part_owner[pidx[seg[new]]]
+    return (np.concatenate([geoms[keep], lines]).astype(object),
+            np.concatenate([keep, owners]))

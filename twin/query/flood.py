@@ -13,9 +13,11 @@ water-level sensor, or from a scenario setting ``flood_level_m`` — on the terr
    below *H* that no river reaches stay dry;
 4. the flooded cells are polygonized (``rasterio.features.shapes``) into the
    ``flooded_area`` layer, with the mean depth of each polygon;
-5. a building is *affected* when its footprint overlaps the flooded area and its ground is
-   below *H*; its ground is ``base_elev_m`` when given, else the DEM under its
-   representative point; ``depth_m = H − ground``;
+5. a building is *affected* when a flooded cell's centre lies inside its footprint (a
+   footprint smaller than a cell: the cell under its representative point) and its ground
+   is below *H*; its ground is ``base_elev_m`` when given, else the DEM under its
+   representative point; ``depth_m = H − ground``; ``flooded_share`` is the flooded share
+   of its cells;
 6. for buildings with storeys (the ``storey`` table, joined on ``building_id`` = the
    building's ``id`` or ``ifc_guid``), the storeys whose floor ``elev_m`` is below *H* are
    listed with their water depth.
@@ -44,7 +46,7 @@ from .inputs import Layers
 from .registry import Param, QueryResult, QuerySpec, register
 
 __all__ = ["read_dem", "river_cells", "flood_cells", "flood_polygons", "latest_reading",
-           "run_flood"]
+           "wet_cells", "run_flood"]
 
 _FOUR = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], dtype=bool)
 
@@ -153,6 +155,61 @@ def latest_reading(sensors: pd.DataFrame, readings: pd.DataFrame, sensor_id: str
     return value * scale + zero, when.isoformat()
 
 
+def wet_cells(geoms, flooded: np.ndarray, transform) -> tuple[np.ndarray, np.ndarray]:
+    """``(wet, cells)`` per footprint: the DEM cells whose centre lies inside it, and how
+    many of them are flooded. A footprint that holds no cell centre counts the one cell under
+    its representative point. Vectorized: an integral image of the flooded mask skips every
+    footprint whose bounding box holds no flooded cell; the rest get an exact
+    ``shapely.contains_xy`` test of the cell centres in their bounding box."""
+    geoms = np.asarray(geoms, dtype=object)
+    n = len(geoms)
+    wet = np.zeros(n)
+    cells = np.zeros(n)
+    if not n:
+        return wet, cells
+    if transform.b != 0 or transform.d != 0:
+        raise QueryError("the terrain raster is rotated; flood needs a north-up DEM",
+                         hint="warp the DEM with gdalwarp before importing it")
+    rows, cols = flooded.shape
+    minx, miny, maxx, maxy = shapely.bounds(geoms).T
+    c_a, c_b = _to_cell(transform, minx, maxy)
+    c_c, c_d = _to_cell(transform, maxx, miny)
+    c0 = np.clip(np.ceil(np.minimum(c_a, c_c) - 0.5), 0, cols).astype(int)
+    c1 = np.clip(np.floor(np.maximum(c_a, c_c) - 0.5), -1, cols - 1).astype(int)
+    r0 = np.clip(np.ceil(np.minimum(c_b, c_d) - 0.5), 0, rows).astype(int)
+    r1 = np.clip(np.floor(np.maximum(c_b, c_d) - 0.5), -1, rows - 1).astype(int)
+    nr = np.maximum(r1 - r0 + 1, 0)
+    nc = np.maximum(c1 - c0 + 1, 0)
+    integral = np.zeros((rows + 1, cols + 1), dtype=np.int64)
+    integral[1:, 1:] = flooded.astype(np.int64).cumsum(0).cumsum(1)
+    rr0, cc0 = np.minimum(r0, rows), np.minimum(c0, cols)
+    rr1, cc1 = np.minimum(r0 + nr, rows), np.minimum(c0 + nc, cols)
+    in_box = (integral[rr1, cc1] - integral[rr0, cc1] - integral[rr1, cc0]
+              + integral[rr0, cc0])
+    cand = np.flatnonzero(in_box > 0)
+    if len(cand):
+        size = nr[cand] * nc[cand]
+        rep = np.repeat(cand, size)
+        k = np.arange(len(rep)) - np.repeat(np.cumsum(size) - size, size)
+        rr = r0[rep] + k // nc[rep]
+        cc = c0[rep] + k % nc[rep]
+        x = transform.c + (cc + 0.5) * transform.a
+        y = transform.f + (rr + 0.5) * transform.e
+        inside = shapely.contains_xy(geoms[rep], x, y)
+        cells = np.bincount(rep[inside], minlength=n).astype(float)
+        wet = np.bincount(rep[inside & flooded[rr, cc]], minlength=n).astype(float)
+    # footprints that hold no cell centre: the cell under the representative point
+    small = np.flatnonzero((cells == 0) & ((nr * nc == 0) | (in_box > 0)))
+    if len(small):
+        pts = shapely.point_on_surface(geoms[small])
+        pc, pr = _to_cell(transform, shapely.get_x(pts), shapely.get_y(pts))
+        pr, pc = np.floor(pr).astype(int), np.floor(pc).astype(int)
+        ok = (pr >= 0) & (pr < rows) & (pc >= 0) & (pc < cols)
+        cells[small[ok]] = 1
+        wet[small[ok]] = flooded[pr[ok], pc[ok]]
+    return wet, cells
+
+
 def _ground(buildings, dem, transform) -> np.ndarray:
     base = numeric(buildings, "base_elev_m")
     if np.isnan(base).any() and len(buildings):
@@ -220,25 +277,14 @@ def run_flood(layers: Layers, *, level_m: float | None = None,
     cell_area = abs(transform.a * transform.e)
 
     buildings = layers["building"]
-    affected = buildings.iloc[0:0].copy()
-    if len(buildings) and len(area):
-        bgeom = buildings.geometry.to_numpy()
-        fgeom = area.geometry.to_numpy()
-        tree = shapely.STRtree(fgeom)
-        b_i, f_i = tree.query(bgeom, predicate="intersects")
-        overlap = shapely.area(shapely.intersection(bgeom[b_i], fgeom[f_i]))
-        wet = np.bincount(b_i[overlap > 0], weights=overlap[overlap > 0],
-                          minlength=len(buildings))
-        ground = _ground(buildings, dem, transform)
-        bdepth = level - ground
-        hit = (wet > 0) & (bdepth > 0)
-        affected = buildings[hit].copy()
-        affected["ground_m"] = np.round(ground[hit], 3)
-        affected["depth_m"] = np.round(bdepth[hit], 3)
-        affected["flooded_share"] = np.round(wet[hit] / shapely.area(bgeom[hit]), 4)
-    else:
-        for col in ("ground_m", "depth_m", "flooded_share"):
-            affected[col] = pd.Series(dtype=float)
+    wet, cells = wet_cells(buildings.geometry.to_numpy(), flooded, transform)
+    ground = _ground(buildings, dem, transform)
+    bdepth = level - ground
+    hit = (wet > 0) & (bdepth > 0)
+    affected = buildings[hit].copy()
+    affected["ground_m"] = np.round(ground[hit], 3)
+    affected["depth_m"] = np.round(bdepth[hit], 3)
+    affected["flooded_share"] = np.round(wet[hit] / np.maximum(cells[hit], 1), 4)
     storeys = _flooded_storeys(affected, layers["storey"] if "storey" in layers else None,
                                level)
     per = storeys.groupby("building_id").agg(

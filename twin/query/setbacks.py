@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .common import numeric, parse_kv, text
+from .common import numeric, parse_kv, split_long_lines, text
 from .inputs import Layers
 from .pushdown import setback_candidates
 from .registry import Param, QueryResult, QuerySpec, register
@@ -72,13 +72,36 @@ def find_violations(buildings: gpd.GeoDataFrame, refs: gpd.GeoDataFrame,
         return pd.DataFrame(cols)
     tree = tree or shapely.STRtree(bgeom)
     r_sel = np.flatnonzero(ok)
-    r_i, b_i = tree.query(rgeom[r_sel], predicate="dwithin", distance=required[r_sel])
-    r_i = r_sel[r_i]
-    dist = np.round(shapely.distance(bgeom[b_i], rgeom[r_i]), _ROUND)
+    pieces, owner = split_long_lines(rgeom[r_sel])
+    owner = r_sel[owner]
+    k_i, b_i = tree.query(pieces, predicate="dwithin", distance=required[owner])
+    r_i = owner[k_i]
+    dist = np.round(shapely.distance(bgeom[b_i], pieces[k_i]), _ROUND)
+    # a building near several pieces of one reference: keep the nearest piece
+    order = np.lexsort((dist, r_i, b_i))
+    b_i, r_i, dist = b_i[order], r_i[order], dist[order]
+    first = np.ones(len(b_i), dtype=bool)
+    first[1:] = (b_i[1:] != b_i[:-1]) | (r_i[1:] != r_i[:-1])
+    b_i, r_i, dist = b_i[first], r_i[first], dist[first]
     need = np.round(required[r_i], _ROUND)
     bad = dist < need
     return pd.DataFrame({"b": b_i[bad], "r": r_i[bad], "distance_m": dist[bad],
                          "required_m": need[bad]})
+
+
+def _joined_refs(table: pd.DataFrame, pos: np.ndarray) -> np.ndarray:
+    """For each building position in ``pos`` (sorted), its distinct reference names joined
+    with commas, in table order."""
+    pairs = table[["b", "ref_name"]].astype({"ref_name": str}).drop_duplicates()
+    pairs = pairs.sort_values("b", kind="stable")
+    b = pairs["b"].to_numpy(dtype=int)
+    names = pairs["ref_name"].to_numpy(dtype=object)
+    starts = np.flatnonzero(np.r_[True, b[1:] != b[:-1]])
+    sizes = np.diff(np.r_[starts, len(b)])
+    out = names[starts].copy()
+    for k in np.flatnonzero(sizes > 1):
+        out[k] = ",".join(names[starts[k]:starts[k] + sizes[k]])
+    return out
 
 
 def run_setbacks(layers: Layers, *, road_setback_m: float = 0.0,
@@ -136,15 +159,19 @@ def run_setbacks(layers: Layers, *, road_setback_m: float = 0.0,
     if len(table):
         worst = table.sort_values("shortfall_m", ascending=False, kind="stable").drop_duplicates(
             "b")
-        agg = table.groupby("b").agg(
-            n_violations=("rule", "size"),
-            rules=("rule", lambda s: ",".join(sorted(set(s)))),
-            refs=("ref_name", lambda s: ",".join(dict.fromkeys(str(x) for x in s))))
-        layer = buildings.iloc[np.sort(agg.index.to_numpy(dtype=int))].copy()
-        pos = np.sort(agg.index.to_numpy(dtype=int))
-        layer["n_violations"] = agg.loc[pos, "n_violations"].to_numpy()
-        layer["rules"] = agg.loc[pos, "rules"].to_numpy()
-        layer["refs"] = agg.loc[pos, "refs"].to_numpy()
+        b_all = table["b"].to_numpy(dtype=int)
+        pos = np.unique(b_all)
+        count = np.bincount(b_all, minlength=len(buildings))
+        rule_sets = []
+        for rule in ("river", "road"):
+            hit = np.bincount(b_all[table["rule"].to_numpy() == rule], minlength=len(buildings))
+            rule_sets.append(np.where(hit[pos] > 0, rule, ""))
+        rules = np.char.strip(np.char.add(np.char.add(rule_sets[0].astype(str), ","),
+                                          rule_sets[1].astype(str)), ",")
+        layer = buildings.iloc[pos].copy()
+        layer["n_violations"] = count[pos]
+        layer["rules"] = rules.astype(object)
+        layer["refs"] = _joined_refs(table, pos)
         w = worst.set_index("b").loc[pos]
         layer["distance_m"] = w["distance_m"].to_numpy()
         layer["required_m"] = w["required_m"].to_numpy()

@@ -119,7 +119,7 @@ def run_shadows(layers: Layers, *, when: _dt.datetime | None = None,
         tz).isoformat(), "altitude_deg": round(float(alt[0]), 4),
         "azimuth_deg": round(float(az[0]), 4), "grid_north_offset_deg": round(offset, 4),
         "lon": round(lon, 5), "lat": round(lat, 5), "buildings": int(len(out)),
-        "shadow_area_m2": float(shapely.area(shapely.union_all(geoms))) if len(out) else 0.0}
+        "max_shadow_length_m": float(length.max()) if len(out) else 0.0}
     methods = {"sun": "pvlib.solarposition.get_solarposition (NREL SPA), apparent altitude",
                "shadow": "footprint swept along h / tan(altitude), away from the sun, "
                          "flat ground"}
@@ -192,10 +192,15 @@ def sunlit_hours(px, py, pz, normal_az, obstacles, tops, altitudes, azimuths_gri
         s_i, o_i = tree.query(segs, predicate="intersects")
         blocked = np.zeros(len(idx), dtype=bool)
         if len(s_i):
-            hits = shapely.intersection(segs[s_i], obstacles[o_i])
+            # obstacle o blocks when the ray meets it within L_o = (top_o − z) / tan(a)
+            limit = (tops[o_i] - pz[idx][s_i]) / tan_a
             origin = shapely.points(x0[s_i], y0[s_i])
-            t = shapely.distance(origin, hits)
-            block = tops[o_i] > pz[idx][s_i] + t * tan_a
+            near = limit > shapely.distance(origin, obstacles[o_i])
+            s_i, o_i, limit = s_i[near], o_i[near], limit[near]
+            clipped = shapely.linestrings(np.stack([
+                np.column_stack([x0[s_i], y0[s_i]]),
+                np.column_stack([x0[s_i] + ux * limit, y0[s_i] + uy * limit])], axis=1))
+            block = shapely.intersects(clipped, obstacles[o_i])
             blocked[s_i[block]] = True
         sunlit[idx[~blocked]] += 1
     return sunlit * step_h
