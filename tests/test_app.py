@@ -192,3 +192,17 @@ def test_import_page_refuses_files_over_the_limit(town, monkeypatch):
                                               "application/geo+json")).run()
     assert at.error and "big.geojson" in at.error[0].value
     assert not at.button  # no preview offered
+
+
+def test_queries_page_runs_a_registered_query(town):
+    at = _app()
+    at.switch_page("app_pages/queries.py").run()
+    _no_errors(at)
+    assert at.selectbox(key="query_name").options  # every registered query is offered
+    at.selectbox(key="query_name").set_value("indicators").run()
+    at.button[0].click().run()
+    _no_errors(at)
+    deck = _deck(at)
+    keys = {layer["id"].split("::")[1] for layer in deck["layers"]}
+    assert keys & {"pass", "fail", "n/a"}, keys
+    assert at.metric and at.dataframe

@@ -23,7 +23,14 @@ from .deck import (
 )
 from .layers import bim_layer, deck_layers, layer_id, split_layer_id
 from .legend import attribute_html, legend_html, plain
-from .prepare import DRAWN_KINDS, Group, PreparedLayer, compact_json, prepare_layer
+from .prepare import (
+    DRAWN_KINDS,
+    Group,
+    PreparedLayer,
+    compact_json,
+    prepare_features,
+    prepare_layer,
+)
 from .readings import latest_readings, thresholds
 
 __all__ = [
@@ -48,6 +55,7 @@ __all__ = [
     "PreparedLayer",
     "compact_json",
     "prepare_layer",
+    "prepare_features",
     "attribute_html",
     "legend_html",
     "plain",

@@ -40,6 +40,9 @@ __all__ = [
     "compact_json",
     "wgs84_bounds",
     "polygon_rings",
+    "prepare_features",
+    "feature_color",
+    "STATUS_COLORS",
 ]
 
 DRAWN_KINDS = ("parcel", "river", "road", "building", "facility", "sensor")
@@ -378,3 +381,75 @@ _BUILDERS = {
     "facility": _facilities,
     "sensor": _sensors,
 }
+
+
+STATUS_COLORS = {"pass": (46, 160, 67), "fail": (215, 38, 56), "n/a": (170, 170, 170),
+                 "warn": (240, 160, 20), "true": (215, 38, 56), "false": (46, 160, 67)}
+_CYCLE = ((31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
+          (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207))
+
+
+def feature_color(value, position: int = 0) -> tuple[int, int, int]:
+    """Colour of a category: pass/fail/n/a have fixed colours, others cycle a palette."""
+    text = str(value).strip().lower()
+    if text in STATUS_COLORS:
+        return STATUS_COLORS[text]
+    return _CYCLE[position % len(_CYCLE)]
+
+
+def prepare_features(frame, *, name: str, color_by: str | None = None,
+                     id_column: str | None = "id", max_groups: int = 12) -> PreparedLayer:
+    """Prepare any GeoDataFrame (a query result, an extra layer) for drawing flat, coloured
+    by the categories of ``color_by`` (numbers are cut into five quantile bins)."""
+    prepared = PreparedLayer(name=name, kind="result", rows=len(frame), color_by=color_by or "")
+    if frame is None or len(frame) == 0 or "geometry" not in frame:
+        return prepared
+    prepared.bounds = wgs84_bounds(frame)
+    crs = frame.crs
+    if color_by and color_by in frame.columns:
+        values = frame[color_by]
+        if pd.api.types.is_numeric_dtype(values) and values.nunique() > max_groups:
+            cats = pd.qcut(values, 5, duplicates="drop").astype("string").fillna("n/a")
+        else:
+            cats = values.astype("string").fillna("n/a")
+        keys_all = cats.tolist()
+    else:
+        keys_all = ["all"] * len(frame)
+    ids = _texts(frame, id_column) if id_column else [""] * len(frame)
+    texts = [f"{i} · {k}" if k != "all" else i for i, k in zip(ids, keys_all)]
+    order = list(dict.fromkeys(sorted(set(keys_all), key=str)))
+    if len(order) > max_groups:
+        keep = set(order[:max_groups - 1])
+        keys_all = [k if k in keep else "other" for k in keys_all]
+        order = order[:max_groups - 1] + ["other"]
+    colors = {k: feature_color(k, i) for i, k in enumerate(order)}
+    groups: list[Group] = []
+    geoms = frame.geometry.values
+    for geometry, (items, idx) in (("polygon", polygon_rings(geoms, crs)),
+                                   ("path", _line_paths(geoms, crs)),
+                                   ("point", _points_only(geoms, crs))):
+        if not len(items):
+            continue
+        recs, keys = [], []
+        for item, i in zip(items, idx.tolist()):
+            rec = {"p": item, "t": texts[i], "k": i}
+            if geometry == "path":
+                rec["w"] = 4.0
+            recs.append(rec)
+            keys.append(keys_all[i])
+        split = _split(recs, keys)
+        for key in order:
+            if split.get(key):
+                groups.append(Group(key=f"{key}" if geometry == "polygon" else f"{key}~{geometry}",
+                                    color=colors[key], count=len(split[key]),
+                                    data=compact_json(split[key]), geometry=geometry))
+    prepared.groups = groups
+    return prepared
+
+
+def _points_only(geoms, crs):
+    geoms = np.asarray(geoms, dtype=object)
+    kind = shapely.get_type_id(geoms)
+    mask = (kind == 0) | (kind == 4)
+    pts, idx = _points(np.where(mask, geoms, None), crs)
+    return pts, idx

@@ -1,0 +1,124 @@
+"""辅助决策 Queries: every query of the registry (:mod:`twin.query`) with a form built from its
+parameters; the result's summary, table and map (coloured by status)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from app_pages.common import lang, layer_tokens, store, store_url, tr
+from twin.config import basemap_url
+from twin.errors import TwinError
+from twin.render import build_deck, deck_layers, legend_html, overview_view, prepare_features
+from twin.render.legend import plain
+
+
+def _widget(param, key: str, language: str):
+    title = (param.label_zh if language == "zh" else param.label_en) or param.name
+    default = param.default
+    if param.type == "bool":
+        return st.checkbox(title, value=bool(default), key=key, help=param.help or None)
+    if param.type == "choice":
+        options = list(param.choices)
+        index = options.index(default) if default in options else 0
+        return st.selectbox(title, options, index=index, key=key, help=param.help or None)
+    if param.type in ("float", "int") and default is not None:
+        kwargs = {}
+        if param.min is not None:
+            kwargs["min_value"] = type(default)(param.min) if param.type == "int" \
+                else float(param.min)
+        if param.max is not None:
+            kwargs["max_value"] = type(default)(param.max) if param.type == "int" \
+                else float(param.max)
+        value = int(default) if param.type == "int" else float(default)
+        return st.number_input(title, value=value, key=key, help=param.help or None, **kwargs)
+    if param.type == "date" and isinstance(default, dt.date):
+        return st.date_input(title, value=default, key=key, help=param.help or None)
+    text = "" if default is None else (default.isoformat() if hasattr(default, "isoformat")
+                                       else str(default))
+    return st.text_input(title, value=text, key=key, help=param.help or None)
+
+
+language = lang()
+url = store_url()
+st.subheader(tr("queries.title"))
+try:
+    from twin.query import queries, run
+except ImportError as exc:  # the query package is being written by another engineer
+    st.info(tr("queries.none") + f" ({exc})")
+    st.stop()
+
+specs = list(queries())
+if not specs:
+    st.info(tr("queries.none"))
+    st.stop()
+names = [s.name for s in specs]
+by_name = {s.name: s for s in specs}
+chosen = st.selectbox(tr("queries.pick"), names, key="query_name",
+                      format_func=lambda n: by_name[n].title_zh if language == "zh"
+                      else by_name[n].title_en)
+spec = by_name[chosen]
+if spec.description:
+    st.caption(spec.description)
+with st.form(f"query_form_{chosen}"):
+    cols = st.columns(3)
+    values = {}
+    for i, param in enumerate(spec.params):
+        with cols[i % 3]:
+            values[param.name] = _widget(param, f"q::{chosen}::{param.name}", language)
+    submitted = st.form_submit_button(tr("queries.run"), type="primary")
+
+if submitted:
+    try:
+        tokens = layer_tokens(store())
+        params = {k: v for k, v in values.items() if not (isinstance(v, str) and not v.strip())}
+        with st.spinner(tr("dash.computing")):
+            result = run(chosen, store(), **params)
+        st.session_state["query_result"] = (chosen, url, tokens, result)
+    except TwinError as exc:
+        st.session_state.pop("query_result", None)
+        st.error(tr("queries.error", error=str(exc)))
+
+held = st.session_state.get("query_result")
+if held and held[0] == chosen and held[1] == url:
+    result = held[3]
+    st.markdown(f"**{tr('queries.summary')}**")
+    summary = result.summary_json()
+    if summary:
+        items = list(summary.items())
+        for start in range(0, len(items), 4):
+            row = st.columns(4)
+            for col, (key, value) in zip(row, items[start:start + 4]):
+                col.metric(str(key), plain(value) if not isinstance(value, (int, float))
+                           else f"{value:,.4g}")
+    layers, data, bounds = [], {}, None
+    legend = []
+    color_by = result.status_column or result.color_by or spec.color_by
+    frames = [("result", result.layer, color_by)] + [
+        (name, frame, None) for name, frame in result.extra_layers.items()]
+    for name, frame, colour in frames:
+        if frame is None or len(frame) == 0 or "geometry" not in frame:
+            continue
+        prep = prepare_features(frame, name=f"q-{name}", color_by=colour,
+                                id_column=result.id_column)
+        more, more_data = deck_layers(prep, opacity=0.8)
+        layers += more
+        data.update(more_data)
+        legend += [(f"{name}: {g.key}", g.color, g.count) for g in prep.groups]
+        if prep.bounds:
+            b = prep.bounds
+            bounds = b if bounds is None else (min(bounds[0], b[0]), min(bounds[1], b[1]),
+                                               max(bounds[2], b[2]), max(bounds[3], b[3]))
+    if layers:
+        st.markdown(f"**{tr('queries.map')}**")
+        left, right = st.columns([4, 1])
+        with left:
+            st.pydeck_chart(build_deck(layers, data, view=overview_view(bounds),
+                                       map_style=basemap_url()), height=480, key="query_map")
+        right.markdown(legend_html(legend), unsafe_allow_html=True)
+    st.markdown(f"**{tr('queries.table')}**")
+    table = pd.DataFrame(result.table)
+    st.dataframe(table.drop(columns=["geometry"], errors="ignore").astype("string"),
+                 hide_index=True, height=280)
