@@ -203,6 +203,19 @@ def test_planted_violations_are_found_by_simple_checks(demo):
     assert list(lod1.id[lod1.height_m.to_numpy() > limit]) == [PLANTED["height_building"]]
 
 
+def test_sensor_week_has_the_planted_events(demo):
+    store = demo["store"]
+    sensors = store.read("sensor").set_index("id")
+    peak = store.read("sensor_reading").groupby("sensor_id").value.agg(["min", "max"])
+    over = sorted(peak.index[peak["max"] > sensors.threshold.reindex(peak.index)])
+    assert over == sorted([PLANTED["water_alarm_sensor"], PLANTED["gas_alarm_sensor"]])
+    video = peak[sensors.kind.reindex(peak.index) == "video"]
+    assert list(video.index[video["min"] < 1]) == [PLANTED["offline_camera"]]
+    # Water levels are heights above the 1985 datum, above each gauge's river bed.
+    gauges = sensors[sensors.kind == "water_level"]
+    assert (peak.loc[gauges.index, "min"] > gauges.bed_elev_m).all()
+
+
 def _digest(folder: Path) -> dict[str, str]:
     return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(folder.rglob("*")) if p.is_file()}

@@ -37,6 +37,11 @@ def register(app: typer.Typer) -> None:
             console.print(f"generated {summary['data']} in {summary['generate_s']} s")
         for name, rows in summary["layers"].items():
             console.print(f"  {name:16s} {rows:>7d} rows")
+        planted = summary["planted"]
+        console.print(f"  planted: parcel {planted['far_parcel']} over FAR, building "
+                      f"{planted['setback_building']} in the {planted['setback_river']} "
+                      f"setback, building {planted['height_building']} over height, no "
+                      f"school within 1 km of {planted['no_school_area']}", markup=False)
         for item in summary["skipped"]:
             console.print(f"  skipped {item['file']}: {item['reason']}", markup=False)
         console.print(f"demo twin in {summary['store']} built in {summary['total_s']} s "

@@ -31,7 +31,7 @@ from .buildings import far_by_parcel, make_buildings, plant_violations, setback_
 from .facilities import NO_SCHOOL_ZONE, make_facilities
 from .ifc_buildings import place_ifc_buildings, write_ifc
 from .layout import ORIGIN, SEED, ZONES, make_plan
-from .sensors import make_readings, make_sensors
+from .sensors import ALARMS, alarms, make_readings, make_sensors
 from .terrain import make_dem, write_geotiff
 
 __all__ = ["DEMO_FILES", "IFC_FILES", "PLANTED", "generate", "build", "planted",
@@ -58,6 +58,9 @@ PLANTED = {
     "setback_river": "横河",
     "height_building": "B01135",
     "no_school_area": "丰台/小庄/营上安置区",
+    "water_alarm_sensor": "WL12",
+    "gas_alarm_sensor": "GS2",
+    "offline_camera": "CAM3",
 }
 """The planning violations planted on purpose. The generator checks on every run that the
 generated town breaks its plan exactly here (see :func:`check_planted`)."""
@@ -142,7 +145,8 @@ at E {ox:.0f}, N {oy:.0f}.
 Planted violations (for the decision-support queries to find): parcel {far_parcel} is over
 its FAR; building {setback_building} stands inside the blue-line setback of {setback_river};
 building {height_building} is over its parcel's height limit; the homes of {no_school_area}
-have no school within 1 km.
+have no school within 1 km. In the sensor week, {water_alarm_sensor} passes its warning level,
+{gas_alarm_sensor} passes its gas alarm and camera {offline_camera} is offline for six hours.
 
 Rebuild with `twin demo --force`.
 """
@@ -196,7 +200,15 @@ def generate(data_dir="data/boli", *, seed: int = SEED) -> dict:
     facilities = make_facilities(plan, buildings, places, rng_for(seed, "facilities"))
     sensors = make_sensors(plan, buildings, dem)
     readings = make_readings(sensors, rng_for(seed, "sensors"))
+    record.update({"water_alarm_sensor": ALARMS["water_level"],
+                   "gas_alarm_sensor": ALARMS["gas"],
+                   "offline_camera": ALARMS["offline_camera"]})
     _verify(plan, buildings, facilities, record, seed, reserved_gfa)
+    events = alarms(sensors, readings)
+    if events != {"over_threshold": sorted([ALARMS["water_level"], ALARMS["gas"]]),
+                  "offline": [ALARMS["offline_camera"]]}:
+        raise TwinError(f"the demo generator's sensor week is off: {events}",
+                        hint="fix twin/demo/sensors.py")
 
     tmp = data_dir.with_name(data_dir.name + ".tmp")
     if tmp.exists():
@@ -325,6 +337,7 @@ def build(data_dir="data/boli", store=None, *, force: bool = False, seed: int = 
     summary["import_s"] = round(time.perf_counter() - t1, 2)
     summary["total_s"] = round(time.perf_counter() - t0, 2)
     summary["layers"] = {i.name: i.rows for i in st.layers()}
+    summary["planted"] = planted(data_dir)
     return summary
 
 

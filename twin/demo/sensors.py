@@ -21,11 +21,16 @@ from .facilities import farthest_points
 from .layout import TOWN_SIZE, Plan
 from .terrain import DEM
 
-__all__ = ["START", "STEP_MIN", "STEPS", "make_sensors", "make_readings"]
+__all__ = ["START", "STEP_MIN", "STEPS", "ALARMS", "make_sensors", "make_readings",
+           "alarms"]
 
 START = dt.datetime(2026, 7, 13, 0, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 STEP_MIN = 15
 STEPS = 7 * 24 * 60 // STEP_MIN
+
+ALARMS = {"water_level": "WL12", "gas": "GS2", "offline_camera": "CAM3"}
+"""The sensor events planted in the week: the only gauge over its warning level, the only
+gas detector over its alarm, and the camera that goes offline."""
 
 _CAMERAS = [(3250, 2200), (4250, 1000), (1250, 2200), (3250, 1000), (5750, 600), (2250, 1800)]
 _RAIN = [("泊里镇政府雨量站", (3000, 2050)), ("临港雨量站", (3450, 480)),
@@ -60,7 +65,20 @@ def make_sensors(plan: Plan, buildings: gpd.GeoDataFrame, dem: DEM) -> gpd.GeoDa
     for k, (x, y) in enumerate(_CAMERAS, 1):
         rows.append({"id": f"CAM{k}", "name": f"路口视频监控{k}", "kind": "video",
                      "unit": "status", "threshold": np.nan, "geometry": shapely.Point(x, y)})
-    return gpd.GeoDataFrame(rows, geometry="geometry")
+    frame = gpd.GeoDataFrame(rows, geometry="geometry")
+    frame["interval_min"] = STEP_MIN
+    return frame
+
+
+def alarms(sensors, readings) -> dict[str, list[str]]:
+    """Sensors whose readings pass their threshold, and cameras that were ever offline."""
+    peak = readings.groupby("sensor_id").value.max()
+    low = readings.groupby("sensor_id").value.min()
+    thr = sensors.set_index("id").threshold
+    kind = sensors.set_index("id").kind
+    over = sorted(i for i in thr.index if pd.notna(thr[i]) and peak.get(i, -np.inf) > thr[i])
+    offline = sorted(i for i in kind.index if kind[i] == "video" and low.get(i, 1) < 1)
+    return {"over_threshold": over, "offline": offline}
 
 
 def _storm(t_h: np.ndarray) -> np.ndarray:
@@ -86,19 +104,19 @@ def make_readings(sensors: gpd.GeoDataFrame, rng: np.random.Generator) -> pd.Dat
             kernel = (kernel_t / lag) * np.exp(1 - kernel_t / lag)
             response = np.convolve(rain_mean, kernel)[:STEPS]
             response /= response.max()
-            peak = 2.6 if s.id == "WL12" else rng.uniform(1.0, 1.8)
+            peak = 2.6 if s.id == ALARMS["water_level"] else rng.uniform(1.0, 1.5)
             tide = 0.05 * np.sin(2 * np.pi * t_h / 12.42 + rng.uniform(0, 6.3))
             v = s.bed_elev_m + 0.5 + peak * response + tide + rng.normal(0, 0.01, STEPS)
             v = np.round(v, 2)
         elif s.kind == "gas":
             v = np.clip(rng.normal(1.0, 0.4, STEPS), 0, None)
-            if s.id == "GS2":
+            if s.id == ALARMS["gas"]:
                 spike = slice(4 * 96 + 40, 4 * 96 + 43)
                 v[spike] = [12.0, 26.5, 18.0]
             v = np.round(v, 1)
         else:
             v = np.ones(STEPS)
-            if s.id == "CAM3":
+            if s.id == ALARMS["offline_camera"]:
                 v[3 * 96 + 30: 3 * 96 + 54] = 0.0
         frames.append(pd.DataFrame({"sensor_id": s.id, "time": times, "value": v}))
     return pd.concat(frames, ignore_index=True)
