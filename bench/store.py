@@ -151,7 +151,8 @@ def main(argv=None) -> int:
         same = (figs["result"].summary == base["result"].summary
                 and figs["result"].layer["id"].tolist() == base["result"].layer["id"].tolist()
                 and figs["result"].table.equals(base["result"].table))
-        print(f"{name}: setbacks result identical to parquet: {same}")
+        print(f"{name}: setbacks result identical to parquet: {same}; "
+              f"engine: {figs['result'].methods.get('engine', '?')}")
         if not same:
             return 1
     print("ratios: time on that backend / time on parquet (lower is faster)")

@@ -164,3 +164,64 @@ def test_dwithin_rows_match_shapely(both):
     rows = pg.read_rows("building", got[:5])
     assert list(rows.index) == list(got[:5])
     assert list(rows["id"]) == list(frame["id"].iloc[got[:5]])
+
+
+# -- the Boli demo twin on both backends ---------------------------------------------------
+@pytest.fixture(scope="module")
+def demo_both(tmp_path_factory):
+    """``twin demo`` into a parquet store and, from the same sources, into PostGIS."""
+    from twin.cli import main
+
+    pg = fresh_postgis_store("demo")
+    root = tmp_path_factory.mktemp("demo")
+    assert main(["--store", str(root / "layers"), "demo", "--data", str(root / "boli")]) == 0
+    assert main(["--store", pg.url, "demo", "--data", str(root / "boli")]) == 0
+    yield ParquetStore(root / "layers"), pg
+    pg.destroy()
+    pg.close()
+
+
+@pytest.mark.slow
+def test_demo_twin_reads_the_same_from_both_backends(demo_both):
+    from twin.store.postgis import data_sha256
+
+    parquet, pg = demo_both
+    assert [(i.name, i.kind, i.rows, i.bbox) for i in parquet.layers()] == [
+        (i.name, i.kind, i.rows, i.bbox) for i in pg.layers()]
+    assert "bim_element" in pg.layers_of_kind("bim_element")
+    for info in parquet.layers():
+        assert data_sha256(parquet.read(info.name)) == data_sha256(pg.read(info.name)), info.name
+
+
+DEMO_SELECT = [
+    {"near": "river", "distance_m": 50.0},
+    {"near": "road", "predicate": "intersects"},
+    {"near": "river", "distance_m": 120.0, "where": "height_m > 15"},
+    {"layer": "facility", "near": "river", "distance_m": 300.0},
+    {"layer": "parcel", "near": "metro", "distance_m": 500.0},
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("params", DEMO_SELECT, ids=range(len(DEMO_SELECT)))
+def test_demo_select_identical_ids(demo_both, params):
+    parquet, pg = demo_both
+    spec = get_query("select")
+    a = spec.run(Layers(parquet), **{**spec.defaults(), **params})
+    b = spec.run(Layers(pg), **{**spec.defaults(), **params})
+    assert "PostGIS ST_DWithin" in b.methods["engine"]
+    assert a.summary == b.summary and a.summary["matched"] > 0
+    assert list(a.layer["id"]) == list(b.layer["id"])
+    pd.testing.assert_frame_equal(a.layer, b.layer)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("params", SETBACK_PARAMS, ids=lambda p: ",".join(p) or "defaults")
+def test_demo_setbacks_identical_ids(demo_both, params):
+    parquet, pg = demo_both
+    spec = get_query("setbacks")
+    a = spec.run(Layers(parquet), **{**spec.defaults(), **params})
+    b = spec.run(Layers(pg), **{**spec.defaults(), **params})
+    assert "PostGIS ST_DWithin" in b.methods["engine"]
+    assert list(a.layer["id"]) == list(b.layer["id"])
+    _same(a, b)

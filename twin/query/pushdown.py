@@ -91,12 +91,11 @@ def candidates(layers, name: str, geometries, distance) -> Candidates | None:
     for layer in names:
         total = store.row_count(layer)
         rows = store.dwithin_rows(layer, geoms, dist)
-        if len(rows) or not frames:
-            part = store.read_rows(layer, rows)
-            if "layer" not in part.columns:
-                part["layer"] = layer
-            part.index = part.index + offset
-            frames.append(part)
+        part = store.read_rows(layer, rows)  # even when empty: its columns join the frame
+        if "layer" not in part.columns:
+            part["layer"] = layer
+        part.index = part.index + offset
+        frames.append(part)
         offset += total
     if len(frames) == 1:
         frame = frames[0]
