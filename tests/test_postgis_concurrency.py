@@ -22,6 +22,8 @@ from postgis_server import fresh_postgis_store
 from twin.io.report import LayerData
 from twin.store.postgis import data_sha256
 
+pytestmark = pytest.mark.postgis
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # A child process: builds `rows` synthetic buildings and commits them `rounds` times

@@ -15,6 +15,8 @@ from twin.query import get_query
 from twin.query.inputs import Layers
 from twin.store import ParquetStore
 
+pytestmark = pytest.mark.postgis
+
 X0, Y0 = 491_000.0, 3_954_000.0
 
 
@@ -195,7 +197,9 @@ def test_demo_twin_reads_the_same_from_both_backends(demo_both):
 
 DEMO_SELECT = [
     {"near": "river", "distance_m": 50.0},
-    {"near": "road", "predicate": "intersects"},
+    {"near": "parcel:R", "predicate": "intersects"},
+    {"near": "parcel", "predicate": "within", "keyword": "1"},
+    {"near": "road", "distance_m": 30.0},
     {"near": "river", "distance_m": 120.0, "where": "height_m > 15"},
     {"layer": "facility", "near": "river", "distance_m": 300.0},
     {"layer": "parcel", "near": "metro", "distance_m": 500.0},

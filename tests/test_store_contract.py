@@ -101,7 +101,7 @@ def terrain_bytes() -> bytes:
     return raw
 
 
-@pytest.fixture(params=["parquet", "postgis"])
+@pytest.fixture(params=["parquet", pytest.param("postgis", marks=pytest.mark.postgis)])
 def any_store(request, tmp_path):
     """An empty store of each backend."""
     if request.param == "parquet":
@@ -212,6 +212,7 @@ def test_empty_layer_round_trips(any_store):
     assert any_store.layers()[0].rows == 0
 
 
+@pytest.mark.postgis
 def test_backends_read_identical_frames(tmp_path, pg_store):
     parquet = ParquetStore(tmp_path / "layers")
     layers = [LayerData("building", "building", buildings(120, seed=3)),
@@ -386,6 +387,7 @@ def _same_twin(a, b) -> None:
             assert a.load_scenario(name, m["version"]) == b.load_scenario(name, m["version"])
 
 
+@pytest.mark.postgis
 def test_copy_parquet_to_postgis_and_back(tmp_path, pg_store):
     src = ParquetStore(tmp_path / "a")
     _fill(src)
@@ -412,6 +414,7 @@ def test_copy_refuses_a_clash_before_writing(tmp_path, any_store):
     assert snapshot(any_store) == before
 
 
+@pytest.mark.postgis
 def test_cli_store_copy(tmp_path, pg_store, capsys):
     from twin.cli import main
 

@@ -78,6 +78,25 @@ _ROW = "_row"
 _ABANDONED: list = []  # connections inherited over fork(): never closed from the child
 
 
+class _Shared:
+    """One server connection per URL per process, shared by every PostGISStore on that URL
+    (the app and the CLI open the store often), used under its lock."""
+
+    def __init__(self):
+        self.conn = None
+        self.pid = None
+        self.lock = threading.RLock()
+
+
+_SHARED: dict[str, _Shared] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def _shared(dsn: str) -> _Shared:
+    with _SHARED_LOCK:
+        return _SHARED.setdefault(dsn, _Shared())
+
+
 # -- canonical digest -------------------------------------------------------------------
 def _arrow_canonical(frame: pd.DataFrame) -> pa.Table:
     """The frame as an Arrow table whose types do not depend on the backend it came from."""
@@ -321,9 +340,8 @@ class PostGISStore(Store):
             netloc = f"{cred.split(':', 1)[0]}:***@{host}" if ":" in cred else netloc
         self.display_url = urlunsplit(parts._replace(netloc=netloc))
         self.connect_timeout = connect_timeout
-        self._conn = None
-        self._pid = None
-        self._lock = threading.RLock()
+        self._shared = _shared(self._dsn)
+        self._lock = self._shared.lock
         self._ready = False
 
     def __repr__(self) -> str:
@@ -333,30 +351,32 @@ class PostGISStore(Store):
     def _connection(self):
         import psycopg
 
-        if self._conn is not None and self._pid != os.getpid():
-            _ABANDONED.append(self._conn)  # closing it here would end the parent's session
-            self._conn = None
-        if self._conn is None or self._conn.closed or self._conn.broken:
+        shared = self._shared
+        if shared.conn is not None and shared.pid != os.getpid():
+            _ABANDONED.append(shared.conn)  # closing it here would end the parent's session
+            shared.conn = None
+        if shared.conn is None or shared.conn.closed or shared.conn.broken:
             try:
                 extra = {} if "application_name" in self._dsn else {"application_name": "twin"}
-                self._conn = psycopg.connect(self._dsn, autocommit=True,
-                                             connect_timeout=max(1, int(self.connect_timeout)),
-                                             **extra)
+                shared.conn = psycopg.connect(self._dsn, autocommit=True,
+                                              connect_timeout=max(1, int(self.connect_timeout)),
+                                              **extra)
             except psycopg.Error as exc:
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                 raise StoreError(f"cannot connect to the PostGIS server ({first})",
                                  where=self.display_url,
                                  hint="start it (.ci/start-postgis) or check the --store URL"
                                  ) from None
-            self._pid = os.getpid()
-        return self._conn
+            shared.pid = os.getpid()
+        return shared.conn
 
     def close(self) -> None:
         """Close the connection to the server (it reopens on the next call)."""
         with self._lock:
-            if self._conn is not None and self._pid == os.getpid():
-                self._conn.close()
-            self._conn = None
+            shared = self._shared
+            if shared.conn is not None and shared.pid == os.getpid():
+                shared.conn.close()
+            shared.conn = None
 
     def __enter__(self):
         return self
