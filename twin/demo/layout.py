@@ -64,11 +64,11 @@ RIVERS = [
                               (5900, 1200), (6450, 900)]),
 ]
 
-# Metro line 13 (Qingdao → 董家口火车站) and its three stations in the town.
-METRO_LINE = [(6600, 2600), (5600, 1300), (5000, 820), (4200, 1150), (3250, 1150),
-              (2000, 820), (700, 820), (-400, 820)]
-METRO_STATIONS = [("泊里站", (3250, 1150)), ("董家口港站", (5000, 820)),
-                  ("董家口火车站", (700, 820))]
+# Metro line 13 (Qingdao → 董家口火车站) runs under 疏港路 and 泊里一路, so that its
+# protection corridor stays inside road red lines; its three stations in the town.
+METRO_LINE = [(5750, 4500), (5750, 1000), (-400, 1000)]
+METRO_STATIONS = [("泊里站", (3250, 1000)), ("董家口港站", (5750, 1400)),
+                  ("董家口火车站", (700, 1000))]
 
 ZONES = {
     "oldtown": "泊里老城",
@@ -251,7 +251,7 @@ def _rivers() -> gpd.GeoDataFrame:
 
 
 def _metro() -> gpd.GeoDataFrame:
-    line = LineString(_chaikin(METRO_LINE, rounds=2))
+    line = LineString(METRO_LINE)
     return gpd.GeoDataFrame([{"id": "M13", "name": "青岛地铁13号线", "road_class": "metro",
                               "width_m": 12.0, "geometry": line}], geometry="geometry")
 

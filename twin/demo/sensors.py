@@ -46,7 +46,7 @@ def make_sensors(plan: Plan, buildings: gpd.GeoDataFrame, dem: DEM) -> gpd.GeoDa
         inside = river.geometry.intersection(town)
         parts = getattr(inside, "geoms", [inside])
         part = max(parts, key=lambda g: g.length)
-        for k, frac in enumerate((0.35, 0.75), 1):
+        for k, frac in enumerate((0.35, 0.92), 1):
             pt = part.interpolate(frac, normalized=True)
             bed = round(float(dem.sample([pt.x], [pt.y])[0]), 2)
             rows.append({"id": f"WL{r}{k}", "name": f"{river.name}水位站{k}",

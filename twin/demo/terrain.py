@@ -56,7 +56,9 @@ def _coast_distance(x, y):
 
 def _base(x, y, rng: np.random.Generator):
     d = _coast_distance(x, y)
-    land = 1.2 + 0.0045 * np.maximum(d, 0)
+    dd = np.maximum(d, 0)
+    # A beach rising to a low coastal terrace, then the gentle plain towards the hills.
+    land = 1.0 + 3.0 * (1 - np.exp(-dd / 80)) + 2.5 * (1 - np.exp(-dd / 600)) + 0.003 * dd
     hills = (140 * np.exp(-(((x + 300) / 1000) ** 2 + ((y - 4400) / 900) ** 2))
              + 90 * np.exp(-(((x - 1100) / 800) ** 2 + ((y - 4800) / 700) ** 2))
              + 60 * np.exp(-(((x + 500) / 700) ** 2 + ((y - 2400) / 800) ** 2))
