@@ -135,6 +135,10 @@ def test_local_sunlight_matches_a_full_run(store):
             rows.append({"id": f"H{i}{j}", "name": f"H{i}{j}", "use": "R", "height_m": 18.0,
                          "floors": 6, "base_elev_m": 0.0, "gfa_m2": 2400.0})
             geoms.append(box(x0 + 60 * i, y0 + 45 * j, x0 + 60 * i + 40, y0 + 45 * j + 10))
+    for k in range(4):  # far away: out of every receiver's reach, masked as obstacles
+        rows.append({"id": f"FAR{k}", "name": "far", "use": "R", "height_m": 60.0,
+                     "floors": 20, "base_elev_m": 0.0, "gfa_m2": 8000.0})
+        geoms.append(box(x0 + 3000 + 50 * k, y0 - 40, x0 + 3030 + 50 * k, y0 - 10))
     frame, _ = conform(gpd.GeoDataFrame(rows, geometry=geoms, crs=working_crs()), "building")
     store.commit([LayerData("building", "building",
                             gpd.GeoDataFrame(frame, geometry="geometry", crs=working_crs()))])
@@ -148,6 +152,7 @@ def test_local_sunlight_matches_a_full_run(store):
     local = diff(base, view, queries=["sunlight"])
     full = diff(base, view, queries=["sunlight"], full=True)
     assert 0 < local.local["sunlight"] < 64
+    assert not {"FAR0", "FAR3"} & set(local.status_changes["id"])
     assert local.status_changes.equals(full.status_changes)
     assert len(local.status_changes) >= 2  # homes north of the tower lose their sun
     per = [d.indicators[d.indicators["scope"] == "building"].reset_index(drop=True)

@@ -32,22 +32,36 @@ import numpy as np
 import pandas as pd
 import shapely
 
-__all__ = ["LocalQuery", "LOCAL_QUERIES", "sunlight_receivers", "mask_receivers",
-           "MASKED_USE"]
+__all__ = ["LocalQuery", "LocalPlan", "LOCAL_QUERIES", "sunlight_receivers",
+           "mask_receivers", "MASKED_USE", "NO_OBSTACLE_ELEV"]
 
 MASKED_USE = "~not-evaluated"  # matches no residential code or word
+NO_OBSTACLE_ELEV = -1.0e4  # a building out of every receiver's reach stops being an obstacle
 _MARGIN_M = 2.0  # sample points sit 0.1 m in front of the facade; sun positions differ
 _LENGTH_SLACK = 1.02  # a hair between the two sides' data centres
+
+
+@dataclass(frozen=True)
+class LocalPlan:
+    """What to evaluate: the receivers' ids, and the zone outside which no building can
+    block any of them (``None``: keep every obstacle)."""
+
+    receivers: frozenset
+    obstacle_zone: object = None
+
+    def __len__(self) -> int:
+        return len(self.receivers)
 
 
 @dataclass(frozen=True)
 class LocalQuery:
     """How to run one local query incrementally.
 
-    ``receivers(base_buildings, scen_buildings, changed_ids, params)`` returns the ids of
-    the buildings whose result can differ between base and scenario, or ``None`` when it
-    cannot tell (the diff then runs the query in full). ``mask(frame, ids)`` returns a copy
-    of the building frame in which only ``ids`` are evaluated.
+    ``receivers(base_buildings, scen_buildings, changed_ids, params)`` returns a
+    :class:`LocalPlan` of the buildings whose result can differ between base and scenario,
+    or ``None`` when it cannot tell (the diff then runs the query in full).
+    ``mask(frame, plan)`` returns a copy of the building frame in which only the plan's
+    receivers are evaluated.
     """
 
     kind: str
@@ -66,16 +80,17 @@ def _ids(frame: pd.DataFrame) -> np.ndarray:
     return frame["id"].astype("string").fillna("").to_numpy(dtype=object)
 
 
-def sunlight_receivers(base_b, scen_b, changed: set[str], params: dict) -> set[str] | None:
-    """Ids of the residential buildings whose 大寒 sunlight can differ (see module doc)."""
+def sunlight_receivers(base_b, scen_b, changed: set[str], params: dict) -> LocalPlan | None:
+    """The residential buildings whose 大寒 sunlight can differ (see module doc), and the
+    zone of the obstacles that can shade them."""
     from ..query.common import location_lonlat
     from ..query.solar import grid_north_offset, major_cold, solar_times, sun_position
 
     if not changed:
-        return set()
+        return LocalPlan(frozenset())
     frames = [f for f in (base_b, scen_b) if f is not None and len(f)]
     if not frames:
-        return set()
+        return LocalPlan(frozenset())
     crs = frames[0].crs
     day = params.get("date") or major_cold(int(params.get("year") or 2026))
     # The sun as the query sees it: at the centre of the scenario's buildings.
@@ -87,7 +102,7 @@ def sunlight_receivers(base_b, scen_b, changed: set[str], params: dict) -> set[s
     az = az + grid_north_offset(lon, lat, crs)
     up = alt > 0.05
     if not up.any():
-        return set()
+        return LocalPlan(frozenset())
     alt, az = alt[up], az[up]
     sill = float(params.get("sill_m", 0.9))
     z_low = min(float(np.min(_num(f, "base_elev_m", 0.0))) for f in frames) + sill
@@ -111,29 +126,49 @@ def sunlight_receivers(base_b, scen_b, changed: set[str], params: dict) -> set[s
             coords = shapely.get_coordinates(shapely.convex_hull(geom))
             moved = (coords[None, :, :] + (unit * drop)[:, None, :]).reshape(-1, 2)
             reach.append(shapely.convex_hull(shapely.multipoints(np.vstack([coords, moved]))))
-    if not reach:
-        return set(changed)
-    zone = shapely.buffer(shapely.union_all(np.asarray(reach, dtype=object)), _MARGIN_M)
     out = set(changed)
-    for frame in frames:
-        geoms = frame.geometry.to_numpy()
-        tree = shapely.STRtree(geoms)
-        idx = tree.query(zone, predicate="intersects")
-        out |= set(_ids(frame)[idx].tolist())
-    return out
+    if reach:
+        zone = shapely.buffer(shapely.union_all(np.asarray(reach, dtype=object)), _MARGIN_M)
+        for frame in frames:
+            idx = shapely.STRtree(frame.geometry.to_numpy()).query(zone, predicate="intersects")
+            out |= set(_ids(frame)[idx].tolist())
+    # Any building farther from every receiver than the longest shadow of the day
+    # (the tallest top over the lowest sample point, at the lowest sun) cannot block it.
+    top = max(float(np.max(_num(f, "base_elev_m", 0.0) + _num(f, "height_m", 0.0)))
+              for f in frames)
+    longest = max(top - z_low, 0.0) / np.tan(np.radians(float(np.min(alt)))) * _LENGTH_SLACK
+    homes = [f.geometry.to_numpy()[np.isin(_ids(f), list(out))] for f in frames]
+    homes = np.concatenate(homes) if homes else np.zeros(0, dtype=object)
+    obstacle_zone = shapely.buffer(shapely.union_all(homes), longest + _MARGIN_M) \
+        if len(homes) else None
+    return LocalPlan(frozenset(out), obstacle_zone)
 
 
-def mask_receivers(frame, keep: set[str]):
-    """A copy of ``frame`` where buildings outside ``keep`` are obstacles only."""
+def mask_receivers(frame, plan: LocalPlan):
+    """A copy of ``frame`` where only the plan's receivers are evaluated: the others are
+    obstacles only, and those out of every receiver's reach not even that. Geometries are
+    kept, so the data's centre (the sun's position) does not move."""
     if frame is None or not len(frame):
         return frame
     out = frame.copy()
-    outside = ~np.isin(_ids(out), list(keep))
+    outside = ~np.isin(_ids(out), list(plan.receivers))
     if outside.any():
         use = out["use"].astype("string") if "use" in out.columns else pd.Series(
             pd.NA, index=out.index, dtype="string")
         use[outside] = MASKED_USE
         out["use"] = use
+    if plan.obstacle_zone is not None:
+        geoms = out.geometry.to_numpy()
+        near = np.zeros(len(out), dtype=bool)
+        near[shapely.STRtree(geoms).query(plan.obstacle_zone, predicate="intersects")] = True
+        far = outside & ~near
+        if far.any():
+            elev = pd.to_numeric(out.get("base_elev_m"), errors="coerce") \
+                if "base_elev_m" in out.columns else pd.Series(np.nan, index=out.index)
+            height = pd.to_numeric(out.get("height_m"), errors="coerce") \
+                if "height_m" in out.columns else pd.Series(np.nan, index=out.index)
+            out["base_elev_m"] = elev.astype(float).where(~far, NO_OBSTACLE_ELEV)
+            out["height_m"] = height.astype(float).where(~far, 0.0)
     return out
 
 
