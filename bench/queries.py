@@ -254,7 +254,7 @@ def main(argv=None) -> int:
 
     ok = True
     print("\nsummary")
-    for name, secs, floor_name, floor, ratio, target in rows:
+    for name, secs, floor_name, _floor, ratio, target in rows:
         if target.startswith("≤ 3×"):
             met = ratio <= 3.0
         else:

@@ -67,6 +67,15 @@ def test_road_red_line_with_class_setback():
     assert "zones" in res.extra_layers and len(res.extra_layers["zones"]) == 2
 
 
+def test_metro_lines_have_no_red_line():
+    r = roads([{"id": "M13", "name": "地铁13号线", "road_class": "metro", "width_m": 12.0,
+                "coords": [(-100, 0), (300, 0)]}])
+    b = buildings([{"id": "ABOVE", "box": (0, -5, 10, 5)}])
+    assert len(q.run("setbacks", {"building": b, "road": r}).layer) == 0
+    res = q.run("setbacks", {"building": b, "road": r}, skip_road_classes="none")
+    assert list(res.layer["id"]) == ["ABOVE"]
+
+
 def test_rivers_and_roads_can_be_switched_off_and_export(tmp_path):
     b = buildings([{"id": "IN", "box": (0, 5, 10, 15)}])
     layers = {"building": b, "river": _river()}

@@ -290,10 +290,11 @@ def run_flood(layers: Layers, *, level_m: float | None = None,
     per = storeys.groupby("building_id").agg(
         n_flooded_storeys=("storey", "size"),
         flooded_storeys=("storey", lambda s: ",".join(str(x) for x in s)))
-    ids = text(affected, "id")
-    affected["n_flooded_storeys"] = ids.map(per["n_flooded_storeys"]).fillna(0).astype(
-        int).to_numpy()
-    affected["flooded_storeys"] = ids.map(per["flooded_storeys"]).fillna("").to_numpy()
+    ids = text(affected, "id").tolist()
+    n_map = per["n_flooded_storeys"].to_dict()
+    s_map = per["flooded_storeys"].to_dict()
+    affected["n_flooded_storeys"] = np.array([int(n_map.get(i, 0)) for i in ids], dtype=int)
+    affected["flooded_storeys"] = np.array([s_map.get(i, "") for i in ids], dtype=object)
     affected["status"] = "flooded"
     affected = affected.sort_values("depth_m", ascending=False, kind="stable")
     summary = {

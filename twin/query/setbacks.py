@@ -9,7 +9,9 @@ geometry to a building footprint:
 * **road** (a centreline): ``width_m / 2 + road_setback_m`` — the red line is half the
   red-line width from the centreline, plus an extra building setback behind it
   (``road_setback_m``, default 0; ``road_setback_by_class`` such as
-  ``primary=10,secondary=5`` overrides it per ``road_class``).
+  ``primary=10,secondary=5`` overrides it per ``road_class``). Lines of kind road whose
+  ``road_class`` is in ``skip_road_classes`` (default metro, subway, rail, railway,
+  light_rail: rail lines have protection zones, not red lines) are left out.
 
 A building **violates** the rule when ``distance < required_m`` (shapely distance between
 the footprint and the geometry). A building exactly at ``required_m`` complies. Distances are
@@ -37,7 +39,7 @@ from .inputs import Layers
 from .pushdown import setback_candidates
 from .registry import Param, QueryResult, QuerySpec, register
 
-__all__ = ["required_distance", "find_violations", "run_setbacks"]
+__all__ = ["required_distance", "find_violations", "run_setbacks", "SKIP_ROAD_CLASSES"]
 
 _ROUND = 6  # decimals (µm) before comparing a distance with its rule
 
@@ -104,9 +106,13 @@ def _joined_refs(table: pd.DataFrame, pos: np.ndarray) -> np.ndarray:
     return out
 
 
+SKIP_ROAD_CLASSES = "metro,subway,rail,railway,light_rail"
+
+
 def run_setbacks(layers: Layers, *, road_setback_m: float = 0.0,
                  road_setback_by_class: str | None = None, rivers: bool = True,
-                 roads: bool = True) -> QueryResult:
+                 roads: bool = True,
+                 skip_road_classes: str | None = SKIP_ROAD_CLASSES) -> QueryResult:
     """Run ``setbacks`` on ``layers``; see the module docstring."""
     by_class = parse_kv(road_setback_by_class, what="road_setback_by_class")
     pushed = setback_candidates(layers, road_setback_m=road_setback_m, by_class=by_class,
@@ -122,6 +128,9 @@ def run_setbacks(layers: Layers, *, road_setback_m: float = 0.0,
         if not enabled or rule not in layers:
             continue
         refs = layers[rule]
+        if rule == "road" and skip_road_classes and len(refs):
+            skip = {c.strip() for c in str(skip_road_classes).split(",") if c.strip()} - {"none"}
+            refs = refs[~text(refs, "road_class").isin(skip).to_numpy()]
         if not len(refs):
             continue
         req = required_distance(refs, rule, extra_m=road_setback_m, by_class=by_class)
@@ -189,7 +198,8 @@ def run_setbacks(layers: Layers, *, road_setback_m: float = 0.0,
         "river": "line river: width_m/2 + setback_m from the centreline; polygon river: "
                  "setback_m from the polygon",
         "road": f"width_m/2 + {road_setback_m:g} m from the centreline"
-                + (f" (per class: {by_class})" if by_class else ""),
+                + (f" (per class: {by_class})" if by_class else "")
+                + (f"; classes not checked: {skip_road_classes}" if skip_road_classes else ""),
         "rule": "distance < required is a violation; distance == required complies",
         "engine": pushed.engine if pushed else "shapely STRtree bulk query",
     }
@@ -216,5 +226,7 @@ register(QuerySpec(
               "e.g. primary=10,secondary=5"),
         Param("rivers", "bool", True, "检查河道蓝线", "Check rivers"),
         Param("roads", "bool", True, "检查道路红线", "Check roads"),
+        Param("skip_road_classes", "str", SKIP_ROAD_CLASSES, "不检查的道路等级",
+              "Road classes not checked", "comma separated, or none; rail lines have no red line"),
     ),
 ))

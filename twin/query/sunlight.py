@@ -16,8 +16,9 @@ are set on the ground floor of every south-facing facade (outward normal within
 8:00–16:00 true solar time is cut into steps of ``step_min``; at the middle of each step a
 point is sunlit when the sun is above the horizon, in front of its facade, and the ray
 towards the sun clears every building: a building of top elevation *T* whose footprint the
-ray first meets at horizontal distance *t* blocks it when ``z + t·tan(a) < T``. All rays of
-all steps are tested in one bulk STRtree query. A point's hours are its sunlit steps ×
+ray first meets at horizontal distance *t* blocks it when ``z + t·tan(a) < T``. Per step,
+candidate blockers come from one bulk STRtree point query against swept-footprint hulls,
+then each candidate ray is tested exactly (see :func:`sunlit_hours`). A point's hours are its sunlit steps ×
 step; a building is flagged (``status = fail``) when any of its sample points gets less
 than ``min_hours`` (each ground-floor dwelling must comply). Terrain is taken as flat at
 each building's ``base_elev_m`` (0 when missing).
@@ -69,8 +70,9 @@ def shadow_polygons(geoms, dx, dy) -> np.ndarray:
     moved = coords + np.column_stack([dx[idx], dy[idx]])
     all_idx = np.concatenate([idx, idx])
     order = np.argsort(all_idx, kind="stable")
-    pts = shapely.multipoints(np.vstack([coords, moved])[order], indices=all_idx[order])
-    out = shapely.convex_hull(pts)
+    # the hull of a line through every vertex (cheaper to build than a multipoint)
+    out = shapely.convex_hull(shapely.linestrings(np.vstack([coords, moved])[order],
+                                                  indices=all_idx[order]))
     fp_area = shapely.area(geoms)
     hull_area = shapely.area(shapely.convex_hull(geoms))
     concave = np.flatnonzero(hull_area - fp_area > 1e-6 * np.maximum(fp_area, 1.0))
@@ -163,17 +165,39 @@ def facade_points(geoms, *, spacing_m: float = 6.0, tolerance_deg: float = 45.0,
     return x, y, owner[rep], normal_az[rep]
 
 
+def _hulls(coords, idx, dx, dy) -> np.ndarray:
+    """Convex hull of each footprint (ring ``coords`` grouped by sorted ``idx``) and its
+    translate by ``(dx, dy)``: a superset of the swept shadow (equal for convex
+    footprints), vectorized."""
+    moved = coords + np.column_stack([dx[idx], dy[idx]])
+    both = np.empty((2 * len(coords), 2))
+    both[0::2] = coords
+    both[1::2] = moved
+    # a line through every vertex is cheaper to build than a multipoint; same hull
+    return shapely.convex_hull(shapely.linestrings(both, indices=np.repeat(idx, 2)))
+
+
 def sunlit_hours(px, py, pz, normal_az, obstacles, tops, altitudes, azimuths_grid,
                  step_h: float) -> np.ndarray:
     """Hours of sun at each point over the given sun positions (each standing for
-    ``step_h`` hours); see the module docstring for the test."""
+    ``step_h`` hours); see the module docstring for the test.
+
+    At each step the ray from a point towards the sun meets obstacle *o* within
+    ``L_o = (top_o − z) / tan(a)`` exactly when the point lies in *o*'s footprint swept by
+    ``L_o`` away from the sun. Candidates come from one STRtree point query against the
+    hulls of the footprints swept for the lowest point (a superset); each candidate is then
+    tested exactly with its clipped ray (``shapely.intersects``).
+    """
     npts = len(px)
     if not npts:
         return np.zeros(0)
     obstacles = np.asarray(obstacles, dtype=object)
     tops = np.asarray(tops, dtype=float)
-    tree = shapely.STRtree(obstacles)
-    hmax = float(np.nanmax(tops)) if len(tops) else 0.0
+    pts = shapely.points(px, py)
+    z_low = float(np.min(pz))
+    tall = np.flatnonzero(tops > z_low)
+    coords, ring_idx = shapely.get_coordinates(shapely.get_exterior_ring(obstacles[tall]),
+                                               return_index=True)
     sunlit = np.zeros(npts, dtype=int)
     for alt, az in zip(altitudes, azimuths_grid, strict=True):
         if alt <= 0:
@@ -182,26 +206,31 @@ def sunlit_hours(px, py, pz, normal_az, obstacles, tops, altitudes, azimuths_gri
         idx = np.flatnonzero(facing)
         if not len(idx):
             continue
-        tan_a = np.tan(np.radians(alt))
-        reach = np.clip((hmax - pz[idx]) / tan_a, 0.0, None)
-        ux, uy = np.sin(np.radians(az)), np.cos(np.radians(az))
-        x0, y0 = px[idx], py[idx]
-        segs = shapely.linestrings(np.stack([
-            np.column_stack([x0, y0]), np.column_stack([x0 + ux * reach, y0 + uy * reach])],
-            axis=1))
-        s_i, o_i = tree.query(segs, predicate="intersects")
         blocked = np.zeros(len(idx), dtype=bool)
-        if len(s_i):
-            # obstacle o blocks when the ray meets it within L_o = (top_o − z) / tan(a)
-            limit = (tops[o_i] - pz[idx][s_i]) / tan_a
-            origin = shapely.points(x0[s_i], y0[s_i])
-            near = limit > shapely.distance(origin, obstacles[o_i])
-            s_i, o_i, limit = s_i[near], o_i[near], limit[near]
-            clipped = shapely.linestrings(np.stack([
-                np.column_stack([x0[s_i], y0[s_i]]),
-                np.column_stack([x0[s_i] + ux * limit, y0[s_i] + uy * limit])], axis=1))
-            block = shapely.intersects(clipped, obstacles[o_i])
-            blocked[s_i[block]] = True
+        if len(tall):
+            tan_a = np.tan(np.radians(alt))
+            ux, uy = np.sin(np.radians(az)), np.cos(np.radians(az))
+            reach = (tops[tall] - z_low) / tan_a
+            hulls = _hulls(coords, ring_idx, -ux * reach, -uy * reach)
+            p_i, h_i = shapely.STRtree(hulls).query(pts[idx], predicate="intersects")
+            if len(p_i):
+                o_i = tall[h_i]
+                limit = (tops[o_i] - pz[idx][p_i]) / tan_a
+                ok = limit > 0
+                p_i, o_i, limit = p_i[ok], o_i[ok], limit[ok]
+                # test each point's tallest candidate first; test the others only for the
+                # points it did not block
+                order = np.lexsort((-tops[o_i], p_i))
+                p_i, o_i, limit = p_i[order], o_i[order], limit[order]
+                first = np.r_[True, p_i[1:] != p_i[:-1]] if len(p_i) else np.zeros(0, bool)
+                for part in (first, None):
+                    sel = part if part is not None else (~first & ~blocked[p_i])
+                    pp, oo, ll = p_i[sel], o_i[sel], limit[sel]
+                    x0, y0 = px[idx][pp], py[idx][pp]
+                    rays = shapely.linestrings(np.stack([
+                        np.column_stack([x0, y0]),
+                        np.column_stack([x0 + ux * ll, y0 + uy * ll])], axis=1))
+                    blocked[pp[shapely.intersects(rays, obstacles[oo])]] = True
         sunlit[idx[~blocked]] += 1
     return sunlit * step_h
 

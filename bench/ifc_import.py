@@ -1,0 +1,152 @@
+"""Benchmark: twin's full IFC import against the bare ``ifcopenshell.geom.iterator`` loop.
+
+For each model, in this one process, interleaved ``--repeat`` times (best time kept, the
+machine is shared):
+
+* **floor** — ``ifcopenshell.open`` + ``geom.iterator`` (same kernel
+  ``hybrid-cgal-simple-opencascade``, same thread count ``cpu_count()``, world
+  coordinates, the same elements twin meshes) + a loop pulling every vertex/face buffer
+  into numpy. This is the least any importer must spend.
+* **twin** — ``twin.importer.import_file`` into a fresh store: file checks, georeferencing,
+  the geometry child process, attributes and property sets, placement in the working CRS,
+  footprints, LOD1, storeys and the GeoParquet write.
+* **ratio** twin / floor (target ≤ 1.15).
+* **opencascade** — the floor loop with the OpenCASCADE kernel, for comparison.
+* **all products** — the floor loop without twin's element selection (openings, spaces,
+  annotations included), for reference.
+
+Models: the real 2.9 MB building ``fail-grf005-ifc4_blank_map_conversion.ifc`` from
+``../shared/data`` (imported with ``fix_scale`` into an EPSG:3857 store; skipped when the
+data is absent) and a generated model with ``--elements`` (default 3,000) extra columns,
+written with ifcopenshell.api (its generation time is printed, not counted).
+
+Run: ``.venv/bin/python bench/ifc_import.py [--elements 3000] [--repeat 3] [--no-occ]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from ifc_factory import make_test_building  # noqa: E402
+
+from twin.ifc.elements import model_elements  # noqa: E402
+from twin.importer import import_file  # noqa: E402
+from twin.io.ifc import has_body_representation  # noqa: E402
+from twin.store import ParquetStore  # noqa: E402
+
+REAL = ROOT.parent / "shared" / "data" / "ifc" / "semantic" / \
+    "fail-grf005-ifc4_blank_map_conversion.ifc"
+KERNEL = "hybrid-cgal-simple-opencascade"
+
+
+def bare_loop(path: Path, kernel: str, *, select: bool = True) -> tuple[float, int]:
+    """The floor: open, iterate, pull buffers. Returns (seconds, shapes)."""
+    import ifcopenshell
+    import ifcopenshell.geom
+
+    t0 = time.perf_counter()
+    model = ifcopenshell.open(str(path))
+    settings = ifcopenshell.geom.settings()
+    settings.set("use-world-coords", True)
+    kwargs = {"geometry_library": kernel}
+    if select:
+        kwargs["include"] = [el for el in model_elements(model) if has_body_representation(el)]
+    iterator = ifcopenshell.geom.iterator(settings, model, multiprocessing.cpu_count(), **kwargs)
+    n = 0
+    if iterator.initialize():
+        while True:
+            shape = iterator.get()
+            np.frombuffer(shape.geometry.verts_buffer, dtype=np.float64)
+            np.frombuffer(shape.geometry.faces_buffer, dtype=np.int32)
+            n += 1
+            if not iterator.next():
+                break
+    return time.perf_counter() - t0, n
+
+
+def twin_import(path: Path, crs: str, options: dict) -> tuple[float, dict]:
+    """twin's full import into a fresh store; returns (seconds, report timings)."""
+    os.environ["TWIN_CRS"] = crs
+    folder = Path(tempfile.mkdtemp(prefix="twin-bench-ifc-"))
+    try:
+        t0 = time.perf_counter()
+        _, report = import_file(ParquetStore(folder / "layers"), path, **options)
+        return time.perf_counter() - t0, dict(report.timings)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def bench_model(label: str, path: Path, crs: str, options: dict, repeat: int,
+                with_occ: bool) -> float:
+    """Run every contender ``repeat`` times, interleaved; print the best of each."""
+    floor, twin, occ, allp = [], [], [], []
+    shapes = 0
+    timings = {}
+    for _ in range(repeat):
+        t, shapes = bare_loop(path, KERNEL)
+        floor.append(t)
+        t, timings_i = twin_import(path, crs, options)
+        if not twin or t < min(twin):
+            timings = timings_i
+        twin.append(t)
+        allp.append(bare_loop(path, KERNEL, select=False)[0])
+    if with_occ:
+        occ.append(bare_loop(path, "opencascade")[0])
+    best_floor, best_twin = min(floor), min(twin)
+    ratio = best_twin / best_floor
+    print(f"\n{label}: {path.name} ({path.stat().st_size / 1e6:.1f} MB, {shapes} meshed "
+          f"elements, {multiprocessing.cpu_count()} threads)")
+    print(f"  floor  bare iterator loop ({KERNEL})   {best_floor:8.3f} s")
+    print(f"  twin   full import (meshes, attributes, LOD1, store) {best_twin:8.3f} s")
+    print(f"  ratio  twin / floor                          {ratio:8.3f}  (target ≤ 1.15) "
+          f"{'OK' if ratio <= 1.15 else 'OVER'}")
+    if occ:
+        print(f"  occ    bare iterator loop (opencascade)      {min(occ):8.3f} s "
+              f"({min(occ) / best_floor:.1f}× the hybrid kernel)")
+    print(f"  ref    bare loop over all products           {min(allp):8.3f} s")
+    print("  twin stages (best run): " + ", ".join(f"{k} {v:.3f}" for k, v in timings.items()))
+    return ratio
+
+
+def main(argv=None) -> int:
+    """Run the benchmark; exit status 0 (figures are printed, not asserted)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--elements", type=int, default=3000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-occ", action="store_true", help="skip the OpenCASCADE run")
+    args = parser.parse_args(argv)
+    if REAL.exists():
+        bench_model("real model", REAL, "EPSG:3857", {"fix_scale": True}, args.repeat,
+                    not args.no_occ)
+    else:
+        print(f"(real model skipped: {REAL} not present)")
+    folder = Path(tempfile.mkdtemp(prefix="twin-bench-gen-"))
+    try:
+        path = folder / f"generated_{args.elements}.ifc"
+        t0 = time.perf_counter()
+        info = make_test_building(path, unit="mm", storeys=2, extra_elements=args.elements,
+                                  size_m=(120.0, 80.0), map_conversion={
+                                      "crs": "EPSG:4549", "eastings": 490_000.0,
+                                      "northings": 3_955_000.0, "scale": 0.001})
+        print(f"\n(generated {info['element_count']} elements with ifcopenshell.api in "
+              f"{time.perf_counter() - t0:.1f} s; not counted)")
+        bench_model("generated model", path, "EPSG:4549", {}, args.repeat, not args.no_occ)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
