@@ -18,6 +18,7 @@ import shapely
 from twin.cli import main
 from twin.demo import build
 from twin.demo.build import PLANTED
+from twin.demo.layout import SEED as PLANTED_SEED
 from twin.store import open_store
 
 pytestmark = pytest.mark.slow
@@ -214,6 +215,14 @@ def test_sensor_week_has_the_planted_events(demo):
     # Water levels are heights above the 1985 datum, above each gauge's river bed.
     gauges = sensors[sensors.kind == "water_level"]
     assert (peak.loc[gauges.index, "min"] > gauges.bed_elev_m).all()
+
+
+def test_build_regenerates_missing_sources_only(demo, tmp_path):
+    """An existing, current folder is imported as is; a missing file triggers generation."""
+    from twin.demo.build import _stale
+
+    assert _stale(demo["data"], PLANTED_SEED) == ""
+    assert _stale(tmp_path, PLANTED_SEED) == "missing"
 
 
 def _digest(folder: Path) -> dict[str, str]:

@@ -66,6 +66,8 @@ PLANTED = {
 generated town breaks its plan exactly here (see :func:`check_planted`)."""
 
 _MANIFEST = "manifest.json"
+GENERATOR_VERSION = 1
+"""Bump when the generated town changes, so that ``build`` regenerates stale sources."""
 _GEOJSON_DECIMALS = 8  # about 1 mm
 
 
@@ -236,7 +238,8 @@ def generate(data_dir="data/boli", *, seed: int = SEED) -> dict:
               "rivers": len(plan.rivers), "buildings": len(buildings),
               "facilities": len(facilities), "sensors": len(sensors),
               "readings": len(readings)}
-    manifest = {"seed": seed, "origin": list(ORIGIN), "crs": "EPSG:4549", "counts": counts,
+    manifest = {"generator": GENERATOR_VERSION, "seed": seed, "origin": list(ORIGIN),
+                "crs": "EPSG:4549", "counts": counts,
                 "files": [{"file": f, "kind": k, "layer": layer} for f, k, layer in DEMO_FILES]
                 + [{"file": f, "kind": "ifc", "layer": None} for f in IFC_FILES],
                 "ifc": ifc, "planted": record,
@@ -306,8 +309,9 @@ def build(data_dir="data/boli", store=None, *, force: bool = False, seed: int = 
     data_dir = Path(data_dir)
     t0 = time.perf_counter()
     summary: dict = {"data": str(data_dir), "generated": False, "skipped": [], "versions": {}}
-    if force or not (data_dir / _MANIFEST).exists():
-        say(f"generating {data_dir} …")
+    stale = _stale(data_dir, seed)
+    if force or stale:
+        say(f"generating {data_dir} ({'forced' if force else stale}) …")
         manifest = generate(data_dir, seed=seed)
         summary["generated"] = True
         summary["generate_s"] = manifest["generate_s"]
@@ -339,6 +343,22 @@ def build(data_dir="data/boli", store=None, *, force: bool = False, seed: int = 
     summary["layers"] = {i.name: i.rows for i in st.layers()}
     summary["planted"] = planted(data_dir)
     return summary
+
+
+def _stale(data_dir: Path, seed: int) -> str:
+    """Why ``data_dir`` must be (re)generated, or ``""`` when its sources are current."""
+    path = data_dir / _MANIFEST
+    if not path.exists():
+        return "missing"
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "unreadable manifest"
+    if manifest.get("generator") != GENERATOR_VERSION or manifest.get("seed") != seed:
+        return "made by another generator version or seed"
+    missing = [f for f, _k, _l in DEMO_FILES if not (data_dir / f).exists()]
+    missing += [f for f in IFC_FILES if not (data_dir / f).exists()]
+    return f"missing {missing[0]}" if missing else ""
 
 
 def _ifc_options(path: Path) -> dict:
