@@ -452,3 +452,19 @@ def test_points_and_multigeometries(any_store):
     got = any_store.read("river")
     assert got.geometry.iloc[0].geom_type == "MultiPolygon"
     assert got.geometry.iloc[0].equals_exact(river.geometry.iloc[0], 0)
+
+
+def test_more_column_types_round_trip(any_store):
+    n = 4
+    gdf = buildings(n)
+    gdf["flag"] = [True, False, True, False]
+    gdf["maybe"] = pd.array([True, None, False, None], dtype="boolean")
+    gdf["small"] = pd.array([1, 2, None, 4], dtype="Int32")
+    gdf["f32"] = np.arange(n, dtype=np.float32) / 3
+    gdf["when"] = pd.to_datetime(["2026-11-22T08:00:00+08:00"] * n, utc=True)
+    gdf["fix"] = gpd.GeoSeries([Point(X0 + i, Y0) for i in range(n)], crs="EPSG:4549")
+    gdf["note"] = pd.array(["a\tb", "c\nd", "\\x", None], dtype="string")
+    any_store.commit([LayerData("building", "building", gdf)])
+    got = any_store.read("building")
+    pd.testing.assert_frame_equal(got, gdf)
+    assert data_sha256(got) == data_sha256(gdf)

@@ -232,6 +232,9 @@ def _column_specs(frame: pd.DataFrame, geometry: str | None) -> list[dict]:
         if name == geometry:
             specs.append({"name": name, "column": pgname, "dtype": "geometry",
                           "pg": "geometry"})
+        elif isinstance(frame[col].dtype, gpd.array.GeometryDtype):  # a second geometry
+            specs.append({"name": name, "column": pgname, "dtype": "geometry-wkb",
+                          "pg": "bytea"})
         else:
             specs.append({"name": name, "column": pgname,
                           "dtype": _dtype_token(frame[col].dtype),
@@ -246,6 +249,9 @@ def _values(series: pd.Series, pg: str) -> list:
                 else json.dumps(_json_safe(v), ensure_ascii=False, default=str)
                 for v in series.tolist()]
     if pg == "bytea":
+        if isinstance(series.dtype, gpd.array.GeometryDtype):
+            return [None if v is None else bytes(v)
+                    for v in shapely.to_wkb(np.asarray(series.values, dtype=object))]
         return [None if v is None or (isinstance(v, float) and math.isnan(v)) else bytes(v)
                 for v in series.tolist()]
     if pg == "text" and isinstance(series.dtype, pd.CategoricalDtype):
@@ -259,9 +265,12 @@ def _values(series: pd.Series, pg: str) -> list:
     return obj.where(series.notna(), None).tolist()
 
 
-def _restore(values: list, spec: dict) -> pd.Series:
+def _restore(values: list, spec: dict, crs=None) -> pd.Series:
     """A column read from the server, with its original pandas dtype."""
     token = spec["dtype"]
+    if token == "geometry-wkb":
+        wkb = np.array([None if v is None else bytes(v) for v in values], dtype=object)
+        return gpd.GeoSeries(shapely.from_wkb(wkb), crs=crs)
     if spec["pg"] == "bytea":
         return pd.Series([None if v is None else bytes(v) for v in values], dtype=object)
     try:
@@ -644,7 +653,7 @@ class PostGISStore(Store):
                 wkb = np.array([None if b is None else bytes(b) for b in values], dtype=object)
                 data[spec["name"]] = gpd.GeoSeries(shapely.from_wkb(wkb), crs=crs)
             else:
-                data[spec["name"]] = _restore(list(values), spec)
+                data[spec["name"]] = _restore(list(values), spec, crs)
         if kind.is_table or geom is None:
             return pd.DataFrame(data, columns=[s["name"] for s in specs])
         frame = gpd.GeoDataFrame(data, columns=[s["name"] for s in specs],
