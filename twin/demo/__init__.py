@@ -13,7 +13,7 @@ Example
 
 from __future__ import annotations
 
-from .build import DEMO_FILES, build, generate, planted
+from .build import DEMO_FILES, PLANTED, build, generate, planted
 from .layout import ORIGIN, SEED, TOWN_SIZE
 
-__all__ = ["build", "generate", "planted", "DEMO_FILES", "ORIGIN", "SEED", "TOWN_SIZE"]
+__all__ = ["build", "generate", "planted", "PLANTED", "DEMO_FILES", "ORIGIN", "SEED", "TOWN_SIZE"]
