@@ -147,12 +147,7 @@ def data_sha256(data) -> str:
         digest.update(f"{name}:{typ};".encode())
         digest.update(np.packbits(arr.is_null().to_numpy(zero_copy_only=False)).tobytes())
         if pa.types.is_string(typ) or pa.types.is_binary(typ):
-            values = arr.to_numpy(zero_copy_only=False)
-            items = [b"" if v is None else (v.encode("utf-8") if isinstance(v, str) else bytes(v))
-                     for v in values]
-            digest.update(np.fromiter((len(v) for v in items), dtype=np.int64,
-                                      count=len(items)).tobytes())
-            digest.update(b"".join(items))
+            _digest_varwidth(digest, arr)
         elif pa.types.is_temporal(typ):
             ints = arr.view(pa.int64() if typ.bit_width == 64 else pa.int32())
             digest.update(np.ascontiguousarray(ints.fill_null(0).to_numpy()).tobytes())
@@ -162,6 +157,23 @@ def data_sha256(data) -> str:
         else:
             digest.update(json.dumps(arr.to_pylist(), sort_keys=True, default=str).encode())
     return digest.hexdigest()
+
+
+def _digest_varwidth(digest, arr: pa.Array) -> None:
+    """Feed a string or binary array to ``digest``: the lengths (nulls as 0), then the bytes."""
+    validity, offsets_buf, data_buf = arr.buffers()
+    offsets = np.frombuffer(offsets_buf, dtype=np.int32)[arr.offset:arr.offset + len(arr) + 1]
+    lengths = np.diff(offsets).astype(np.int64)
+    nulls = arr.is_null().to_numpy(zero_copy_only=False)
+    if nulls.any() and lengths[nulls].any():  # a null slot holding bytes: take the slow way
+        items = [b"" if v is None else (v.encode("utf-8") if isinstance(v, str) else bytes(v))
+                 for v in arr.to_pylist()]
+        digest.update(np.array([len(v) for v in items], dtype=np.int64).tobytes())
+        digest.update(b"".join(items))
+        return
+    digest.update(lengths.tobytes())
+    if len(arr) and data_buf is not None:
+        digest.update(memoryview(data_buf)[offsets[0]:offsets[-1]])
 
 
 def _json_safe(value):
