@@ -25,7 +25,7 @@ from .prepare import DEFAULT_HEIGHT_M, _line_paths, _points, compact_json, polyg
 __all__ = ["ghost_buildings", "outline_layer", "PROPOSED_COLOR", "WORSE_COLOR", "BETTER_COLOR",
            "REMOVED_COLOR"]
 
-PROPOSED_COLOR = (255, 153, 0)
+PROPOSED_COLOR = (150, 70, 230)  # violet: apart from every land-use and use colour
 WORSE_COLOR = (230, 40, 40)
 BETTER_COLOR = (40, 170, 80)
 REMOVED_COLOR = (120, 120, 120)

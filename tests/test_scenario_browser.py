@@ -1,0 +1,64 @@
+"""The Scenarios page in a real headless Chromium: the proposed tower is drawn (ghosted, in
+the proposal colour) in the scenario view and absent from the base view; the before/after
+table is on the page; no request leaves localhost."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from app_server import CHROMIUM, browser, streamlit_app, wait_for_map
+from test_scenario_apply import make_town
+
+from twin.scenario import AddBuilding, Scenario, save_scenario
+from twin.store import ParquetStore
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)",
+                allow_module_level=True)
+pytest.importorskip("playwright", reason="pip install playwright")
+
+SHOTS = Path(__file__).resolve().parents[1] / "tests" / "_screenshots"
+
+
+def _violet_pixels(png: bytes) -> int:
+    """Pixels of the proposal colour family (PROPOSED_COLOR 150,70,230, blended)."""
+    from PIL import Image
+
+    img = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=int)
+    r, g, b = img[..., 0], img[..., 1], img[..., 2]
+    return int(np.sum((b > 150) & (b - g > 60) & (r - g > 20)))
+
+
+def test_proposed_tower_visible_in_scenario_not_in_base(tmp_path):
+    store = ParquetStore(tmp_path / "layers")
+    info = make_town(store)
+    save_scenario(store, Scenario("tower", [AddBuilding(
+        footprint=info["tower"], height_m=100, floors=30, use="R", id="T1",
+        crs="EPSG:4549")]))
+    SHOTS.mkdir(exist_ok=True)
+    with streamlit_app(store.root, log_path=tmp_path / "streamlit.log") as url, \
+            browser() as (page, outside):
+        page.goto(f"{url}/scenarios")
+        wait_for_map(page, timeout_s=90)
+        page.get_by_text("合格状态变化的地块和建筑").wait_for(timeout=60000)
+        page.wait_for_timeout(1500)  # let the extrusions settle
+        chart = page.locator("[data-testid=stDeckGlJsonChart]").first
+        scenario_png = chart.screenshot()
+        (SHOTS / "scenario.png").write_bytes(page.screenshot())
+        # The edit list, the status changes and the indicator table are drawn.
+        assert page.locator("[data-testid=stDataFrame]").count() >= 3
+
+        page.get_by_text("现状", exact=True).first.click()
+        page.wait_for_timeout(3000)
+        base_png = chart.screenshot()
+        (SHOTS / "scenario_base.png").write_bytes(page.screenshot())
+        shown, absent = _violet_pixels(scenario_png), _violet_pixels(base_png)
+        assert shown > 2000 and absent < 50, (shown, absent)
+        assert outside == [], outside
+    shutil.copy(tmp_path / "streamlit.log", SHOTS / "scenario_streamlit.log")
