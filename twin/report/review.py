@@ -121,7 +121,9 @@ def _e(value) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
     if isinstance(value, float):
-        return html.escape(f"{value:,.4g}" if abs(value) < 1e5 else f"{value:,.0f}")
+        if abs(value) >= 1000:
+            return html.escape(f"{value:,.0f}")
+        return html.escape(f"{value:.4g}")
     return html.escape(str(value))
 
 
@@ -212,6 +214,13 @@ def _overview_map(review: Review) -> str:
     return svg_map(items, width=680)
 
 
+def _crs_label(crs) -> str:
+    if crs is None:
+        return ""
+    epsg = crs.to_epsg()
+    return f"EPSG:{epsg} {crs.name}" if epsg else crs.name
+
+
 def render_html(review: Review, *, title: str = "规划审查报告 Planning review report") -> str:
     """The report as one HTML document (UTF-8, inline SVG)."""
     p = review.parcels
@@ -220,7 +229,7 @@ def render_html(review: Review, *, title: str = "规划审查报告 Planning rev
     out.append(f"<h1>{html.escape(title)}</h1>")
     out.append(f"<p class='meta'>生成时间 Generated {html.escape(review.created)} · "
                f"数据库 Store {html.escape(review.store_url or 'in-memory')} · "
-               f"坐标系 CRS {html.escape(str(getattr(p, 'crs', '') or ''))} · "
+               f"坐标系 CRS {html.escape(_crs_label(getattr(p, 'crs', None)))} · "
                f"高程基准 1985国家高程基准</p>")
     if review.versions:
         out.append("<p class='meta'>图层版本 Layer versions: " + ", ".join(
