@@ -77,6 +77,16 @@ def test_create_scenario_add_tower_and_read_diff(app_town):
     far = table[(table["id"] == "P1") & (table["indicator"] == "far")]
     assert float(far["after"].iloc[0]) == pytest.approx(5.03, abs=1e-3)
     assert tree_digest(store.root / "building") == before
+    # An edit typed in the compact syntax, and drawing on a parcel (its snapping grid).
+    at.text_input(key="scen_line").input("flood level=6")
+    at.button(key="scen_add_line").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert [e["op"] for e in store.load_scenario("tower")["edits"]] == ["add_building",
+                                                                         "flood_level"]
+    at.selectbox(key="scen_draw_on").set_value("P1")
+    at.run()
+    assert not at.exception, at.exception
     # Duplicate, then toggle to the base.
     at.text_input(key="scen_dup").input("tower2")
     at.button(key="scen_dup_btn").click()
