@@ -73,7 +73,8 @@ def town(n: int, seed: int = 1) -> list[LayerData]:
 
 
 def timed(fn, repeat: int = 1):
-    """(best seconds of ``repeat`` runs, last result)."""
+    """(best seconds of ``repeat`` runs, last result): the best run is the least disturbed
+    on a shared machine."""
     best, out = float("inf"), None
     for _ in range(repeat):
         t0 = time.perf_counter()
@@ -85,7 +86,7 @@ def timed(fn, repeat: int = 1):
 def measure(store, layers: list[LayerData], *, pushdown: bool = True) -> dict:
     """The figures for one backend."""
     out = {}
-    out["import"], _ = timed(lambda: store.commit(layers[:1]))
+    out["import"], _ = timed(lambda: store.commit(layers[:1]), repeat=2)  # 2 versions
     store.commit(layers[1:])
     out["read all"], frame = timed(lambda: store.read("building"), repeat=2)
     assert len(frame) == len(layers[0].data)
