@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import lang, layer_tokens, read_layer, store, store_url, tr
+from app_pages.common import deck_files, lang, layer_tokens, read_layer, store, store_url, tr
 from twin.config import basemap_url
 from twin.i18n import label
 from twin.render import (
@@ -247,12 +247,11 @@ else:
     view = overview_view(town)
 view = nudge_view(view, st.session_state.get("view_nonce", 0))
 
-deck = build_deck(all_layers, all_data, view=view, map_style=basemap_url())
+deck = build_deck(all_layers, all_data, view=view, map_style=basemap_url(), **deck_files())
 with left:
     st.pydeck_chart(deck, on_select="rerun", selection_mode="single-object", key="map",
                     height=640, width="stretch")
-    st.caption(tr("map.stats", layers=len(all_layers),
-                  kb=round(len(deck.to_json().encode("utf-8")) / 1024)))
+    st.caption(tr("map.stats", layers=len(all_layers), kb=round(deck.payload_bytes() / 1024)))
 
 # ---- attribute panel ---------------------------------------------------------------------
 with right:

@@ -8,7 +8,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import lang, layer_tokens, store, store_url, tr
+from app_pages.common import deck_files, lang, layer_tokens, store, store_url, tr
 from twin.config import basemap_url
 from twin.errors import TwinError
 from twin.render import build_deck, deck_layers, legend_html, overview_view, prepare_features
@@ -116,7 +116,8 @@ if held and held[0] == chosen and held[1] == url:
         left, right = st.columns([4, 1])
         with left:
             st.pydeck_chart(build_deck(layers, data, view=overview_view(bounds),
-                                       map_style=basemap_url()), height=480, key="query_map")
+                                       map_style=basemap_url(), **deck_files()),
+                            height=480, key="query_map")
         right.markdown(legend_html(legend), unsafe_allow_html=True)
     st.markdown(f"**{tr('queries.table')}**")
     table = pd.DataFrame(result.table)

@@ -33,10 +33,20 @@ def _app() -> AppTest:
     return at
 
 
+STATIC = Path(APP).parent / "static"
+
+
 def _deck(at) -> dict:
+    """The deck spec of the page's first map, with layer data files read back in."""
     charts = at.get("deck_gl_json_chart")
     assert charts, "no pydeck chart on the page"
-    return json.loads(charts[0].proto.json)
+    spec = json.loads(charts[0].proto.json)
+    for layer in spec["layers"]:
+        if isinstance(layer.get("data"), str):
+            assert layer["data"].startswith("app/static/cache/"), layer["data"]
+            path = STATIC / layer["data"][len("app/static/"):]
+            layer["data"] = json.loads(path.read_text(encoding="utf-8"))
+    return spec
 
 
 def _layer_ids(deck: dict) -> list[str]:
@@ -64,8 +74,9 @@ def test_map_page_draws_every_layer_with_panel(town):
     assert at.selectbox(key="view_preset").options == ["全镇总览", "IFC 建筑 IFC-B1"]
     # legends carry the GB 50137 name of the land use
     assert any("二类居住用地" in m.value for m in at.markdown)
-    # compact JSON: no indentation
-    assert "\n" not in at.get("deck_gl_json_chart")[0].proto.json
+    # compact JSON without indentation, and small: the data are served as files
+    text = at.get("deck_gl_json_chart")[0].proto.json
+    assert "\n" not in text and len(text) < 20_000
 
 
 def test_switching_a_layer_off_and_colouring_by_height(town):

@@ -157,3 +157,21 @@ def test_view_presets():
     moved = nudge_view(view, 3)
     assert all(moved[k] != view[k] for k in ("longitude", "latitude", "zoom", "pitch"))
     assert split_layer_id("bim::IFC-B1") == ("bim", "IFC-B1")
+
+
+def test_layer_data_served_as_content_addressed_files(layers, tmp_path):
+    prepared = prepare_layer(layers["parcels"].data, "parcel", name="parcels")
+    deck_ls, data = deck_layers(prepared)
+    deck = build_deck(deck_ls, data, view=overview_view(prepared.bounds),
+                      data_dir=tmp_path / "cache", data_url="app/static/cache/")
+    spec = json.loads(deck.to_json())
+    for layer in spec["layers"]:
+        url = layer["data"]
+        assert url.startswith("app/static/cache/") and url.endswith(".json")
+        path = tmp_path / "cache" / url.rsplit("/", 1)[1]
+        assert path.read_text(encoding="utf-8") == data[layer["id"]]
+    assert deck.payload_bytes() == len(deck.to_json().encode()) + deck.data_bytes()
+    assert len(list((tmp_path / "cache").glob("*.json"))) == len(spec["layers"])
+    from twin.render import prune_data_dir
+
+    assert prune_data_dir(tmp_path / "cache", keep=1) == len(spec["layers"]) - 1

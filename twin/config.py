@@ -4,6 +4,8 @@
 ``TWIN_BASEMAP_URL``      optional MapLibre style URL for a basemap; by default the app uses
                           its own local style (a plain background) and makes no outside call
 ``TWIN_STORE``            the store to open (see :func:`twin.store.default_store_url`)
+``TWIN_INLINE_MAP_DATA``  ``1`` to put layer data inside the map message instead of serving
+                          it as static files (``static/cache/``) that the browser fetches
 
 Example
 -------
@@ -18,7 +20,8 @@ import os
 
 from .errors import TwinError
 
-__all__ = ["DEFAULT_UPLOAD_LIMIT_MB", "upload_limit_mb", "upload_limit_bytes", "basemap_url"]
+__all__ = ["DEFAULT_UPLOAD_LIMIT_MB", "upload_limit_mb", "upload_limit_bytes", "basemap_url",
+           "inline_map_data"]
 
 DEFAULT_UPLOAD_LIMIT_MB = 200.0
 
@@ -46,3 +49,8 @@ def upload_limit_bytes() -> int:
 def basemap_url() -> str | None:
     """The optional basemap style URL (``$TWIN_BASEMAP_URL``), or None for the local style."""
     return os.environ.get("TWIN_BASEMAP_URL", "").strip() or None
+
+
+def inline_map_data() -> bool:
+    """True when ``$TWIN_INLINE_MAP_DATA`` asks for layer data inside the map message."""
+    return os.environ.get("TWIN_INLINE_MAP_DATA", "").strip().lower() in {"1", "true", "yes"}

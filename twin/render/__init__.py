@@ -20,6 +20,7 @@ from .deck import (
     build_deck,
     nudge_view,
     overview_view,
+    prune_data_dir,
 )
 from .layers import bim_layer, deck_layers, layer_id, split_layer_id
 from .legend import attribute_html, legend_html, plain
@@ -46,6 +47,7 @@ __all__ = [
     "build_deck",
     "nudge_view",
     "overview_view",
+    "prune_data_dir",
     "bim_layer",
     "deck_layers",
     "layer_id",

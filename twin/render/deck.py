@@ -12,8 +12,11 @@ Example
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import os
+from pathlib import Path
 
 import pydeck as pdk
 from pydeck.bindings.json_tools import default_serialize
@@ -28,6 +31,7 @@ __all__ = [
     "nudge_view",
     "TOOLTIP",
     "LOCAL_STYLE_URL",
+    "prune_data_dir",
 ]
 
 # Served by Streamlit's static file serving from ./static (server.enableStaticServing).
@@ -44,40 +48,92 @@ TOOLTIP = {
 
 class CompactDeck(pdk.Deck):
     """A :class:`pydeck.Deck` whose JSON has no whitespace and whose layer data are given
-    as ready JSON text (``data``: ``{deck layer id: text}``)."""
+    as ready JSON text (``data``: ``{deck layer id: text}``).
 
-    def __init__(self, *args, data: dict[str, str] | None = None, **kwargs):
+    With ``data_dir`` and ``data_url``, each layer's data is written once to
+    ``data_dir/<sha1>.json`` and the deck refers to it by URL (``data_url`` + file name):
+    deck.gl fetches and parses it natively in the browser. Streamlit parses the deck spec
+    with a JavaScript JSON5 parser, which takes seconds for a megabyte, so the spec itself
+    should stay small. Without ``data_dir`` the data are inlined.
+    """
+
+    def __init__(self, *args, data: dict[str, str] | None = None, data_dir=None,
+                 data_url: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self._twin_data = dict(data or {})
+        self._twin_files = (Path(data_dir) if data_dir else None, data_url)
 
     def to_json(self) -> str:
-        """Compact JSON of the deck, with every layer's data text spliced in."""
+        """Compact JSON of the deck, with every layer's data text (or file URL) spliced in."""
         text = json.dumps(self, default=_serialize, separators=(",", ":"), ensure_ascii=False)
         for deck_id, data in self._twin_data.items():
             token = json.dumps(placeholder(deck_id), ensure_ascii=False)
-            text = text.replace(token, data, 1)
+            text = text.replace(token, self._data_ref(data), 1)
         return text
 
+    def _data_ref(self, data: str) -> str:
+        folder, url = self._twin_files
+        if folder is None:
+            return data
+        raw = data.encode("utf-8")
+        name = hashlib.sha1(raw, usedforsecurity=False).hexdigest()[:20] + ".json"
+        path = folder / name
+        if path.exists():
+            try:
+                os.utime(path)  # recently used: kept by prune_data_dir
+            except OSError:
+                pass
+        else:
+            folder.mkdir(parents=True, exist_ok=True)
+            from ..store.atomic import atomic_write_bytes
+
+            atomic_write_bytes(path, raw)
+        return json.dumps(url + name)
+
+    def data_bytes(self) -> int:
+        """Bytes of layer data (inline or in files) that the browser loads."""
+        return sum(len(d.encode("utf-8")) for d in self._twin_data.values())
+
     def payload_bytes(self) -> int:
-        """Size in bytes of the JSON that goes to the browser."""
-        return len(self.to_json().encode("utf-8"))
+        """Size in bytes of the deck JSON message plus the layer data it refers to."""
+        spec = len(self.to_json().encode("utf-8"))
+        return spec if self._twin_files[0] is None else spec + self.data_bytes()
 
 
 def _serialize(obj):
     out = default_serialize(obj)
     if isinstance(out, dict):
-        for key in ("_twin_data", "_twinData", "twinData"):
+        for key in ("_twin_data", "_twinData", "twinData", "_twin_files", "_twinFiles"):
             out.pop(key, None)
     return out
 
 
 def build_deck(layers, data: dict[str, str], *, view: dict, map_style: str | None = None,
-               tooltip: dict | None = None) -> CompactDeck:
+               tooltip: dict | None = None, data_dir=None, data_url: str = "") -> CompactDeck:
     """A :class:`CompactDeck` with ``layers`` (from :mod:`twin.render.layers`), their
-    ``data`` texts, the initial ``view`` and a map style URL (the local style by default)."""
+    ``data`` texts, the initial ``view`` and a map style URL (the local style by default).
+    ``data_dir``/``data_url``: serve layer data as files (see :class:`CompactDeck`)."""
     return CompactDeck(layers=list(layers), data=data, initial_view_state=dict(view),
                        map_style=map_style or LOCAL_STYLE_URL, map_provider=None,
-                       tooltip=tooltip if tooltip is not None else TOOLTIP)
+                       tooltip=tooltip if tooltip is not None else TOOLTIP,
+                       data_dir=data_dir, data_url=data_url)
+
+
+def prune_data_dir(folder, *, keep: int = 400) -> int:
+    """Delete all but the ``keep`` most recently used data files in ``folder``; returns how
+    many were deleted. Files are content-addressed, so a deleted one is rewritten on need."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return 0
+    files = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+    removed = 0
+    for path in files[keep:]:
+        try:
+            os.remove(path)
+            removed += 1
+        except OSError:
+            pass
+    return removed
 
 
 def bounds_view(bounds, *, pitch: float = 45.0, bearing: float = 0.0,
