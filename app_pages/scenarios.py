@@ -53,7 +53,8 @@ GRID_STEP_M = 5.0
 
 # ---- cached computations ------------------------------------------------------------------
 @st.cache_data(show_spinner=False, max_entries=16)
-def scenario_bundle(url: str, name: str, version: str, tokens: tuple, flood_level: float | None):
+def scenario_bundle(url: str, name: str, version: str, tokens: tuple, flood_level: float | None,
+                    full: bool = False):
     """The scenario's view (drawn kinds), its changes and its diff (cached on the scenario
     version, every layer version and the base flood level)."""
     st_obj = open_store(url)
@@ -61,7 +62,7 @@ def scenario_bundle(url: str, name: str, version: str, tokens: tuple, flood_leve
     base = load_base(st_obj, versions=scenario.base)
     view = apply(base, scenario)
     params = {"flood": {"level_m": flood_level}} if flood_level is not None else {}
-    result = diff(base, view, params=params)
+    result = diff(base, view, params=params, full=full)
     layers = {n: (view.kinds[n], view.data[n]) for n in view.data
               if view.kinds[n] in DRAWN}
     return {"layers": layers, "changes": changes_frame(view),
@@ -277,13 +278,14 @@ with edit_col:
             st.rerun()
     base_level = st.number_input(tr("scen.base_flood"), value=None, step=0.5,
                                  key="scen_base_flood", help=tr("scen.base_flood_help"))
+    full = st.toggle(tr("scen.full"), value=False, key="scen_full", help=tr("scen.full_help"))
 
 # ---- the scenario's view and diff ---------------------------------------------------------
 tok_key = tuple(sorted((n, v[1], v[2]) for n, v in tokens.items()))
 try:
     with st.spinner(tr("scen.computing")):
         bundle = scenario_bundle(url, name, version, tok_key,
-                                 None if base_level is None else float(base_level))
+                                 None if base_level is None else float(base_level), full)
 except TwinError as exc:
     st.error(str(exc))
     st.stop()

@@ -217,13 +217,16 @@ def diff_cmd(
                                     "QUERY.NAME=VALUE, e.g. flood.level_m=3 (repeatable)."),
     as_json: bool = typer.Option(False, "--json", help="Print the diff as JSON."),
     out: Path = typer.Option(None, "--out", help="Also write the indicator table (.csv)."),
+    full: bool = typer.Option(False, "--full", help="Run local queries (sunlight) on every "
+                              "building too, for exact town-wide totals (slower)."),
 ) -> None:
     """Run every query on the base and on the scenario; list what changed."""
     store = get_store()
     scenario = stack(*(load_scenario(store, n) for n in names)) if len(names) > 1 \
         else load_scenario(store, names[0])
     base = load_base(store, versions=scenario.base)
-    result = diff(base, apply(base, scenario), params=parse_params(param), queries=query or None)
+    result = diff(base, apply(base, scenario), params=parse_params(param), queries=query or None,
+                  full=full)
     if out is not None:
         result.indicators.to_csv(out, index=False)
     if as_json:
