@@ -52,3 +52,27 @@ def test_default_radii_and_kind_filter():
         q.run("coverage", _layers(), kinds="zoo")
     with pytest.raises(QueryError, match="radii takes NAME=VALUE"):
         q.run("coverage", _layers(), radii="school")
+
+
+def test_network_distance_walks_round_the_block():
+    from query_frames import roads
+
+    # an L-shaped street: the school at its west end, the home at its north end
+    # straight line 718 m, along the street 500 + 500 m plus 5 m and 10 m access legs
+    r = roads([{"id": "S", "road_class": "branch", "width_m": 10.0,
+                "coords": [(0, 0), (500, 0), (500, 500)]},
+               {"id": "M", "road_class": "metro", "width_m": 10.0,
+                "coords": [(0, 0), (500, 500)]}])
+    b = buildings([{"id": "HOME", "use": "R2", "floors": 3, "box": (505, 495, 515, 505)}])
+    f = facilities([{"id": "S1", "kind": "school", "xy": (0, -5)}])
+    layers = {"building": b, "facility": f, "road": r}
+    straight = q.run("coverage", layers, kinds="school")
+    assert straight.layer.iloc[0]["dist_school_m"] == pytest.approx(717.7, abs=0.1)
+    walk = q.run("coverage", layers, kinds="school", distance="network",
+                 radii="school=1100")
+    assert walk.layer.iloc[0]["dist_school_m"] == pytest.approx(1015.0, abs=0.1)
+    assert walk.table.iloc[0]["covered"] == 1
+    walk = q.run("coverage", layers, kinds="school", distance="network")
+    assert walk.table.iloc[0]["covered"] == 0 and walk.layer.iloc[0]["uncovered"] == "school"
+    with pytest.raises(QueryError, match="needs a road"):
+        q.run("coverage", _layers(), distance="network")
