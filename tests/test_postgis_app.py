@@ -1,0 +1,58 @@
+"""The Streamlit app on the shared PostGIS store (``TWIN_STORE=postgresql://…``): the map
+draws the same layers as on the embedded store, and a query runs with push-down."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from postgis_server import fresh_postgis_store
+from small_town import build_town
+from streamlit.testing.v1 import AppTest
+
+from twin.store import ParquetStore
+
+pytestmark = [pytest.mark.postgis, pytest.mark.slow]
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+@pytest.fixture
+def pg_town(monkeypatch):
+    store = build_town(fresh_postgis_store("app"))
+    monkeypatch.setenv("TWIN_STORE", store.url)
+    try:
+        yield store
+    finally:
+        store.destroy()
+        store.close()
+
+
+def _layer_ids(at) -> list[str]:
+    charts = at.get("deck_gl_json_chart")
+    assert charts, "no pydeck chart on the page"
+    return [layer["id"] for layer in json.loads(charts[0].proto.json)["layers"]]
+
+
+def _run(at) -> AppTest:
+    at.run()
+    assert not at.exception, at.exception
+    assert not [e.value for e in at.error]
+    return at
+
+
+def test_map_and_queries_pages_on_postgis(pg_town, tmp_path, monkeypatch):
+    at = _run(AppTest.from_file(APP, default_timeout=120))
+    on_postgis = _layer_ids(at)
+    assert on_postgis
+    at.switch_page("app_pages/queries.py")
+    _run(at)
+    at.selectbox(key="query_name").set_value("setbacks")
+    _run(at)
+    at.button[0].click()
+    _run(at)
+    assert at.metric
+    # the same town in the embedded store draws the same layers
+    monkeypatch.setenv("TWIN_STORE", str(build_town(ParquetStore(tmp_path / "layers")).root))
+    assert _layer_ids(_run(AppTest.from_file(APP, default_timeout=120))) == on_postgis
