@@ -200,8 +200,16 @@ def test_bim_meshes_round_trip_as_bytes(any_store):
             types = dict(conn.execute(
                 "SELECT column_name, data_type FROM information_schema.columns "
                 "WHERE table_schema = %s", (any_store.data_schema,)).fetchall())
+            table = any_store.table_name("bim_element").split(".")[1].strip('"')
+            srid, gtype = conn.execute(
+                "SELECT srid, type FROM geometry_columns WHERE f_table_schema = %s "
+                "AND f_table_name = %s", (any_store.data_schema, table)).fetchone()
+            indexes = [r[0] for r in conn.execute(
+                "SELECT indexdef FROM pg_indexes WHERE schemaname = %s AND tablename = %s",
+                (any_store.data_schema, table))]
         assert types["mesh_vertices"] == "bytea" and types["mesh_faces"] == "bytea"
-        assert types["geometry"] == "USER-DEFINED"
+        assert (srid, gtype) == (4549, "GEOMETRY")  # the working CRS
+        assert any("USING gist (geometry)" in d for d in indexes), indexes
 
 
 def test_empty_layer_round_trips(any_store):
