@@ -16,8 +16,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-__all__ = ["ELEMENT_ROOT", "EXCLUDED", "model_elements", "ElementRecord", "element_records",
-           "storey_records", "model_buildings", "space_areas"]
+__all__ = ["ELEMENT_ROOT", "EXCLUDED", "model_elements", "ElementRecord", "Relations",
+           "element_records", "storey_records", "model_buildings", "space_areas"]
 
 ELEMENT_ROOT = "IfcElement"
 EXCLUDED = ("IfcFeatureElement", "IfcVirtualElement")
@@ -60,39 +60,52 @@ class ElementRecord:
     predefined_type: str | None = None
 
 
-def _parent(el):
-    import ifcopenshell.util.element as ue
+class Relations:
+    """Spatial containment, aggregation, nesting and property links of a model, indexed
+    once (walking them per element with ``ifcopenshell.util.element`` is slow)."""
 
-    container = ue.get_container(el)
-    if container is not None:
-        return container
-    agg = ue.get_aggregate(el)
-    if agg is not None:
-        return agg
-    nests = getattr(el, "Nests", None)
-    if nests:
-        return nests[0].RelatingObject
-    return None
+    def __init__(self, model):
+        self.parent: dict[int, object] = {}
+        self.with_psets: set[int] = set()
+        for rel in model.by_type("IfcRelContainedInSpatialStructure"):
+            for el in rel.RelatedElements or ():
+                self.parent.setdefault(el.id(), rel.RelatingStructure)
+        for rel in model.by_type("IfcRelAggregates"):
+            for obj in rel.RelatedObjects or ():
+                self.parent.setdefault(obj.id(), rel.RelatingObject)
+        if _has(model, "IfcRelNests"):
+            for rel in model.by_type("IfcRelNests"):
+                for obj in rel.RelatedObjects or ():
+                    self.parent.setdefault(obj.id(), rel.RelatingObject)
+        for rel in model.by_type("IfcRelDefinesByProperties"):
+            for obj in rel.RelatedObjects or ():
+                self.with_psets.add(obj.id())
+        type_rel = "IfcRelDefinesByType"
+        for rel in model.by_type(type_rel):
+            typ = rel.RelatingType
+            if typ is not None and getattr(typ, "HasPropertySets", None):
+                for obj in rel.RelatedObjects or ():
+                    self.with_psets.add(obj.id())
+        self._cache: dict[int, tuple] = {}
 
-
-def _ancestry(el, cache: dict):
-    """(storey, building) of ``el``, walking containment/aggregation upwards."""
-    key = el.id()
-    if key in cache:
-        return cache[key]
-    storey = building = None
-    node = el
-    seen = set()
-    while node is not None and node.id() not in seen:
-        seen.add(node.id())
-        if storey is None and node.is_a("IfcBuildingStorey"):
-            storey = node
-        if node.is_a("IfcBuilding"):
-            building = node
-            break
-        node = _parent(node)
-    cache[key] = (storey, building)
-    return storey, building
+    def ancestry(self, el):
+        """(storey, building) of ``el``, walking containment/aggregation upwards."""
+        key = el.id()
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        storey = building = None
+        node, seen = el, set()
+        while node is not None and node.id() not in seen:
+            seen.add(node.id())
+            if storey is None and node.is_a("IfcBuildingStorey"):
+                storey = node
+            if node.is_a("IfcBuilding"):
+                building = node
+                break
+            node = self.parent.get(node.id())
+        self._cache[key] = (storey, building)
+        return storey, building
 
 
 def _clean(value):
@@ -105,26 +118,32 @@ def _clean(value):
     return value
 
 
-def element_records(model, elements=None) -> list[ElementRecord]:
+def element_records(model, elements=None, relations: Relations | None = None
+                    ) -> list[ElementRecord]:
     """One :class:`ElementRecord` per element (``model_elements`` by default)."""
     import ifcopenshell.util.element as ue
 
     elements = model_elements(model) if elements is None else elements
-    cache: dict = {}
+    rel = relations or Relations(model)
     out = []
     for el in elements:
-        storey, building = _ancestry(el, cache)
-        try:
-            psets = _clean(ue.get_psets(el))
-        except Exception as exc:  # noqa: BLE001 - malformed property sets
-            psets = {"_error": f"property sets unreadable: {exc}"}
+        storey, building = rel.ancestry(el)
+        if el.id() in rel.with_psets:
+            try:
+                psets = _clean(ue.get_psets(el))
+            except Exception as exc:  # noqa: BLE001 - malformed property sets
+                psets = {"_error": f"property sets unreadable: {exc}"}
+            text = json.dumps(psets, ensure_ascii=False, default=str, separators=(",", ":"))
+        else:
+            text = "{}"
+        info = el.get_info(include_identifier=False, recursive=False)
+        predefined = info.get("PredefinedType")
         out.append(ElementRecord(
-            guid=el.GlobalId, ifc_class=el.is_a(), name=getattr(el, "Name", None),
+            guid=info["GlobalId"], ifc_class=info["type"], name=info.get("Name"),
             storey_guid=storey.GlobalId if storey is not None else None,
             storey=(storey.Name or storey.GlobalId) if storey is not None else None,
             building_guid=building.GlobalId if building is not None else None,
-            psets=json.dumps(psets, ensure_ascii=False, default=str, separators=(",", ":")),
-            predefined_type=str(getattr(el, "PredefinedType", None) or "") or None))
+            psets=text, predefined_type=str(predefined) if predefined else None))
     return out
 
 
@@ -141,12 +160,13 @@ def _storey_elevation_local(storey, length_to_m: float) -> float:
     return 0.0
 
 
-def storey_records(model, length_to_m: float) -> list[dict]:
+def storey_records(model, length_to_m: float, relations: Relations | None = None
+                   ) -> list[dict]:
     """The storeys: guid, name, local elevation in metres and building GlobalId."""
-    cache: dict = {}
+    rel = relations or Relations(model)
     out = []
     for storey in model.by_type("IfcBuildingStorey"):
-        _, building = _ancestry(storey, cache)
+        _, building = rel.ancestry(storey)
         out.append({"guid": storey.GlobalId, "name": storey.Name or storey.GlobalId,
                     "elev_local_m": _storey_elevation_local(storey, length_to_m),
                     "building_guid": building.GlobalId if building is not None else None})
@@ -156,15 +176,15 @@ def storey_records(model, length_to_m: float) -> list[dict]:
 _SPACE_QTOS = ("GrossFloorArea", "NetFloorArea")
 
 
-def space_areas(model, area_to_m2: float) -> dict:
+def space_areas(model, area_to_m2: float, relations: Relations | None = None) -> dict:
     """``{building GlobalId: (m², number of spaces with an area)}`` from IfcSpace
     GrossFloorArea (NetFloorArea when gross is missing) quantities."""
     import ifcopenshell.util.element as ue
 
-    cache: dict = {}
+    rel = relations or Relations(model)
     out: dict = {}
     for space in model.by_type("IfcSpace"):
-        _, building = _ancestry(space, cache)
+        _, building = rel.ancestry(space)
         qtos = ue.get_psets(space, qtos_only=True)
         area = None
         for name in _SPACE_QTOS:

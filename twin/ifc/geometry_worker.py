@@ -17,9 +17,14 @@ Protocol
   element), ``colours.npy`` (float32, E×4 RGBA, NaN when the IFC has no colour) and
   ``meta.json`` (GlobalIds, classes, kernel, the iterator log).
 
-Debug hook (tests only): when the environment variable ``TWIN_IFC_DEBUG_CHILD`` is
-``abort``, the child calls :func:`os.abort` after the iterator has initialised, which is a
-real crash of the child (SIGABRT); ``hang`` makes it sleep forever (for the time limit).
+Debug hook (tests only): the environment variable ``TWIN_IFC_DEBUG_CHILD`` makes the child
+misbehave for real after the iterator has initialised: ``abort`` calls :func:`os.abort`
+(SIGABRT, a real crash), ``hang`` sleeps forever (for the time limit), ``hog`` allocates
+memory until the address-space limit stops it (for the memory limit).
+
+The same :func:`run` also serves a forked child (see :mod:`twin.ifc.geometry`), which gets
+the already-open model and the element instances from its parent instead of opening the
+file again, and writes its lines to a pipe.
 """
 
 from __future__ import annotations
@@ -30,11 +35,39 @@ import sys
 import time
 
 
-def _limit_memory(limit_bytes: int) -> None:
+def _address_space_bytes() -> int:
+    try:
+        with open("/proc/self/statm", encoding="ascii") as fh:
+            return int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _limit_memory(limit_bytes: int, *, on_top: bool = False) -> None:
+    """Cap the address space at ``limit_bytes`` (on top of what is mapped already when
+    ``on_top``, as in a forked child that inherits its parent's mappings)."""
     if limit_bytes and limit_bytes > 0:
         import resource
 
-        resource.setrlimit(resource.RLIMIT_AS, (int(limit_bytes), int(limit_bytes)))
+        total = int(limit_bytes) + (_address_space_bytes() if on_top else 0)
+        resource.setrlimit(resource.RLIMIT_AS, (total, total))
+
+
+def _misbehave(mode: str | None) -> None:
+    if mode == "abort":
+        os.abort()
+    if mode == "hang":
+        while True:
+            time.sleep(1)
+    if mode == "hog":
+        hoard = []
+        while True:
+            hoard.append(bytearray(64 << 20))
+
+
+def _stdout_line(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
 
 
 def _colour(geometry):
@@ -56,17 +89,21 @@ def _colour(geometry):
     return None
 
 
-def run(job: dict) -> int:
-    """Mesh the elements named in ``job``; returns the process exit status."""
-    _limit_memory(job.get("memory_limit_bytes", 0))
+def run(job: dict, *, emit=_stdout_line, model=None, include=None) -> int:
+    """Mesh the elements of ``job``; returns the process exit status.
+
+    ``model`` and ``include`` (element instances) are given by a forked parent; otherwise
+    the file is opened here and the elements are found by ``job["guids"]``.
+    """
+    _limit_memory(job.get("memory_limit_bytes", 0), on_top=model is not None)
     import ifcopenshell
     import ifcopenshell.geom
     import numpy as np
 
     out = job["out_dir"]
-    model = ifcopenshell.open(job["ifc_path"])
-    include = None
-    if job.get("guids") is not None:
+    if model is None:
+        model = ifcopenshell.open(job["ifc_path"])
+    if include is None and job.get("guids") is not None:
         include = []
         for guid in job["guids"]:
             try:
@@ -84,11 +121,7 @@ def run(job: dict) -> int:
             kwargs["include"] = include
         iterator = ifcopenshell.geom.iterator(settings, model, int(job["threads"]), **kwargs)
         ok = bool(iterator.initialize())
-        if ok and os.environ.get("TWIN_IFC_DEBUG_CHILD") == "abort":
-            os.abort()
-        if os.environ.get("TWIN_IFC_DEBUG_CHILD") == "hang":
-            while True:
-                time.sleep(1)
+        _misbehave(os.environ.get("TWIN_IFC_DEBUG_CHILD"))
         done = 0
         last = time.monotonic()
         while ok:
@@ -106,8 +139,7 @@ def run(job: dict) -> int:
             done += 1
             now = time.monotonic()
             if now - last > 0.1:
-                sys.stdout.write(f"P {done} {total}\n")
-                sys.stdout.flush()
+                emit(f"P {done} {total}\n")
                 last = now
             if not iterator.next():
                 break
@@ -123,24 +155,28 @@ def run(job: dict) -> int:
     with open(os.path.join(out, "meta.json"), "w", encoding="utf-8") as fh:
         json.dump({"guids": guids, "classes": classes, "kernel": job["kernel"],
                    "initialized": ok, "requested": total, "log": log}, fh)
-    sys.stdout.write(f"P {len(guids)} {total}\nOK\n")
-    sys.stdout.flush()
+    emit(f"P {len(guids)} {total}\nOK\n")
     return 0
+
+
+def guarded_run(job: dict, *, emit=_stdout_line, model=None, include=None) -> int:
+    """:func:`run`, turning exceptions into a ``FAIL`` line and an exit status."""
+    try:
+        return run(job, emit=emit, model=model, include=include)
+    except MemoryError:
+        emit("FAIL out of memory (the child's memory limit was reached)\n")
+        return 3
+    except BaseException as exc:  # noqa: BLE001 - the parent turns this line into an error
+        text = f"{type(exc).__name__}: {exc}".replace("\n", " ")
+        emit(f"FAIL {text}\n")
+        return 2
 
 
 def main(argv: list[str]) -> int:
     """Entry point: ``geometry_worker.py JOB.json``."""
     with open(argv[1], encoding="utf-8") as fh:
         job = json.load(fh)
-    try:
-        return run(job)
-    except MemoryError:
-        sys.stdout.write("FAIL out of memory (the child's memory limit was reached)\n")
-        return 3
-    except Exception as exc:  # noqa: BLE001 - the parent turns this line into a ReaderError
-        text = f"{type(exc).__name__}: {exc}".replace("\n", " ")
-        sys.stdout.write(f"FAIL {text}\n")
-        return 2
+    return guarded_run(job)
 
 
 if __name__ == "__main__":

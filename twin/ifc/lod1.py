@@ -31,9 +31,8 @@ def close_footprint(geoms) -> Polygon | MultiPolygon | None:
     geoms = [g for g in geoms if g is not None and not g.is_empty]
     if not geoms:
         return None
-    merged = shapely.union_all(shapely.buffer(np.asarray(geoms, dtype=object), _GAP_M,
-                                              join_style="mitre"))
-    merged = merged.buffer(-_GAP_M, join_style="mitre")
+    merged = shapely.union_all(np.asarray(geoms, dtype=object))
+    merged = merged.buffer(_GAP_M, join_style="mitre").buffer(-_GAP_M, join_style="mitre")
     parts = [merged] if merged.geom_type == "Polygon" else list(getattr(merged, "geoms", []))
     out = []
     for part in parts:

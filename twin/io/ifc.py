@@ -41,6 +41,7 @@ import pandas as pd
 from ..crs import WGS84, bounds_in_area_of_use, parse_crs, transform_xy, working_crs
 from ..errors import GeoreferenceError, ReaderError
 from ..ifc.elements import (
+    Relations,
     element_records,
     model_buildings,
     model_elements,
@@ -123,14 +124,15 @@ class IfcReader:
             placement = decision.require()
             timings["georef_s"] = round(time.perf_counter() - t, 4)
             elements = model_elements(model)
-            with_body = [el for el in elements if has_body_representation(el)]
+            shaped = [el for el in elements if el.Representation is not None]
             if not elements:
                 raise ReaderError("the model has no building elements (IfcElement) to import",
                                   path=path, hint="check that the export included the model's "
                                                   "elements, not only its project tree")
             t = time.perf_counter()
             job = start_geometry(
-                opened.ifc_path, guids=[el.GlobalId for el in with_body],
+                opened.ifc_path, model=model, elements=shaped,
+                start_method=options.get("start_method"),
                 kernel=options.get("kernel") or DEFAULT_KERNEL,
                 fallback=options.get("fallback_kernel", FALLBACK_KERNEL),
                 threads=options.get("threads"), memory_limit_mb=options.get("memory_limit_mb"),
@@ -138,12 +140,14 @@ class IfcReader:
             # attributes while the child meshes
             t_attr = time.perf_counter()
             units = decision.units
-            records = element_records(model, elements)
-            storeys = storey_records(model, units.length_to_m)
-            spaces = space_areas(model, units.area_to_m2)
+            relations = Relations(model)
+            records = element_records(model, elements, relations)
+            storeys = storey_records(model, units.length_to_m, relations)
+            spaces = space_areas(model, units.area_to_m2, relations)
             buildings = model_buildings(model)
+            with_body = [el for el in shaped if has_body_representation(el)]
             timings["attributes_s"] = round(time.perf_counter() - t_attr, 4)
-            total = len(with_body)
+            total = len(shaped)
             meshes = job.wait(lambda d, n, m: progress(d, total, m))
             job = None
             timings["geometry_s"] = round(time.perf_counter() - t, 4)
