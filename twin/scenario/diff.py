@@ -316,31 +316,39 @@ def _compare(name: str, before, after, id_sets, removed: set[str], added: set[st
     # feature's own input attributes are not indicators (a parcel's limits are kept).
     inputs = input_columns.get(kind, set()) - set(_LIMITS)
     cols = [c for c in _numeric_columns(fa if len(fa.columns) else fb, idc) if c not in inputs]
-    vb = fb.drop_duplicates(idc).set_index(idc) if len(fb) else pd.DataFrame(columns=cols)
-    va = fa.drop_duplicates(idc).set_index(idc) if len(fa) else pd.DataFrame(columns=cols)
+    ids = sorted(ids_b | ids_a)
+    if not ids or not cols:
+        return
+    vb = _aligned(fb, idc, ids)
+    va = _aligned(fa, idc, ids)
     keep_all = kind == "parcel"
-    for fid in sorted(ids_b | ids_a):
-        for col in cols:
-            b = _cell(vb, fid, col)
-            a = _cell(va, fid, col)
-            same = _equal(a, b)
-            if same and not keep_all:
-                continue
-            delta = None if a is None or b is None else a - b
-            ind_rows.append((name, kind, fid, col, b, a, delta, not same))
+    found = []
+    for j, col in enumerate(cols):
+        b = _numbers(vb, col, len(ids))
+        a = _numbers(va, col, len(ids))
+        nan_b, nan_a = np.isnan(b), np.isnan(a)
+        with np.errstate(invalid="ignore"):
+            same = (nan_b & nan_a) | (~nan_b & ~nan_a & np.isclose(a, b, rtol=1e-9, atol=1e-9))
+        for i in (range(len(ids)) if keep_all else np.flatnonzero(~same).tolist()):
+            bv = None if nan_b[i] else float(b[i])
+            av = None if nan_a[i] else float(a[i])
+            delta = None if bv is None or av is None else av - bv
+            found.append((i, j, (name, kind, ids[i], col, bv, av, delta, not bool(same[i]))))
+    found.sort(key=lambda t: (t[0], t[1]))
+    ind_rows.extend(row for _, _, row in found)
 
 
-def _cell(frame: pd.DataFrame, fid: str, col: str):
-    if col not in frame.columns or fid not in frame.index:
-        return None
-    value = frame.at[fid, col]
-    if value is None or value is pd.NA:
-        return None
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(value) else value
+def _aligned(frame: pd.DataFrame, idc: str, ids: list[str]) -> pd.DataFrame:
+    """``frame`` with one row per id of ``ids`` (first row of duplicates; missing ids NaN)."""
+    if not len(frame) or idc not in frame.columns:
+        return pd.DataFrame(index=pd.Index(ids))
+    return frame.drop_duplicates(idc).set_index(idc).reindex(ids)
+
+
+def _numbers(frame: pd.DataFrame, col: str, n: int) -> np.ndarray:
+    if col not in frame.columns:
+        return np.full(n, np.nan)
+    return pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
 def _change(before: str, after: str) -> str:
