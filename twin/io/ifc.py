@@ -111,6 +111,9 @@ class IfcReader:
             timings["open_s"] = round(time.perf_counter() - t, 4)
             for w in opened.warnings:
                 report.warn(w["feature"], w["reason"])
+            if options.get("crs"):
+                report.warn(None, "--crs is ignored for IFC: the georeferencing comes from "
+                            "the file or --anchor")
             if not model.by_type("IfcProject"):
                 raise ReaderError("the file has no IfcProject, so it has no units or "
                                   "georeferencing", path=path,
@@ -179,13 +182,8 @@ class IfcReader:
     @staticmethod
     def _check_area(placed, dst, path, decision) -> None:
         good = placed.ok
-        if not good.any():
-            return
-        counts = placed.meshes.counts[:, 0]
-        mask = np.repeat(good, counts)
-        # bounds of all good vertices, from the element z/footprints: use footprints' bounds
         fps = [g for g, k in zip(placed.footprints, good) if k and g is not None]
-        if not fps or not mask.any():
+        if not fps:
             return
         bounds = gpd.GeoSeries(fps).total_bounds
         if not bounds_in_area_of_use(dst, tuple(bounds)):
@@ -267,8 +265,10 @@ class IfcReader:
                         "attributes with an empty footprint")
         frame = gpd.GeoDataFrame(pd.DataFrame(rows), geometry=geoms, crs=dst)
         if not len(frame):
-            raise ReaderError("no element could be imported (all were skipped)", path=path,
-                              hint="see the skipped elements in `twin ifc info FILE`")
+            reasons = "; ".join(f"{k['feature']}: {k['reason']}" for k in report.skipped[:3])
+            raise ReaderError(f"no element could be imported (all were skipped: {reasons})",
+                              path=path, hint="check the georeferencing with `twin ifc "
+                                              "doctor FILE` and the file with an IFC validator")
         report.counts = dict(Counter(frame["ifc_class"]).most_common())
         report.extra["counts_by_class"] = report.counts
         report.extra["elements"] = int(len(frame))
