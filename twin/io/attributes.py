@@ -50,11 +50,15 @@ def parse_numbers(series: pd.Series) -> pd.Series:
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         return pd.to_numeric(series, errors="coerce").astype("float64")
     text = series.astype("string")
-    parts = text.str.extract(_NUMBER)
-    value = pd.to_numeric(parts[0].str.replace(",", ".", regex=False), errors="coerce")
-    feet = parts[1].str.lower().isin(["ft", "feet", "foot"]).fillna(False).to_numpy(bool)
-    out = value.astype("float64").to_numpy(copy=True)
-    out[feet] *= _FEET
+    out = pd.to_numeric(text, errors="coerce").astype("float64").to_numpy(copy=True)
+    rest = np.flatnonzero(np.isnan(out) & text.notna().to_numpy())
+    if len(rest):  # only text that is not a plain number goes through the regex
+        parts = text.iloc[rest].str.extract(_NUMBER)
+        value = pd.to_numeric(parts[0].str.replace(",", ".", regex=False), errors="coerce")
+        feet = parts[1].str.lower().isin(["ft", "feet", "foot"]).fillna(False).to_numpy(bool)
+        vals = value.astype("float64").to_numpy(copy=True)
+        vals[feet] *= _FEET
+        out[rest] = vals
     return pd.Series(out, index=series.index, dtype="float64")
 
 

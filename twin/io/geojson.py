@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -68,7 +69,7 @@ from .. import crs as twin_crs
 from ..errors import GeoreferenceError, ReaderError, SchemaError
 from ..kinds import KINDS, conform, get_kind
 from .attributes import map_attributes, sanitise_columns
-from .geojson_lint import GEOMETRY_TYPES, LintResult, lint_geojson, needs_lint
+from .geojson_lint import GEOMETRY_TYPES, LintResult, count_members, lint_geojson, needs_lint
 from .report import ImportReport, ImportResult, LayerData
 from .validity import TYPE_IDS, check, decode, keep_types, repair
 
@@ -183,6 +184,9 @@ class GeoJSONReader:
         linted: LintResult | None = None
         if is_json and (lint == "always" or (lint == "auto" and len(raw) <= LINT_ALWAYS_BYTES)):
             linted = self._lint(raw, path)
+        counting = None
+        if is_json and linted is None and lint != "never":
+            counting = _Background(count_members, raw)  # overlaps GDAL's parse
         t0 = time.perf_counter()
         meta, table, gdal_msgs = self._gdal_read(path, raw, linted, on_invalid, source_layer,
                                                  report)
@@ -198,8 +202,8 @@ class GeoJSONReader:
         decoded = decode(wkb)
         timings["decode_s"] = round(time.perf_counter() - t0, 4)
 
-        if is_json and linted is None and lint != "never":
-            why = self._suspicion(raw, decoded, table, gdal_msgs)
+        if counting is not None and linted is None:
+            why = self._suspicion(counting.result(), decoded, table, gdal_msgs)
             if why:
                 report.extra["lint_reason"] = why
                 linted = self._lint(raw, path)
@@ -240,15 +244,17 @@ class GeoJSONReader:
         found.raise_first()
 
         # assemble the layer
-        frame = attrs.loc[keep].reset_index(drop=True)
+        all_kept = bool(keep.all())
+        frame = attrs if all_kept else attrs.loc[keep].reset_index(drop=True)
         if original is not None and original[keep].any():
             frame["geometry_original"] = pd.Series(
                 np.where(original[keep], wkb[keep], None), dtype=object)
-        gdf = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms[keep], crs=src_crs),
-                               crs=src_crs)
         _progress(progress, 3, 5, "reprojecting")
         t0 = time.perf_counter()
-        gdf = twin_crs.to_working(gdf, src_crs)
+        work = twin_crs.working_crs()
+        out_geoms = twin_crs.transform_geometries(geoms if all_kept else geoms[keep], src_crs,
+                                                  work, in_place=True)
+        gdf = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(out_geoms, crs=work), crs=work)
         timings["reproject_s"] = round(time.perf_counter() - t0, 4)
         gdf, nulls = conform(gdf, kind_obj)
         report.nulls = nulls
@@ -306,7 +312,7 @@ class GeoJSONReader:
                 report.warn(None, f"the source has {len(names)} layers {names}; read the "
                                   f"first, {names[0]!r} (choose with source_layer=)")
         try:
-            return _read_arrow(path if raw is None else io.BytesIO(raw), **kwargs)
+            return _read_arrow(path, **kwargs)
         except (DataSourceError, DataLayerError, GeometryError, FieldError, OSError) as exc:
             gdal_text = _gdal_text(exc)
         if raw is None:
@@ -329,7 +335,7 @@ class GeoJSONReader:
                               f"({_gdal_text(exc)})", path=path) from None
 
     @staticmethod
-    def _suspicion(raw, decoded, table, gdal_msgs) -> str | None:
+    def _suspicion(counts, decoded, table, gdal_msgs) -> str | None:
         """Why a large GeoJSON file needs the full structural lint, or None: GDAL warned,
         found no features, gave null or empty geometries (the format may be at fault), an
         ``id`` that looks like an object, or the byte counts do not add up."""
@@ -346,7 +352,7 @@ class GeoJSONReader:
             odd = pc.or_(pc.starts_with(col, "{"), pc.starts_with(col, "["))
             if pc.any(odd).as_py():
                 return "an id looks like an object or array"
-        return needs_lint(raw, n_features=n, n_geometries=int((~missing).sum()))
+        return needs_lint(counts, n_features=n, n_geometries=int((~missing).sum()))
 
     @staticmethod
     def _apply_lint(linted: LintResult, path, on_invalid, report) -> None:
@@ -384,9 +390,11 @@ class GeoJSONReader:
             src = twin_crs.parse_crs(file_crs, path=path)
             if raw is not None:
                 has_member = linted.has_crs if linted is not None else b'"crs"' in raw
-                if has_member:
+                if has_member and src != twin_crs.parse_crs(twin_crs.WGS84):
                     report.warn(None, f"legacy GeoJSON crs member honoured: {file_crs} "
                                       "(RFC 7946 files are WGS84 and have no crs member)")
+                elif has_member:
+                    report.extra["crs_rule"] = "crs member names WGS84 lon/lat (CRS84)"
                 else:
                     report.extra["crs_rule"] = "RFC 7946: no crs member, WGS84 assumed"
         else:
@@ -599,6 +607,30 @@ class GeoJSONReader:
         report.extra["skipped_total"] = skip_total
         report.extra["repaired_total"] = repair_total
         return geoms, keep, (repaired if on_invalid == "fix" else None)
+
+
+class _Background:
+    """Run ``func(*args)`` in a thread; :meth:`result` waits and returns (or raises)."""
+
+    def __init__(self, func, *args):
+        self._out = None
+        self._exc = None
+
+        def run():
+            try:
+                self._out = func(*args)
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                self._exc = exc
+
+        self._thread = threading.Thread(target=run, daemon=True)
+        self._thread.start()
+
+    def result(self):
+        """The function's return value, once it has finished."""
+        self._thread.join()
+        if self._exc is not None:
+            raise self._exc
+        return self._out
 
 
 class _NoCRS:

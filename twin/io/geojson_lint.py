@@ -34,7 +34,8 @@ import json
 import math
 from dataclasses import dataclass, field
 
-__all__ = ["Problem", "LintResult", "lint_geojson", "needs_lint", "GEOMETRY_TYPES"]
+__all__ = ["Problem", "LintResult", "lint_geojson", "count_members", "needs_lint",
+           "GEOMETRY_TYPES"]
 
 GEOMETRY_TYPES = ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon",
                   "MultiPolygon", "GeometryCollection")
@@ -412,24 +413,29 @@ def lint_geojson(data: bytes | str) -> LintResult:
 
 # Structural member names counted by the byte-level screen.
 _KEYS = (b'"type"', b'"features"', b'"geometry"', b'"properties"', b'"coordinates"',
-         b'"Feature"', b'"FeatureCollection"')
-_RARE = (b'"bbox"', b'"geometries"', b"NaN", b"Infinity")
+         b'"Feature"', b'"FeatureCollection"', b'"crs"', b'"bbox"', b'"geometries"')
 
 
-def needs_lint(raw: bytes, *, n_features: int, n_geometries: int) -> str | None:
-    """A cheap screen of a large FeatureCollection's bytes: ``None`` when the counts of
-    structural member names match what GDAL read, else the reason to run the full lint.
+def count_members(raw: bytes) -> dict[bytes, int]:
+    """How often each structural member name occurs in ``raw`` (a few fast byte scans;
+    the reader runs this in a thread while GDAL, which releases the GIL, parses)."""
+    return {key: raw.count(key) for key in _KEYS}
+
+
+def needs_lint(counts: dict[bytes, int], *, n_features: int, n_geometries: int) -> str | None:
+    """A cheap screen of a large FeatureCollection: ``None`` when the member counts from
+    :func:`count_members` match what GDAL read, else the reason to run the full lint.
 
     Every well-formed feature contributes one ``"type"``, ``"Feature"``, ``"geometry"``
-    and ``"properties"``, plus one ``"type"`` and ``"coordinates"`` per non-null geometry. A
-    count that does not add up means a missing, duplicated or misplaced member somewhere
-    (or merely an attribute with such a name); the full lint then says which.
+    and ``"properties"``, plus one ``"type"`` and ``"coordinates"`` per non-null geometry.
+    A count that does not add up means a missing, duplicated or misplaced member somewhere
+    (or merely an attribute with such a name); the full lint then says which. ``bbox`` and
+    GeometryCollections are always linted (their rules need the parsed values).
     """
-    for key in _RARE:
-        if key in raw:
+    for key in (b'"bbox"', b'"geometries"'):
+        if counts[key]:
             return f"found {key.decode()}"
-    counts = {key: raw.count(key) for key in _KEYS}
-    crs = raw.count(b'"crs"')  # a legacy crs member: {"type": "name", "properties": {...}}
+    crs = counts[b'"crs"']  # a legacy crs member: {"type": "name", "properties": {...}}
     if crs > 1:
         return f'"crs" occurs {crs} times'
     expected = {

@@ -122,19 +122,61 @@ def check(geoms: np.ndarray, *, lonlat: bool, winding: bool = True,
     if len(idx):
         for i, text in zip(idx, shapely.is_valid_reason(geoms[idx])):
             reasons[int(i)] = text
-    wound = _wrong_winding(geoms, live) if winding else np.zeros(n, dtype=bool)
+    wound = np.zeros(n, dtype=bool)
     rep = np.zeros(n, dtype=bool)
-    if repeated:
-        sub = geoms[live]
-        if len(sub):
-            rep[live] = (shapely.get_num_coordinates(shapely.remove_repeated_points(sub, 0.0))
-                         != shapely.get_num_coordinates(sub))
+    if (winding or repeated) and len(coords):
+        live_idx = np.flatnonzero(live & ~nonfinite) if nonfinite.any() else np.flatnonzero(live)
+        if nonfinite.any():
+            coords, index = shapely.get_coordinates(geoms[live_idx], return_index=True)
+        _ring_stats(geoms, live_idx, coords, index, wound, rep, winding, repeated)
     return Findings(
         masks={"null": null, "empty": empty, "nonfinite": nonfinite,
                "out_of_range": out_of_range, "invalid": invalid, "winding": wound,
                "repeated": rep},
         invalid_reason=reasons, bounds=bounds,
     )
+
+
+def _ring_stats(geoms, live_idx, coords, index, wound, rep, winding, repeated) -> None:
+    """Winding and repeated vertices from one coordinate array.
+
+    A Polygon without holes, or a LineString, is one ring or line: its coordinates are
+    contiguous in ``coords``, so the shoelace sum and the comparison of neighbours are
+    plain numpy over all features at once. Multi-part geometries and polygons with holes
+    (usually few) go through shapely ring by ring.
+    """
+    sub = geoms[live_idx]
+    types = shapely.get_type_id(sub)
+    simple = (types == 1) | ((types == 3) & (shapely.get_num_interior_rings(sub) == 0))
+    x = coords[:, 0]
+    y = coords[:, 1]
+    same = index[1:] == index[:-1]
+    if repeated:
+        eq = same & (x[1:] == x[:-1]) & (y[1:] == y[:-1])
+        hit = np.zeros(len(sub), dtype=bool)
+        hit[index[1:][eq]] = True
+        rep[live_idx[hit & simple]] = True
+    if winding:
+        starts = np.r_[0, np.flatnonzero(~same) + 1]
+        counts = np.diff(np.r_[starts, len(x)])
+        dx = x - np.repeat(x[starts], counts)  # relative to each feature's first vertex
+        dy = y - np.repeat(y[starts], counts)
+        cross = dx[:-1] * dy[1:] - dx[1:] * dy[:-1]
+        cross[~same] = 0.0
+        area2 = np.bincount(index[:-1], weights=cross, minlength=len(sub))
+        cw = (types == 3) & simple & (area2 < 0)
+        wound[live_idx[cw]] = True
+    complex_ = ~simple & ((types == 3) | (types == 5) | (types == 6))
+    if complex_.any():
+        idx = live_idx[complex_]
+        if winding:
+            live = np.zeros(len(geoms), dtype=bool)
+            live[idx] = True
+            wound |= _wrong_winding(geoms, live)
+        if repeated:
+            part = geoms[idx]
+            rep[idx] = (shapely.get_num_coordinates(shapely.remove_repeated_points(part, 0.0))
+                        != shapely.get_num_coordinates(part))
 
 
 def _wrong_winding(geoms: np.ndarray, live: np.ndarray) -> np.ndarray:
