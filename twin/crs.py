@@ -32,6 +32,7 @@ __all__ = [
     "transform_xy",
     "to_working",
     "to_wgs84",
+    "transform_geometries",
     "lonlat_in_range",
     "bounds_in_area_of_use",
     "suggest_crs",
@@ -102,6 +103,38 @@ def to_working(frame, src=None):
     if src_crs == dst:
         return frame
     return frame.to_crs(dst)
+
+
+def transform_geometries(geoms, src, dst, *, in_place: bool = False):
+    """Transform an array of shapely geometries from ``src`` to ``dst`` with one pyproj call.
+
+    All x/y coordinates are gathered at once (``shapely.get_coordinates``), transformed and
+    written back; z values are kept. With ``in_place`` the geometry objects themselves are
+    changed (faster; for arrays the caller owns), otherwise copies are returned.
+    """
+    import shapely
+
+    geoms = np.asarray(geoms, dtype=object)
+    if not len(geoms) or parse_crs(src) == parse_crs(dst):
+        return geoms
+    has_z = shapely.has_z(geoms)
+    out = geoms if in_place else geoms.copy()
+    flat = ~has_z
+    if flat.any():
+        part = geoms[flat] if in_place else shapely.transform(geoms[flat], lambda xy: xy)
+        coords = shapely.get_coordinates(part)
+        x, y = transform_xy(np.ascontiguousarray(coords[:, 0]),
+                            np.ascontiguousarray(coords[:, 1]), src, dst)
+        out[flat] = shapely.set_coordinates(part, np.column_stack([x, y]))
+    if has_z.any():
+        tr = transformer(src, dst)
+
+        def xyz(c):
+            tx, ty = tr.transform(c[:, 0], c[:, 1])
+            return np.column_stack([tx, ty, c[:, 2]])
+
+        out[has_z] = shapely.transform(geoms[has_z], xyz, include_z=True)
+    return out
 
 
 def to_wgs84(frame):
