@@ -46,6 +46,8 @@ CHILD = textwrap.dedent("""
         "source": [tag] * rows, "ifc_guid": pd.array([None] * rows, dtype="string"),
     }, geometry=shapely.box(x, y, x + 10, y + 10), crs="EPSG:4549")
     store = PostGISStore(url)
+    if go != "-":
+        open(f"{go}.{tag}", "w").close()  # ready
     while go != "-" and not os.path.exists(go):
         time.sleep(0.01)
     n = 0
@@ -101,13 +103,14 @@ def pg_store():
 
 
 def test_four_processes_import_at_once_and_every_version_is_recorded(pg_store, tmp_path):
-    pg_store.commit([LayerData("seed", "building", _frame(3, "seed"))])  # the schema exists
+    # the twin's schema does not exist yet: the four also race to create it
     go = tmp_path / "go"
     rounds = 3
     procs = [_child(pg_store.url, "building", 200 + k, rounds, str(go), f"w{k}")
              for k in range(4)]
-    time.sleep(0.5)
-    go.touch()
+    _wait_until(lambda: all((tmp_path / f"go.w{k}").exists() for k in range(4)), 120,
+                "the four importers to be ready")
+    go.touch()  # all four start committing at once
     for proc in procs:
         out, err = proc.communicate(timeout=180)
         assert proc.returncode == 0, err
