@@ -98,6 +98,8 @@ def make_test_building(
     with_slab: bool = True,
     with_empty_element: bool = True,
     extra_elements: int = 0,
+    broken_element: bool = False,
+    far_element_m: float | None = None,
 ) -> dict:
     """Write a small rectangular building to ``path`` and return what is where.
 
@@ -118,6 +120,12 @@ def make_test_building(
         (``ifcopenshell.util.geolocation.angle2yaxis``).
     extra_elements : int
         Adds that many small IfcColumn elements on the ground floor (for benchmarks).
+    broken_element : bool
+        Adds an IfcWall whose body is an extrusion of depth 0, which the geometry kernel
+        cannot mesh (``broken_guid``).
+    far_element_m : float, optional
+        Adds an IfcColumn placed that many metres east of the origin (``far_guid``), to
+        test the absurd-coordinate check.
 
     Returns
     -------
@@ -233,6 +241,15 @@ def make_test_building(
         api.spatial.assign_container(f, relating_structure=ground, products=[proxy])
         info["empty_guid"] = proxy.GlobalId
         info["element_count"] += 1
+    if broken_element:
+        info["broken_guid"] = _raw_extrusion(f, body, ground, "broken wall", "IfcWall",
+                                             depth=0.0, x=ox).GlobalId
+        info["element_count"] += 1
+    if far_element_m is not None:
+        info["far_guid"] = _raw_extrusion(f, body, ground, "far column", "IfcColumn",
+                                          depth=3.0 / UNIT_TO_M[unit],
+                                          x=far_element_m).GlobalId
+        info["element_count"] += 1
     if extra_elements:
         add_many_elements(f, ground, body, extra_elements, origin_m=origin_m, size_m=size_m)
         info["element_count"] += extra_elements
@@ -271,6 +288,24 @@ def _write_map_conversion(api, f, spec: dict) -> None:
     conv = f.by_type("IfcMapConversion")[0]
     if spec.get("scale") is None:
         conv.Scale = None
+
+
+def _raw_extrusion(f, body, storey, name: str, ifc_class: str, *, depth: float, x: float):
+    """An element whose body is a 1×1 (project units) rectangle extruded by ``depth``,
+    placed at ``x`` metres east of the origin."""
+    api = _api()
+    el = api.root.create_entity(f, ifc_class=ifc_class, name=name)
+    p2 = f.createIfcAxis2Placement2D(f.createIfcCartesianPoint((0.0, 0.0)), None)
+    profile = f.createIfcRectangleProfileDef("AREA", None, p2, 1.0, 1.0)
+    solid = f.createIfcExtrudedAreaSolid(
+        profile, f.createIfcAxis2Placement3D(f.createIfcCartesianPoint((0.0, 0.0, 0.0)),
+                                             None, None),
+        f.createIfcDirection((0.0, 0.0, 1.0)), float(depth))
+    rep = f.createIfcShapeRepresentation(body, "Body", "SweptSolid", [solid])
+    api.geometry.assign_representation(f, product=el, representation=rep)
+    api.geometry.edit_object_placement(f, product=el, matrix=_placement(x, 0.0, 0.0))
+    api.spatial.assign_container(f, relating_structure=storey, products=[el])
+    return el
 
 
 def _pset(f, name):

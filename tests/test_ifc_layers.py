@@ -146,3 +146,17 @@ def test_georef_refuses_to_overwrite_the_source(tmp_path):
     src = make_test_building(tmp_path / "s.ifc")
     with pytest.raises(ReaderError, match="overwrite"):
         write_georef(src["path"], src["path"], "119.9,35.7,0,0")
+
+
+def test_broken_and_absurd_elements_are_skipped_and_reported(tmp_path):
+    info = make_test_building(tmp_path / "broken.ifc", map_conversion=_map(),
+                              broken_element=True, far_element_m=3e7)
+    result = read_file(info["path"])
+    skipped = {s["feature"]: s for s in result.report.skipped}
+    assert skipped[info["broken_guid"]]["ifc_class"] == "IfcWall"
+    assert "no shape" in skipped[info["broken_guid"]]["reason"]
+    assert skipped[info["far_guid"]]["ifc_class"] == "IfcColumn"
+    assert "absurd" in skipped[info["far_guid"]]["reason"]
+    guids = set(result.layers[0].data["guid"])
+    assert info["corner_guid"] in guids
+    assert not {info["broken_guid"], info["far_guid"]} & guids
