@@ -66,33 +66,48 @@ def _pin_ifc(edits):
     return out
 
 
+MAX_ROWS = 40
+
+
+def _more(n: int) -> None:
+    if n > MAX_ROWS:
+        console.print(f"  … and {n - MAX_ROWS} more (see --json or --out)")
+
+
 def _print_diff(result) -> None:
     status = result.status_changes
     if status.empty:
         console.print("no pass/fail status changed")
     else:
+        counts = status.groupby(["query", "change"]).size()
+        console.print("status changes: " + ", ".join(
+            f"{q} {c} {n}" for (q, c), n in counts.items()))
         table = Table("query", "kind", "id", "check", "before", "after", "change",
                       title="status changes")
-        for row in status.itertuples(index=False):
+        for row in status.head(MAX_ROWS).itertuples(index=False):
             table.add_row(row.query, row.kind, str(row.id), row.check, row.before, row.after,
                           row.change)
         console.print(table)
-    town = result.town()
+        _more(len(status))
+    town = result.indicators[result.indicators["scope"].isin(["town", "area"])]
     town = town[town["changed"]]
     if len(town):
-        table = Table("query", "indicator", "before", "after", "delta", title="town-wide changes")
+        table = Table("query", "scope", "indicator", "before", "after", "delta",
+                      title="town-wide changes (area: where a local query was evaluated)")
         for row in town.itertuples(index=False):
-            table.add_row(row.query, row.indicator, _num(row.before), _num(row.after),
+            table.add_row(row.query, row.scope, row.indicator, _num(row.before), _num(row.after),
                           _num(row.delta))
         console.print(table)
-    feats = result.indicators[(result.indicators["scope"] != "town") & result.indicators["changed"]]
+    feats = result.indicators[~result.indicators["scope"].isin(["town", "area"])
+                              & result.indicators["changed"]]
     if len(feats):
         table = Table("query", "scope", "id", "indicator", "before", "after",
                       title="per-feature changes")
-        for row in feats.itertuples(index=False):
+        for row in feats.head(MAX_ROWS).itertuples(index=False):
             table.add_row(row.query, row.scope, str(row.id), row.indicator, _num(row.before),
                           _num(row.after))
         console.print(table)
+        _more(len(feats))
     for name, reason in sorted(result.skipped.items()):
         console.print(f"skipped {name}: {reason}", markup=False)
 
