@@ -73,12 +73,17 @@ def _backend(conn, app: str):
                         "FROM pg_stat_activity WHERE application_name = %s", (app,)).fetchone()
 
 
-def _wait_until(predicate, timeout: float, what: str):
+def _wait_until(predicate, timeout: float, what: str, procs=()):
+    """Poll ``predicate`` until it is truthy; a child that exits first fails the test."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         value = predicate()
         if value:
             return value
+        for proc in procs:
+            if proc.poll() is not None:
+                raise AssertionError(f"a child exited ({proc.returncode}) while waiting for "
+                                     f"{what}: {proc.stderr.read()[-2000:]}")
         time.sleep(0.01)
     raise AssertionError(f"timed out waiting for {what}")
 
@@ -109,7 +114,7 @@ def test_four_processes_import_at_once_and_every_version_is_recorded(pg_store, t
     procs = [_child(pg_store.url, "building", 200 + k, rounds, str(go), f"w{k}")
              for k in range(4)]
     _wait_until(lambda: all((tmp_path / f"go.w{k}").exists() for k in range(4)), 120,
-                "the four importers to be ready")
+                "the four importers to be ready", procs)
     go.touch()  # all four start committing at once
     for proc in procs:
         out, err = proc.communicate(timeout=180)
@@ -150,7 +155,7 @@ def test_sigkill_during_copy_leaves_no_partial_version(pg_store):
             row = _wait_until(
                 lambda: (lambda r: r if r and r[4].startswith("COPY") and r[1] == "active"
                          else None)(_backend(conn, app)),
-                120, "the child's COPY")
+                120, "the child's COPY", [proc])
         finally:
             proc.send_signal(signal.SIGKILL)
             proc.wait(timeout=30)
@@ -181,7 +186,7 @@ def test_sigkill_after_the_data_is_written_leaves_nothing(pg_store):
             try:
                 row = _wait_until(lambda: (lambda r: r if r and r[2] == "Lock"
                                            and r[3] == "advisory" else None)(_backend(watch, app)),
-                                  120, "the child to wait for the layer lock")
+                                  120, "the child to wait for the layer lock", [proc])
                 # its new data table (invisible to others) is held by its open transaction
                 assert watch.execute("SELECT count(*) FROM pg_locks WHERE pid = %s "
                                      "AND locktype = 'relation' AND mode = 'AccessExclusiveLock'",
