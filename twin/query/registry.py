@@ -268,10 +268,17 @@ def get_query(name: str) -> QuerySpec:
                          hint="queries: " + ", ".join(_REGISTRY)) from None
 
 
+BUILTIN_ORDER = ("select", "indicators", "setbacks", "coverage", "flood", "sunlight",
+                 "shadows")
+
+
 def queries() -> list[QuerySpec]:
-    """Every registered query, in registration order."""
+    """Every registered query: the built-in ones in :data:`BUILTIN_ORDER`, then the others
+    in registration order (so the list does not depend on which module was imported first)."""
     _load_builtin()
-    return list(_REGISTRY.values())
+    rank = {name: i for i, name in enumerate(BUILTIN_ORDER)}
+    specs = list(_REGISTRY.values())
+    return sorted(specs, key=lambda s: (rank.get(s.name, len(rank)), specs.index(s)))
 
 
 def coerce_params(spec: QuerySpec, params: dict) -> dict:
