@@ -706,7 +706,7 @@ class PostGISStore(Store):
                         columns=[{"name": "data", "column": "data", "dtype": "bytes",
                                   "pg": "bytea"}])
             return meta
-        frame = data if kind.is_table else data
+        frame = data
         geometry = None
         if isinstance(frame, gpd.GeoDataFrame) and not kind.is_table:
             geometry = frame.geometry.name
