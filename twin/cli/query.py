@@ -75,7 +75,9 @@ def _print_result(result, limit: int) -> None:
         console.print(f"  {key:24s} {value}", markup=False)
     table = result.table
     if table is not None and len(table):
-        cols = [c for c in table.columns if c not in ("geometry",)][:10]
+        first = [result.id_column, "name", result.color_by, result.status_column]
+        cols = [c for c in dict.fromkeys([*first, *table.columns])
+                if c is not None and c in table.columns and c != "geometry"][:8]
         t = Table(*[str(c) for c in cols])
         for row in table[cols].head(limit).itertuples(index=False):
             t.add_row(*["" if v is None else str(v) for v in row])
