@@ -78,7 +78,7 @@ __all__ = ["GeoJSONReader", "LINT_ALWAYS_BYTES", "MAX_LISTED", "POLICIES"]
 LINT_ALWAYS_BYTES = 4 << 20  # GeoJSON up to 4 MiB is always fully linted
 MAX_LISTED = 1000  # per-feature report entries kept per finding; counts hold the totals
 POLICIES = ("raise", "warn", "fix")
-_JSON_SUFFIXES = (".geojson", ".json", ".geojsonl", ".geojsons")
+_JSON_SUFFIXES = (".geojson", ".json")  # GeoJSONSeq (.geojsonl) goes to GDAL only
 _HINT = "rerun with --on-invalid fix to repair or drop such features, or --on-invalid warn"
 
 
