@@ -164,7 +164,7 @@ if uploaded is not None:
                                   key="anchor_lat")
             elev = a3.number_input(tr("import.anchor.elev"), value=0.0, key="anchor_elev")
             rot = a4.number_input(tr("import.anchor.rotation"), value=0.0, key="anchor_rot")
-            if st.form_submit_button(tr("import.anchor.apply")):
+            if st.form_submit_button(tr("import.anchor.apply"), key="anchor_apply"):
                 st.session_state["import_anchor"] = {"lon": lon, "lat": lat, "elev_m": elev,
                                                      "rotation_deg": rot}
                 st.session_state.pop("import_error", None)

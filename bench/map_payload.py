@@ -19,6 +19,7 @@ Run: ``.venv/bin/python bench/map_payload.py [--no-browser] [--big N]``
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 import time
@@ -57,26 +58,33 @@ def pydeck_default(frame) -> tuple[float, int]:
     return time.perf_counter() - t0, len(text.encode("utf-8"))
 
 
-def twin_compact(frame) -> tuple[float, float, int]:
-    """Seconds cold (frame → JSON), seconds warm (prepared data → JSON) and bytes."""
+def twin_compact(frame, data_dir) -> tuple[float, float, int, int]:
+    """Seconds cold (frame → JSON), seconds warm (prepared data → JSON), bytes of data and
+    bytes of the deck spec message when the data are served as files (as the app does)."""
     t0 = time.perf_counter()
     prepared = prepare_layer(frame, "building", name="buildings")
     t1 = time.perf_counter()
     layers, data = deck_layers(prepared)
-    text = build_deck(layers, data, view=overview_view(prepared.bounds)).to_json()
+    deck = build_deck(layers, data, view=overview_view(prepared.bounds))
+    text = deck.to_json()
     t2 = time.perf_counter()
-    return t2 - t0, t2 - t1, len(text.encode("utf-8"))
+    spec = build_deck(layers, data, view=overview_view(prepared.bounds), data_dir=data_dir,
+                      data_url="app/static/cache/").to_json()
+    return t2 - t0, t2 - t1, len(text.encode("utf-8")), len(spec.encode("utf-8"))
 
 
 def payload_table(sizes) -> None:
     print(f"{'buildings':>10} {'pydeck B/bldg':>14} {'twin B/bldg':>12} {'bytes ratio':>12} "
-          f"{'pydeck s':>9} {'twin cold s':>12} {'twin warm s':>12} {'speedup':>8}")
-    for n in sizes:
-        frame = synthetic_buildings(n)
-        base_s, base_b = pydeck_default(frame)
-        cold_s, warm_s, ours_b = twin_compact(frame)
-        print(f"{n:>10} {base_b / n:>14.1f} {ours_b / n:>12.1f} {base_b / ours_b:>11.1f}x "
-              f"{base_s:>9.2f} {cold_s:>12.2f} {warm_s:>12.3f} {base_s / cold_s:>7.1f}x")
+          f"{'spec msg B':>11} {'pydeck s':>9} {'twin cold s':>12} {'twin warm s':>12} "
+          f"{'speedup':>8}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            frame = synthetic_buildings(n)
+            base_s, base_b = pydeck_default(frame)
+            cold_s, warm_s, ours_b, spec_b = twin_compact(frame, Path(tmp))
+            print(f"{n:>10} {base_b / n:>14.1f} {ours_b / n:>12.1f} {base_b / ours_b:>11.1f}x "
+                  f"{spec_b:>11} {base_s:>9.2f} {cold_s:>12.2f} {warm_s:>12.3f} "
+                  f"{base_s / cold_s:>7.1f}x")
 
 
 def first_paint(store_path, label: str, timeout_s: float = 120.0) -> None:
@@ -118,12 +126,14 @@ def main(argv=None) -> None:
         print("browser figures skipped: /usr/bin/chromium is not installed")
         return
     print("== first paint in headless Chromium ==")
-    demo = ROOT / "layers"
-    if (demo / "catalog.json").exists():
-        first_paint(demo, "demo store (layers/)")
-    else:
-        print("demo store not built (run `twin demo`); skipped")
     with tempfile.TemporaryDirectory() as tmp:
+        demo = ROOT / "layers"
+        if (demo / "catalog.json").exists():
+            copy = Path(tmp) / "demo"
+            shutil.copytree(demo, copy)  # a snapshot: the demo may be rebuilt meanwhile
+            first_paint(copy, "demo store (layers/)")
+        else:
+            print("demo store not built (run `twin demo`); skipped")
         small = build_town(ParquetStore(Path(tmp) / "small"))
         first_paint(small.root, "small town")
         big = ParquetStore(Path(tmp) / "big")

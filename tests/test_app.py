@@ -217,3 +217,32 @@ def test_queries_page_runs_a_registered_query(town):
     keys = {layer["id"].split("::")[1] for layer in deck["layers"]}
     assert keys & {"pass", "fail", "n/a"}, keys
     assert at.metric and at.dataframe
+
+
+def test_import_page_ifc_without_georeference_asks_for_an_anchor(town, tmp_path):
+    from ifc_factory import make_test_building
+
+    path = tmp_path / "plain.ifc"
+    make_test_building(path, storeys=1)  # no IfcMapConversion, no RefLatitude
+    at = _app()
+    at.switch_page("app_pages/import_page.py").run()
+    at.file_uploader(key="upload").set_value(("plain.ifc", path.read_bytes(),
+                                              "application/octet-stream")).run()
+    at.button(key="import_preview").click().run()
+    assert not at.exception, at.exception
+    assert at.error and "anchor" in at.error[0].value.lower()
+    at.number_input(key="anchor_lon").set_value(119.905)
+    at.number_input(key="anchor_lat").set_value(35.735)
+    at.button(key="anchor_apply").click().run()
+    at.button(key="import_preview").click().run()
+    _no_errors(at)
+    before = {info.name for info in town.layers()}
+    at.button(key="import_commit").click().run()
+    _no_errors(at)
+    added = {info.name for info in town.layers()} - before
+    kinds = {town.kind_of(name) for name in added}
+    assert "bim_element" in kinds, added
+    # the map offers a camera preset for the new IFC building
+    at.switch_page("app_pages/map.py").run()
+    _no_errors(at)
+    assert len(at.selectbox(key="view_preset").options) >= 3
