@@ -19,7 +19,14 @@ from twin.config import basemap_url
 from twin.crs import transform_xy, working_crs
 from twin.errors import TwinError
 from twin.i18n import label
-from twin.render import build_deck, deck_layers, nudge_view, overview_view, prepare_layer
+from twin.render import (
+    bounds_view,
+    build_deck,
+    deck_layers,
+    nudge_view,
+    overview_view,
+    prepare_layer,
+)
 from twin.render.prepare import wgs84_bounds
 from twin.render.scenario import (
     BETTER_COLOR,
@@ -49,6 +56,7 @@ DRAWN = ("parcel", "river", "road", "building", "facility")
 ORDER = {"parcel": 0, "river": 1, "road": 2, "building": 3, "facility": 4}
 USES = ["R", "B", "A", "M", "W", "S", "U"]
 GRID_STEP_M = 5.0
+FOCUS_MARGIN_M = 250.0
 
 
 # ---- cached computations ------------------------------------------------------------------
@@ -291,7 +299,11 @@ except TwinError as exc:
     st.stop()
 
 with map_col:
-    c1, c2 = st.columns(2)
+    c1, c2, c3 = st.columns(3)
+    c3.radio(tr("scen.frame"), ["changes", "town"], horizontal=True, key="scen_frame",
+             format_func=lambda v: tr(f"scen.frame.{v}"),
+             on_change=lambda: st.session_state.update(
+                 scen_view_nonce=st.session_state.get("scen_view_nonce", 0) + 1))
     show = c1.radio(tr("scen.show"), ["scenario", "base"], horizontal=True, key="scen_show",
                     format_func=lambda v: tr(f"scen.show.{v}"))
     style = c2.radio(tr("scen.proposed_style"), ["ghost", "outline"], horizontal=True,
@@ -366,6 +378,7 @@ with map_col:
                                          elevation=(kind == "building"))
             all_layers += layers
             all_data.update(data)
+    grid = None
     if draw_on:
         grid = _grid(pframe, draw_on)
         if grid is not None:
@@ -388,13 +401,19 @@ with map_col:
             all_data.update(data)
         except (TwinError, ValueError):
             st.caption(tr("scen.sketch_bad"))
-    if bounds:
+    focus_changes = len(changes) > 0 and st.session_state.get("scen_frame", "changes") == "changes"
+    if draw_on and grid is not None:
+        view = bounds_view(wgs84_bounds(grid.buffer(40)), pitch=30.0)
+    elif focus_changes:
+        # Frame what the scenario changes, with the neighbourhood it can affect.
+        view = bounds_view(wgs84_bounds(changes.buffer(FOCUS_MARGIN_M)), pitch=50.0)
+    elif bounds:
         arr = np.array([b for b in bounds if b is not None])
         view = overview_view((arr[:, 0].min(), arr[:, 1].min(), arr[:, 2].max(),
                               arr[:, 3].max()))
     else:
         view = overview_view(None)
-    view = nudge_view(view, 0)
+    view = nudge_view(view, st.session_state.get("scen_view_nonce", 0))
     deck = build_deck(all_layers, all_data, view=view, map_style=basemap_url())
     st.pydeck_chart(deck, on_select="rerun", selection_mode="single-object", key="scen_map",
                     height=560, width="stretch")
