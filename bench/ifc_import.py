@@ -43,7 +43,6 @@ from ifc_factory import make_test_building  # noqa: E402
 
 from twin.ifc.elements import model_elements  # noqa: E402
 from twin.importer import import_file  # noqa: E402
-from twin.io.ifc import has_body_representation  # noqa: E402
 from twin.store import ParquetStore  # noqa: E402
 
 REAL = ROOT.parent / "shared" / "data" / "ifc" / "semantic" / \
@@ -62,7 +61,8 @@ def bare_loop(path: Path, kernel: str, *, select: bool = True) -> tuple[float, i
     settings.set("use-world-coords", True)
     kwargs = {"geometry_library": kernel}
     if select:
-        kwargs["include"] = [el for el in model_elements(model) if has_body_representation(el)]
+        # the same selection twin passes to the iterator
+        kwargs["include"] = [el for el in model_elements(model) if el.Representation is not None]
     iterator = ifcopenshell.geom.iterator(settings, model, multiprocessing.cpu_count(), **kwargs)
     n = 0
     if iterator.initialize():

@@ -125,6 +125,7 @@ def element_records(model, elements=None, relations: Relations | None = None
 
     elements = model_elements(model) if elements is None else elements
     rel = relations or Relations(model)
+    predefined_index: dict[str, int] = {}
     out = []
     for el in elements:
         storey, building = rel.ancestry(el)
@@ -136,10 +137,15 @@ def element_records(model, elements=None, relations: Relations | None = None
             text = json.dumps(psets, ensure_ascii=False, default=str, separators=(",", ":"))
         else:
             text = "{}"
-        info = el.get_info(include_identifier=False, recursive=False)
-        predefined = info.get("PredefinedType")
+        cls = el.is_a()
+        index = predefined_index.get(cls, -2)
+        if index == -2:
+            names = list(el.get_attribute_names())
+            index = predefined_index[cls] = (names.index("PredefinedType")
+                                             if "PredefinedType" in names else -1)
+        predefined = el[index] if index >= 0 else None
         out.append(ElementRecord(
-            guid=info["GlobalId"], ifc_class=info["type"], name=info.get("Name"),
+            guid=el[0], ifc_class=cls, name=el[2],  # IfcRoot: GlobalId, OwnerHistory, Name
             storey_guid=storey.GlobalId if storey is not None else None,
             storey=(storey.Name or storey.GlobalId) if storey is not None else None,
             building_guid=building.GlobalId if building is not None else None,

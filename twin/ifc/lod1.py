@@ -31,7 +31,7 @@ def close_footprint(geoms) -> Polygon | MultiPolygon | None:
     geoms = [g for g in geoms if g is not None and not g.is_empty]
     if not geoms:
         return None
-    merged = shapely.union_all(np.asarray(geoms, dtype=object))
+    merged = _union_largest_first(np.asarray(geoms, dtype=object))
     merged = merged.buffer(_GAP_M, join_style="mitre").buffer(-_GAP_M, join_style="mitre")
     parts = [merged] if merged.geom_type == "Polygon" else list(getattr(merged, "geoms", []))
     out = []
@@ -43,6 +43,20 @@ def close_footprint(geoms) -> Polygon | MultiPolygon | None:
     if not out:
         return None
     return out[0] if len(out) == 1 else MultiPolygon(out)
+
+
+def _union_largest_first(geoms: np.ndarray, seed_count: int = 16):
+    """Union of ``geoms``: the largest ones first, then only those not already inside them
+    (columns, doors and furniture mostly lie within the slabs, and skipping them keeps the
+    union fast)."""
+    if len(geoms) <= seed_count:
+        return shapely.union_all(geoms)
+    order = np.argsort(-shapely.area(geoms))
+    seed = shapely.union_all(geoms[order[:seed_count]])
+    shapely.prepare(seed)
+    rest = geoms[order[seed_count:]]
+    outside = rest[~shapely.within(rest, seed)]
+    return shapely.union_all(np.append(outside, seed)) if len(outside) else seed
 
 
 def _slab_area_qto(psets_json: str, area_to_m2: float):

@@ -9,6 +9,9 @@ goes through pyproj instead. Meshes are stored as float32 offsets in metres from
 origin per model (``origin_x/y/z`` in the working CRS), which keeps sub-millimetre
 precision for models a few kilometres wide.
 
+Coordinates that are NaN or beyond 1e7 m (more for a CRS whose valid extent is larger,
+such as web mercator) after the transform make their element skipped.
+
 Footprints: the convex hull of an element's vertices projected on the ground, except for
 area-like elements (slabs, roofs, coverings, plates, spaces, terrain) whose footprint is
 the exact union of their upward-facing triangles (holes kept). ``footprint_method`` says
@@ -26,7 +29,7 @@ from ..errors import GeoreferenceError
 from .geometry import MeshSet
 from .georef import Placement
 
-__all__ = ["PlacedMeshes", "place_meshes", "ABSURD_M", "AREA_CLASSES"]
+__all__ = ["PlacedMeshes", "place_meshes", "absurd_limit_m", "ABSURD_M", "AREA_CLASSES"]
 
 ABSURD_M = 1e7
 AREA_CLASSES = ("IfcSlab", "IfcRoof", "IfcCovering", "IfcPlate", "IfcSpace",
@@ -48,6 +51,24 @@ class PlacedMeshes:
     footprint_method: list
     method: str
     residual_m: float
+
+
+def absurd_limit_m(dst) -> float:
+    """Coordinates beyond this many metres are absurd in ``dst``: 1e7 m, or more for a CRS
+    whose valid extent is larger (web mercator reaches 2e7 m)."""
+    from ..crs import parse_crs, transformer
+
+    crs = parse_crs(dst)
+    aou = crs.area_of_use
+    if aou is None or crs.is_geographic:
+        return ABSURD_M
+    try:
+        bounds = transformer("EPSG:4326", crs).transform_bounds(*aou.bounds)
+    except Exception:  # noqa: BLE001 - pyproj cannot project every area of use
+        return ABSURD_M
+    extent = max(abs(float(b)) for b in bounds if np.isfinite(b)) if any(
+        np.isfinite(b) for b in bounds) else 0.0
+    return max(ABSURD_M, 1.1 * extent)
 
 
 def _fit(placement: Placement, dst, xyz: np.ndarray):
@@ -87,7 +108,8 @@ def place_meshes(meshes: MeshSet, placement: Placement, dst, *, path=None,
                 world = np.column_stack([tx, ty, tz])
     else:
         world = np.zeros((0, 3))
-    bad_vertex = ~np.isfinite(world).all(axis=1) | (np.abs(world) > ABSURD_M).any(axis=1)
+    limit = absurd_limit_m(dst)
+    bad_vertex = ~np.isfinite(world).all(axis=1) | (np.abs(world) > limit).any(axis=1)
     owner = np.repeat(np.arange(n), meshes.counts[:, 0]) if n else np.zeros(0, int)
     bad = np.zeros(n, dtype=bool)
     if bad_vertex.any():
@@ -96,7 +118,7 @@ def place_meshes(meshes: MeshSet, placement: Placement, dst, *, path=None,
     if n and not ok.any() and meshes.counts[:, 0].sum():
         sample = world[0] if len(world) else None
         raise GeoreferenceError(
-            f"every element lands at NaN or absurd coordinates (beyond {ABSURD_M:g} m) in "
+            f"every element lands at NaN or absurd coordinates (beyond {limit:g} m) in "
             f"{dst}: e.g. {None if sample is None else [float(v) for v in sample]}",
             path=path, hint="check the georeferencing with `twin ifc doctor FILE`; for a "
                             "model outside the working CRS's area set $TWIN_CRS")
