@@ -105,13 +105,14 @@ with st.spinner(tr("dash.computing")):
 comp = data.get("compliance", {})
 latest = data.get("latest")
 alarms = int(latest["alarm"].sum()) if latest is not None and len(latest) else 0
+exceeded = int(latest["exceeded"].sum()) if latest is not None and len(latest) else 0
 k1, k2, k3, k4, k5 = st.columns(5)
 k1.metric(tr("dash.kpi.parcel_area"), f"{data.get('parcel_area_ha', 0):,.1f} ha")
 k2.metric(tr("dash.kpi.gfa"), f"{data.get('gfa_m2', 0) / 1e4:,.1f} 万m²" if language == "zh"
           else f"{data.get('gfa_m2', 0):,.0f} m²")
 k3.metric(tr("dash.kpi.buildings"), f"{data.get('buildings', 0):,}")
 k4.metric(tr("dash.kpi.far_fail"), comp.get("far", {}).get("fail", 0))
-k5.metric(tr("dash.kpi.alarms"), alarms, delta=None)
+k5.metric(tr("dash.kpi.alarms"), alarms, help=tr("dash.kpi.alarms_help", n=exceeded))
 
 c1, c2 = st.columns(2)
 with c1:
@@ -158,6 +159,7 @@ with c4:
         show = latest.copy()
         show["kind"] = [label("sensor", k, language) for k in show["kind"].astype(str)]
         show["alarm"] = np.where(show["alarm"], "⚠", "")
+        show["exceeded"] = np.where(show["exceeded"], "⚠", "")
         st.dataframe(show, hide_index=True, height=200)
     else:
         st.caption(tr("dash.no_data"))

@@ -31,9 +31,12 @@ def thresholds(sensors: pd.DataFrame) -> pd.Series:
 
 
 def latest_readings(readings: pd.DataFrame | None, sensors: pd.DataFrame | None) -> pd.DataFrame:
-    """One row per sensor with readings: ``sensor_id``, ``time``, ``value``, ``threshold``,
-    ``alarm`` (value above threshold) and ``kind``/``unit`` when the sensor layer has them."""
-    cols = ["sensor_id", "time", "value", "threshold", "alarm", "kind", "unit"]
+    """One row per sensor with readings: ``sensor_id``, ``time``, ``value`` (the latest),
+    ``threshold``, ``alarm`` (latest value above threshold), ``peak`` (highest value in the
+    table), ``exceeded`` (the peak is above threshold) and ``kind``/``unit`` when the sensor
+    layer has them."""
+    cols = ["sensor_id", "time", "value", "threshold", "alarm", "peak", "exceeded", "kind",
+            "unit"]
     if readings is None or len(readings) == 0:
         return pd.DataFrame(columns=cols)
     frame = readings[["sensor_id", "time", "value"]].copy()
@@ -42,6 +45,8 @@ def latest_readings(readings: pd.DataFrame | None, sensors: pd.DataFrame | None)
     frame = frame.sort_values(["sensor_id", "_t"], na_position="first", kind="stable")
     last = frame.groupby("sensor_id", sort=True).tail(1).drop(columns="_t")
     last["value"] = pd.to_numeric(last["value"], errors="coerce")
+    peaks = pd.to_numeric(frame["value"], errors="coerce").groupby(frame["sensor_id"]).max()
+    last["peak"] = last["sensor_id"].map(peaks).astype(float)
     last["time"] = last["time"].astype("string")
     if sensors is not None and len(sensors) and "id" in sensors.columns:
         th = thresholds(sensors)
@@ -55,4 +60,5 @@ def latest_readings(readings: pd.DataFrame | None, sensors: pd.DataFrame | None)
         last["kind"] = pd.NA
         last["unit"] = pd.NA
     last["alarm"] = (last["value"] > last["threshold"]).fillna(False).astype(bool)
+    last["exceeded"] = (last["peak"] > last["threshold"]).fillna(False).astype(bool)
     return last[cols].reset_index(drop=True)
