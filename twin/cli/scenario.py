@@ -3,7 +3,7 @@
 Edits use the compact syntax of :mod:`twin.scenario.syntax`, for example::
 
     twin scenario new tower
-    twin scenario add tower add-building footprint=119.9,35.73;119.9005,35.73;119.9005,35.7304 \\
+    twin scenario add tower add-building "footprint=119.9,35.73;119.9005,35.73;119.9005,35.7304" \\
         height=100 use=R id=T1
     twin scenario add tower flood level=4.5
     twin scenario diff tower --json
