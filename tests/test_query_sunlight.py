@@ -114,3 +114,33 @@ def test_open_home_gets_all_hours_and_a_tall_block_flags_it():
     assert res.summary["flagged"] == 1
     pts = res.extra_layers["sample_points"]
     assert len(pts) == row["sample_points"] == 3
+
+
+def test_convex_ray_test_agrees_with_shapely():
+    from twin.query.sunlight import _ConvexEdges
+
+    rng = np.random.default_rng(5)
+    centres = rng.uniform(0, 100, (60, 2))
+    polys = [shapely.convex_hull(shapely.multipoints(c + rng.normal(0, 6, (7, 2))))
+             for c in centres]
+    polys.append(shapely.box(40, 40, 60, 60))
+    polys.append(shapely.Polygon([(0, 0), (30, 0), (30, 10), (10, 10), (10, 30), (0, 30)]))
+    edges = _ConvexEdges(np.array(polys, dtype=object))
+    assert edges.row[-1] == -1 and (edges.row[:-1] >= 0).all()   # the L is not convex
+    n = 4000
+    obs = rng.integers(0, len(polys) - 1, n)
+    near = np.array([shapely.get_coordinates(shapely.centroid(p))[0] for p in polys])[obs]
+    x, y = near[:, 0] + rng.normal(0, 15, n), near[:, 1] + rng.normal(0, 15, n)
+    ang = rng.uniform(0, 2 * np.pi)
+    ux, uy = np.sin(ang), np.cos(ang)
+    length = rng.uniform(0, 80, n)
+    rays = shapely.linestrings(np.stack([np.column_stack([x, y]),
+                                         np.column_stack([x + ux * length, y + uy * length])],
+                                        axis=1))
+    expected = shapely.intersects(rays, np.array(polys, dtype=object)[obs])
+    got = edges.hits(obs, x, y, ux, uy, length)
+    assert 200 < expected.sum() < n - 200
+    assert (got == expected).all()
+    # a ray that just touches the box's corner counts, as shapely.intersects counts it
+    assert edges.hits(np.array([len(polys) - 2]), np.array([30.0]), np.array([30.0]),
+                      np.sqrt(0.5), np.sqrt(0.5), np.array([10 * np.sqrt(2)]))[0]

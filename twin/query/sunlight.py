@@ -17,7 +17,7 @@ are set on the ground floor of every south-facing facade (outward normal within
 point is sunlit when the sun is above the horizon, in front of its facade, and the ray
 towards the sun clears every building: a building of top elevation *T* whose footprint the
 ray first meets at horizontal distance *t* blocks it when ``z + t·tan(a) < T``. Per step,
-candidate blockers come from one bulk STRtree point query against swept-footprint hulls,
+candidate blockers come from one bulk STRtree point query against swept-footprint boxes,
 then each candidate ray is tested exactly (see :func:`sunlit_hours`). A point's hours are its sunlit steps ×
 step; a building is flagged (``status = fail``) when any of its sample points gets less
 than ``min_hours`` (each ground-floor dwelling must comply). Terrain is taken as flat at
@@ -165,16 +165,60 @@ def facade_points(geoms, *, spacing_m: float = 6.0, tolerance_deg: float = 45.0,
     return x, y, owner[rep], normal_az[rep]
 
 
-def _hulls(coords, idx, dx, dy) -> np.ndarray:
-    """Convex hull of each footprint (ring ``coords`` grouped by sorted ``idx``) and its
-    translate by ``(dx, dy)``: a superset of the swept shadow (equal for convex
-    footprints), vectorized."""
-    moved = coords + np.column_stack([dx[idx], dy[idx]])
-    both = np.empty((2 * len(coords), 2))
-    both[0::2] = coords
-    both[1::2] = moved
-    # a line through every vertex is cheaper to build than a multipoint; same hull
-    return shapely.convex_hull(shapely.linestrings(both, indices=np.repeat(idx, 2)))
+class _ConvexEdges:
+    """Outward edge normals of the convex obstacles, padded to one array, for an exact
+    vectorized ray test (Cyrus–Beck clipping) without building any geometry. Obstacles that
+    are not simple convex polygons of at most ``max_vertices`` vertices get ``row = -1``."""
+
+    def __init__(self, geoms, *, max_vertices: int = 32):
+        geoms = np.asarray(geoms, dtype=object)
+        self.row = np.full(len(geoms), -1)
+        self.normals = np.zeros((0, 1, 2))
+        self.offsets = np.zeros((0, 1))
+        if not len(geoms):
+            return
+        oriented = shapely.orient_polygons(geoms, exterior_cw=False)
+        area = shapely.area(oriented)
+        convex = ((shapely.get_type_id(oriented) == 3)
+                  & (shapely.get_num_interior_rings(oriented) == 0)
+                  & (shapely.get_num_coordinates(oriented) <= max_vertices + 1)
+                  & (shapely.area(shapely.convex_hull(oriented)) - area
+                     <= 1e-6 * np.maximum(area, 1.0)))
+        which = np.flatnonzero(convex)
+        if not len(which):
+            return
+        coords, idx = shapely.get_coordinates(shapely.get_exterior_ring(oriented[which]),
+                                              return_index=True)
+        same = idx[:-1] == idx[1:]
+        a, b, owner = coords[:-1][same], coords[1:][same], idx[:-1][same]
+        count = np.bincount(owner, minlength=len(which))
+        slot = np.arange(len(owner)) - np.repeat(np.cumsum(count) - count, count)
+        normals = np.zeros((len(which), max(int(count.max()), 1), 2))
+        edge = b - a
+        normals[owner, slot] = np.column_stack([edge[:, 1], -edge[:, 0]])  # outward (CCW)
+        self.normals = normals
+        self.offsets = np.einsum("ij,ij->i", normals[owner, slot], a)
+        offsets = np.zeros(normals.shape[:2])
+        offsets[owner, slot] = self.offsets
+        self.offsets = offsets
+        self.row[which] = np.arange(len(which))
+
+    def hits(self, obstacle, x, y, ux: float, uy: float, length) -> np.ndarray:
+        """Whether the segment from ``(x, y)`` of ``length`` along ``(ux, uy)`` meets each
+        (convex) ``obstacle``, boundary included."""
+        r = self.row[obstacle]
+        nrm = self.normals[r]
+        num = nrm[..., 0] * x[:, None] + nrm[..., 1] * y[:, None] - self.offsets[r]
+        den = nrm[..., 0] * ux + nrm[..., 1] * uy
+        with np.errstate(divide="ignore", invalid="ignore"):
+            bound = -num / den
+        lower = np.where(den < 0, bound, -np.inf).max(axis=1)
+        upper = np.where(den > 0, bound, np.inf).min(axis=1)
+        scale = np.abs(nrm).sum(axis=2)  # |n| ~ edge length: tolerance in metres × length
+        outside = ((den == 0) & (num > 1e-9 * np.maximum(scale, 1.0))).any(axis=1)
+        t_lo = np.maximum(lower, 0.0)
+        t_hi = np.minimum(upper, length)
+        return (t_lo <= t_hi + 1e-9) & ~outside
 
 
 def sunlit_hours(px, py, pz, normal_az, obstacles, tops, altitudes, azimuths_grid,
@@ -185,8 +229,10 @@ def sunlit_hours(px, py, pz, normal_az, obstacles, tops, altitudes, azimuths_gri
     At each step the ray from a point towards the sun meets obstacle *o* within
     ``L_o = (top_o − z) / tan(a)`` exactly when the point lies in *o*'s footprint swept by
     ``L_o`` away from the sun. Candidates come from one STRtree point query against the
-    hulls of the footprints swept for the lowest point (a superset); each candidate is then
-    tested exactly with its clipped ray (``shapely.intersects``).
+    boxes around each footprint and its translate for the lowest point (a superset); each
+    candidate is then tested exactly with its clipped ray: by Cyrus–Beck clipping against
+    the edges of convex footprints (vectorized numpy), by ``shapely.intersects`` for the
+    others.
     """
     npts = len(px)
     if not npts:
@@ -196,8 +242,8 @@ def sunlit_hours(px, py, pz, normal_az, obstacles, tops, altitudes, azimuths_gri
     pts = shapely.points(px, py)
     z_low = float(np.min(pz))
     tall = np.flatnonzero(tops > z_low)
-    coords, ring_idx = shapely.get_coordinates(shapely.get_exterior_ring(obstacles[tall]),
-                                               return_index=True)
+    bounds = shapely.bounds(obstacles[tall])
+    edges = _ConvexEdges(obstacles)
     sunlit = np.zeros(npts, dtype=int)
     for alt, az in zip(altitudes, azimuths_grid, strict=True):
         if alt <= 0:
@@ -211,26 +257,29 @@ def sunlit_hours(px, py, pz, normal_az, obstacles, tops, altitudes, azimuths_gri
             tan_a = np.tan(np.radians(alt))
             ux, uy = np.sin(np.radians(az)), np.cos(np.radians(az))
             reach = (tops[tall] - z_low) / tan_a
-            hulls = _hulls(coords, ring_idx, -ux * reach, -uy * reach)
-            p_i, h_i = shapely.STRtree(hulls).query(pts[idx], predicate="intersects")
+            # the box around each footprint and its translate holds its swept shadow
+            dx, dy = -ux * reach, -uy * reach
+            boxes = shapely.box(bounds[:, 0] + np.minimum(dx, 0), bounds[:, 1] + np.minimum(dy, 0),
+                                bounds[:, 2] + np.maximum(dx, 0), bounds[:, 3] + np.maximum(dy, 0))
+            p_i, h_i = shapely.STRtree(boxes).query(pts[idx])
             if len(p_i):
                 o_i = tall[h_i]
                 limit = (tops[o_i] - pz[idx][p_i]) / tan_a
                 ok = limit > 0
                 p_i, o_i, limit = p_i[ok], o_i[ok], limit[ok]
-                # test each point's tallest candidate first; test the others only for the
-                # points it did not block
-                order = np.lexsort((-tops[o_i], p_i))
-                p_i, o_i, limit = p_i[order], o_i[order], limit[order]
-                first = np.r_[True, p_i[1:] != p_i[:-1]] if len(p_i) else np.zeros(0, bool)
-                for part in (first, None):
-                    sel = part if part is not None else (~first & ~blocked[p_i])
-                    pp, oo, ll = p_i[sel], o_i[sel], limit[sel]
-                    x0, y0 = px[idx][pp], py[idx][pp]
+                x0, y0 = px[idx][p_i], py[idx][p_i]
+                convex = edges.row[o_i] >= 0
+                hit = np.zeros(len(p_i), dtype=bool)
+                hit[convex] = edges.hits(o_i[convex], x0[convex], y0[convex], ux, uy,
+                                         limit[convex])
+                other = np.flatnonzero(~convex & ~blocked[p_i])
+                if len(other):
+                    ll = limit[other]
                     rays = shapely.linestrings(np.stack([
-                        np.column_stack([x0, y0]),
-                        np.column_stack([x0 + ux * ll, y0 + uy * ll])], axis=1))
-                    blocked[pp[shapely.intersects(rays, obstacles[oo])]] = True
+                        np.column_stack([x0[other], y0[other]]),
+                        np.column_stack([x0[other] + ux * ll, y0[other] + uy * ll])], axis=1))
+                    hit[other] = shapely.intersects(rays, obstacles[o_i[other]])
+                blocked[p_i[hit]] = True
         sunlit[idx[~blocked]] += 1
     return sunlit * step_h
 
