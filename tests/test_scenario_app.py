@@ -96,3 +96,32 @@ def test_create_scenario_add_tower_and_read_diff(app_town):
     at.radio(key="scen_show").set_value("base")
     at.run()
     assert not at.exception, at.exception
+
+
+def test_upload_ifc_as_a_proposal(app_town, tmp_path):
+    from ifc_factory import make_test_building
+    from streamlit.testing.v1 import AppTest
+
+    store, info = app_town
+    path = tmp_path / "proposal.ifc"
+    make_test_building(path, storeys=3, map_conversion={
+        "crs": "EPSG:4549", "eastings": info["x0"] + 20, "northings": info["y0"] + 150})
+    store.save_scenario("ifc", {"format": "twin-scenario", "schema_version": 1,
+                                "name": "ifc", "edits": []})
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page("app_pages/scenarios.py")
+    at.run()
+    at.file_uploader(key="scen_ifc").upload("proposal.ifc", path.read_bytes(),
+                                            "application/octet-stream")
+    at.text_input(key="scen_ifc_id").input("IFC1")
+    at.button(key="scen_add_ifc").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    edits = store.load_scenario("ifc")["edits"]
+    assert [e["op"] for e in edits] == ["add_ifc"] and edits[0]["id"] == "IFC1"
+    assert Path(edits[0]["path"]).read_bytes() == path.read_bytes()
+    table = _table_with(at, "indicator")
+    p2 = table[(table["id"] == "P2") & (table["indicator"] == "gfa_m2")]
+    assert float(p2["after"].iloc[0]) > float(p2["before"].iloc[0])
