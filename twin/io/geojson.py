@@ -49,8 +49,10 @@ Example
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import queue
 import threading
 import time
 import warnings
@@ -71,7 +73,7 @@ from ..kinds import KINDS, conform, get_kind
 from .attributes import map_attributes, sanitise_columns
 from .geojson_lint import GEOMETRY_TYPES, LintResult, count_members, lint_geojson, needs_lint
 from .report import ImportReport, ImportResult, LayerData
-from .validity import TYPE_IDS, check, decode, keep_types, repair
+from .validity import TYPE_IDS, Decoded, Findings, check, decode, keep_types, repair
 
 __all__ = ["GeoJSONReader", "LINT_ALWAYS_BYTES", "MAX_LISTED", "POLICIES"]
 
@@ -184,29 +186,31 @@ class GeoJSONReader:
         linted: LintResult | None = None
         if is_json and (lint == "always" or (lint == "auto" and len(raw) <= LINT_ALWAYS_BYTES)):
             linted = self._lint(raw, path)
-        counting = None
-        if is_json and linted is None and lint != "never":
-            counting = _Background(count_members, raw)  # overlaps GDAL's parse
+        background = None
+        if is_json:  # overlaps GDAL's parse: the byte screen and the file's hash
+            screen = linted is None and lint != "never"
+            background = _Background(_screen_and_hash, raw, screen)
+        geometry = _GeometryWork(self, meta_args=(crs, raw, report, path), linted=linted)
         t0 = time.perf_counter()
         meta, table, gdal_msgs = self._gdal_read(path, raw, linted, on_invalid, source_layer,
-                                                 report)
+                                                 report, geometry)
         timings["gdal_s"] = round(time.perf_counter() - t0, 4)
         _progress(progress, 1, 5, "checking geometries")
-
         geom_col = meta.get("geometry_name") or "wkb_geometry"
         names = [c for c in table.column_names if c != geom_col]
-        wkb = (table.column(geom_col).to_numpy(zero_copy_only=False)
-               if geom_col in table.column_names else np.full(table.num_rows, None, dtype=object))
         n = table.num_rows
-        t0 = time.perf_counter()
-        decoded = decode(wkb)
-        timings["decode_s"] = round(time.perf_counter() - t0, 4)
+        src_crs = geometry.source_crs(meta)
+        wkb, decoded, checks = geometry.merged()
+        timings.update(geometry.timings)
 
-        if counting is not None and linted is None:
-            why = self._suspicion(counting.result(), decoded, table, gdal_msgs)
-            if why:
-                report.extra["lint_reason"] = why
-                linted = self._lint(raw, path)
+        if background is not None:
+            counts, digest = background.result()
+            report.source_sha256 = digest
+            if counts is not None and linted is None:
+                why = self._suspicion(counts, decoded, table, gdal_msgs)
+                if why:
+                    report.extra["lint_reason"] = why
+                    linted = self._lint(raw, path)
         if linted is not None:
             self._apply_lint(linted, path, on_invalid, report)
         for msg in gdal_msgs:
@@ -229,12 +233,8 @@ class GeoJSONReader:
                if kind_obj.id_column in attrs.columns else None)
         found = _Findings(path, ids)
 
-        src_crs = self._source_crs(meta, crs, raw, linted, report, path)
-        lonlat = src_crs.is_geographic
-        t0 = time.perf_counter()
-        checks = check(decoded.geoms, lonlat=lonlat)
-        timings["checks_s"] = round(time.perf_counter() - t0, 4)
         self._check_georeference(checks, decoded, src_crs, crs is not None, path, report)
+        reprojected = geometry.reprojected
         if isinstance(src_crs, _NoCRS):
             src_crs = src_crs.resolved
         _progress(progress, 2, 5, "applying the validity policy")
@@ -250,12 +250,13 @@ class GeoJSONReader:
             frame["geometry_original"] = pd.Series(
                 np.where(original[keep], wkb[keep], None), dtype=object)
         _progress(progress, 3, 5, "reprojecting")
-        t0 = time.perf_counter()
         work = twin_crs.working_crs()
-        out_geoms = twin_crs.transform_geometries(geoms if all_kept else geoms[keep], src_crs,
-                                                  work, in_place=True)
+        out_geoms = geoms if all_kept else geoms[keep]
+        if not reprojected:  # a source without a CRS: known only now
+            t0 = time.perf_counter()
+            out_geoms = twin_crs.transform_geometries(out_geoms, src_crs, work, in_place=True)
+            timings["reproject_s"] = round(time.perf_counter() - t0, 4)
         gdf = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(out_geoms, crs=work), crs=work)
-        timings["reproject_s"] = round(time.perf_counter() - t0, 4)
         gdf, nulls = conform(gdf, kind_obj)
         report.nulls = nulls
         report.crs = twin_crs.working_crs().to_string()
@@ -293,7 +294,7 @@ class GeoJSONReader:
                               hint="the file must be GeoJSON (RFC 7946)")
         return result
 
-    def _gdal_read(self, path, raw, linted, on_invalid, source_layer, report):
+    def _gdal_read(self, path, raw, linted, on_invalid, source_layer, report, geometry):
         """``pyogrio.read_arrow`` with GDAL's warnings captured; a file GDAL refuses is
         explained by the lint (and, under warn/fix, read again without the bad features)."""
         kwargs = {}
@@ -312,9 +313,10 @@ class GeoJSONReader:
                 report.warn(None, f"the source has {len(names)} layers {names}; read the "
                                   f"first, {names[0]!r} (choose with source_layer=)")
         try:
-            return _read_arrow(path, **kwargs)
+            return _read_arrow(path, on_batch=geometry, **kwargs)
         except (DataSourceError, DataLayerError, GeometryError, FieldError, OSError) as exc:
             gdal_text = _gdal_text(exc)
+        geometry.reset()
         if raw is None:
             raise ReaderError(f"GDAL cannot read it ({gdal_text})", path=path) from None
         if linted is None:
@@ -329,7 +331,7 @@ class GeoJSONReader:
                               path=path, where=first.where(), hint=_HINT)
         cleaned = _without_bad_features(linted)
         try:
-            return _read_arrow(io.BytesIO(cleaned))
+            return _read_arrow(io.BytesIO(cleaned), on_batch=geometry)
         except (DataSourceError, DataLayerError, GeometryError, FieldError, OSError) as exc:
             raise ReaderError(f"{linted.errors[0].message}; GDAL cannot read the rest either "
                               f"({_gdal_text(exc)})", path=path) from None
@@ -645,19 +647,130 @@ class _NoCRS:
         self.resolved = crs
 
 
-def _read_arrow(source, **kwargs):
-    """``pyogrio.read_arrow`` plus the FIDs and GDAL's warnings as text."""
+def _read_arrow(source, *, on_batch=None, batch_size=16384, **kwargs):
+    """Read ``source`` with GDAL into one Arrow table (plus the FIDs and GDAL's warnings as
+    text), calling ``on_batch(meta, batch)`` on each batch as it arrives.
+
+    GDAL parses in a producer thread (it releases the GIL), so the caller's per-batch work
+    (geometry checks, reprojection) overlaps with the parse of the next batch.
+    """
+    batches = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        meta, table = pyogrio.read_arrow(source, return_fids=True, **kwargs)
-    meta = dict(meta)
-    if "OGC_FID" in table.column_names or "__fid" in table.column_names:
-        fcol = "OGC_FID" if "OGC_FID" in table.column_names else "__fid"
+        with pyogrio.raw.open_arrow(source, use_pyarrow=True, return_fids=True,
+                                    batch_size=batch_size, **kwargs) as (meta, reader):
+            meta = dict(meta)
+            schema = reader.schema
+            inbox: queue.Queue = queue.Queue()
+
+            def produce():
+                try:
+                    for batch in reader:
+                        inbox.put(batch)
+                    inbox.put(None)
+                except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+                    inbox.put(exc)
+
+            thread = threading.Thread(target=produce, daemon=True)
+            thread.start()
+            try:
+                while (item := inbox.get()) is not None:
+                    if isinstance(item, BaseException):
+                        raise item
+                    batches.append(item)
+                    if on_batch is not None:
+                        on_batch(meta, item)
+            finally:
+                thread.join()  # the dataset closes only after GDAL is done with it
+    table = pa.Table.from_batches(batches, schema=schema)
+    fcol = next((c for c in ("OGC_FID", "__fid") if c in table.column_names), None)
+    if fcol is not None:
         meta["_fids"] = table.column(fcol).to_numpy()
         table = table.drop_columns([fcol])
     msgs = list(dict.fromkeys(str(w.message).split("\n")[0] for w in caught
                               if issubclass(w.category, RuntimeWarning)))
     return meta, table, msgs
+
+
+def _screen_and_hash(raw: bytes, screen: bool):
+    """The structural member counts (when ``screen``) and the sha256 of the file's bytes."""
+    counts = count_members(raw) if screen else None
+    return counts, hashlib.sha256(raw).hexdigest()
+
+
+class _GeometryWork:
+    """What the reader does to each batch of geometries as GDAL delivers it: parse the
+    WKB (:func:`decode`), run every check (:func:`check`) on the source coordinates, then
+    reproject into the working CRS in place. :meth:`merged` joins the batches."""
+
+    def __init__(self, reader, *, meta_args, linted):
+        self.reader = reader
+        self.meta_args = meta_args
+        self.linted = linted
+        self.src = None
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the batches of a read that failed (the reader reads again)."""
+        self.parts = []
+        self.timings = {"decode_s": 0.0, "checks_s": 0.0, "reproject_s": 0.0}
+
+    def source_crs(self, meta):
+        """The source CRS, decided once from GDAL's metadata and the ``crs`` option."""
+        if self.src is None:
+            crs, raw, report, path = self.meta_args
+            self.src = self.reader._source_crs(meta, crs, raw, self.linted, report, path)
+        return self.src
+
+    @property
+    def reprojected(self) -> bool:
+        """True when the geometries are already in the working CRS."""
+        return not isinstance(self.src, _NoCRS)
+
+    def __call__(self, meta, batch) -> None:
+        src = self.source_crs(meta)
+        name = meta.get("geometry_name") or "wkb_geometry"
+        if name in batch.schema.names:
+            wkb = batch.column(name).to_numpy(zero_copy_only=False)
+        else:
+            wkb = np.full(batch.num_rows, None, dtype=object)
+        t0 = time.perf_counter()
+        decoded = decode(wkb)
+        t1 = time.perf_counter()
+        checks = check(decoded.geoms, lonlat=src.is_geographic)
+        t2 = time.perf_counter()
+        if self.reprojected:
+            twin_crs.transform_geometries(decoded.geoms, src, twin_crs.working_crs(),
+                                          in_place=True)
+        t3 = time.perf_counter()
+        for key, dt in (("decode_s", t1 - t0), ("checks_s", t2 - t1), ("reproject_s", t3 - t2)):
+            self.timings[key] = round(self.timings[key] + dt, 4)
+        self.parts.append((wkb, decoded, checks))
+
+    def merged(self):
+        """``(wkb, decoded, checks)`` over all batches."""
+        if not self.parts:
+            empty = np.empty(0, dtype=object)
+            return empty, decode(empty), check(empty, lonlat=True)
+        if len(self.parts) == 1:
+            return self.parts[0]
+        wkb = np.concatenate([p[0] for p in self.parts])
+        offsets = np.cumsum([0] + [len(p[0]) for p in self.parts])
+        reasons, invalid = {}, {}
+        for off, (_, dec, chk) in zip(offsets, self.parts):
+            reasons.update({int(k) + int(off): v for k, v in dec.reasons.items()})
+            invalid.update({int(k) + int(off): v for k, v in chk.invalid_reason.items()})
+        decoded = Decoded(
+            geoms=np.concatenate([p[1].geoms for p in self.parts]),
+            unclosed=np.concatenate([p[1].unclosed for p in self.parts]),
+            unreadable=np.concatenate([p[1].unreadable for p in self.parts]),
+            reasons=reasons)
+        checks = Findings(
+            masks={k: np.concatenate([p[2].masks[k] for p in self.parts])
+                   for k in self.parts[0][2].masks},
+            invalid_reason=invalid,
+            bounds=np.concatenate([p[2].bounds for p in self.parts]))
+        return wkb, decoded, checks
 
 
 def _gdal_text(exc) -> str:
