@@ -38,7 +38,7 @@ def read_file(path, *, format: str | None = None, **options) -> ImportResult:
     result = reader.read(path, **options)
     report: ImportReport = result.report
     report.source = str(path)
-    report.source_sha256 = file_sha256(path)
+    report.source_sha256 = report.source_sha256 or file_sha256(path)  # a reader may hash as it reads
     report.reader = reader.name
     report.timings.setdefault("read_s", round(time.perf_counter() - t0, 4))
     return result
