@@ -112,8 +112,8 @@ class IfcReader:
             for w in opened.warnings:
                 report.warn(w["feature"], w["reason"])
             if options.get("crs"):
-                report.warn(None, "--crs is ignored for IFC: the georeferencing comes from "
-                            "the file or --anchor")
+                report.warn("options", "--crs is ignored for IFC: the georeferencing comes "
+                            "from the file or --anchor")
             if not model.by_type("IfcProject"):
                 raise ReaderError("the file has no IfcProject, so it has no units or "
                                   "georeferencing", path=path,
@@ -261,8 +261,8 @@ class IfcReader:
                 geoms.append(None)
             rows.append(row)
         if no_geometry:
-            report.warn(None, f"{no_geometry} elements have no 3D geometry; they keep their "
-                        "attributes with an empty footprint")
+            report.warn("elements", f"{no_geometry} elements have no 3D geometry; they keep "
+                        "their attributes with an empty footprint")
         frame = gpd.GeoDataFrame(pd.DataFrame(rows), geometry=geoms, crs=dst)
         if not len(frame):
             reasons = "; ".join(f"{k['feature']}: {k['reason']}" for k in report.skipped[:3])
@@ -275,9 +275,11 @@ class IfcReader:
         report.extra["elements_without_geometry"] = no_geometry
         for c in decision.checks:
             if c["level"] in ("warning", "error"):
-                report.warn(None, f"georeferencing: {c['message']}")
+                report.warn("georeferencing", c["message"])
         for c in decision.contradictions:
-            report.warn(None, f"georeferencing contradiction: {c['message']}")
+            report.warn("georeferencing", f"contradiction: {c['message']}")
+        for fix in decision.applied_fixes:
+            report.repaired("georeferencing", f"{fix} (fix_scale)")
         # storeys
         storey_frame = pd.DataFrame([{
             "building_id": ids.get(s["building_guid"]) or fallback_id, "guid": s["guid"],
@@ -290,7 +292,7 @@ class IfcReader:
                   "use": getattr(b, "ObjectType", None) or getattr(b, "LongName", None)}
                  for b in buildings]
         if not binfo:
-            report.warn(None, "the model has no IfcBuilding: no LOD1 building row")
+            report.warn("buildings", "the model has no IfcBuilding: no LOD1 building row")
         lod1 = lod1_rows(binfo, frame, storeys, spaces, area_to_m2=units.area_to_m2)
         bcols = ["id", "building_id", "name", "use", "height_m", "floors", "base_elev_m",
                  "gfa_m2", "gfa_method", "source", "ifc_guid", "elements"]
