@@ -12,7 +12,7 @@ Example
 ['select', 'indicators', 'setbacks', 'coverage', 'flood', 'sunlight', 'shadows']
 >>> spec = get_query("setbacks")
 >>> [p.name for p in spec.params]  # doctest: +SKIP
-['road_setback_m', 'road_setback_by_class', 'rivers', 'roads']
+['road_setback_m', 'road_setback_by_class', 'rivers', 'roads', 'skip_road_classes']
 """
 
 from __future__ import annotations
