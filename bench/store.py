@@ -88,17 +88,17 @@ def measure(store, layers: list[LayerData], *, pushdown: bool = True) -> dict:
     out = {}
     out["import"], _ = timed(lambda: store.commit(layers[:1]), repeat=2)  # 2 versions
     store.commit(layers[1:])
-    out["read all"], frame = timed(lambda: store.read("building"), repeat=2)
+    out["read all"], frame = timed(lambda: store.read("building"), repeat=3)
     assert len(frame) == len(layers[0].data)
     bbox = (X0 + 4000, Y0 + 4000, X0 + 5000, Y0 + 5000)
-    out["bbox read 1 km²"], part = timed(lambda: store.read("building", bbox=bbox), repeat=3)
+    out["bbox read 1 km²"], part = timed(lambda: store.read("building", bbox=bbox), repeat=5)
     out["bbox rows"] = len(part)
     spec = get_query("setbacks")
     if not pushdown:
         os.environ["TWIN_PUSHDOWN"] = "0"
     try:
         out["setbacks"], res = timed(lambda: spec.run(Layers(store), **spec.defaults()),
-                                     repeat=2)
+                                     repeat=3)
     finally:
         os.environ.pop("TWIN_PUSHDOWN", None)
     out["result"] = res
