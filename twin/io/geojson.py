@@ -77,7 +77,7 @@ from .validity import TYPE_IDS, Decoded, Findings, check, decode, keep_types, re
 
 __all__ = ["GeoJSONReader", "LINT_ALWAYS_BYTES", "MAX_LISTED", "POLICIES"]
 
-LINT_ALWAYS_BYTES = 4 << 20  # GeoJSON up to 4 MiB is always fully linted
+LINT_ALWAYS_BYTES = 256 << 10  # GeoJSON up to 256 KiB is always fully linted
 MAX_LISTED = 1000  # per-feature report entries kept per finding; counts hold the totals
 POLICIES = ("raise", "warn", "fix")
 _JSON_SUFFIXES = (".geojson", ".json")  # GeoJSONSeq (.geojsonl) goes to GDAL only

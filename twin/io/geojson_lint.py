@@ -116,26 +116,23 @@ def _typename(value) -> str:
     return type(value).__name__
 
 
-class _DuplicateKeys(dict):
-    """A dict that remembers the member names given more than once."""
+def _parse(data):
+    """``json.loads`` that also returns ``{id(object): duplicated member names}``."""
+    duplicates: dict[int, tuple[str, ...]] = {}
 
-    duplicates: tuple[str, ...] = ()
+    def hook(pairs):
+        obj = dict(pairs)
+        if len(obj) != len(pairs):
+            seen: set[str] = set()
+            duplicates[id(obj)] = tuple(k for k, _ in pairs if k in seen or seen.add(k))
+        return obj
 
-
-def _pairs_hook(pairs):
-    out = _DuplicateKeys()
-    dups = []
-    for key, value in pairs:
-        if key in out:
-            dups.append(key)
-        out[key] = value
-    if dups:
-        out.duplicates = tuple(dups)
-    return out
+    return json.loads(data, object_pairs_hook=hook), duplicates
 
 
 class _Linter:
-    def __init__(self):
+    def __init__(self, duplicates=None):
+        self.duplicates = duplicates or {}
         self.problems: list[Problem] = []
         self.feature: int | None = None
         self.feature_id = None
@@ -145,7 +142,7 @@ class _Linter:
 
     # -- objects -----------------------------------------------------------------------
     def members(self, obj: dict, what: str) -> None:
-        dups = getattr(obj, "duplicates", ())
+        dups = self.duplicates.get(id(obj), ())
         if dups:
             self.add("error", f"{what} object has duplicate members {sorted(set(dups))}, "
                               "which makes parsing ambiguous")
@@ -362,14 +359,14 @@ class _Linter:
 def lint_geojson(data: bytes | str) -> LintResult:
     """Parse GeoJSON text and list its structural problems; never raises for bad input."""
     result = LintResult()
-    lint = _Linter()
     try:
-        doc = json.loads(data, object_pairs_hook=_pairs_hook)
+        doc, duplicates = _parse(data)
     except (ValueError, RecursionError) as exc:
         detail = str(exc).split("\n")[0]
         result.problems.append(Problem("fatal", f"not valid JSON ({detail})"))
         return result
     result.document = doc
+    lint = _Linter(duplicates)
     if not isinstance(doc, dict):
         result.problems.append(Problem(
             "fatal", f"the root of a GeoJSON object must be an object, found {_typename(doc)}"))
