@@ -439,3 +439,22 @@ def test_import_error_is_a_twin_error_with_one_line(tmp_path):
     with pytest.raises(TwinError) as err:
         read_file(path, kind="road")
     assert "not valid JSON" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_nan_coordinates_found_without_the_text_lint(tmp_path):
+    ring = square(LON, LAT)
+    ring[2] = [float("nan"), LAT]
+    feats = [feature([square(LON + 0.01, LAT)], fid="ok"), feature([ring], fid="nan")]
+    path = write_fc(tmp_path / "nan.geojson", feats)  # json.dumps writes NaN
+    with pytest.raises(ReaderError, match="NaN or infinite"):
+        read_file(path, kind="building", lint="never")
+    result = read_file(path, kind="building", on_invalid="warn", lint="never")
+    assert [s["feature"] for s in result.report.skipped] == ["nan"]
+    with pytest.raises(ReaderError, match="non-finite"):
+        read_file(path, kind="building")  # the lint says it first, in the text's words
+
+
+def test_progress_is_reported(tmp_path):
+    calls = []
+    read_file(town(tmp_path), kind="building", progress=lambda *a: calls.append(a))
+    assert calls[0][0] == 0 and calls[-1][:2] == (5, 5)
