@@ -458,3 +458,14 @@ def test_progress_is_reported(tmp_path):
     calls = []
     read_file(town(tmp_path), kind="building", progress=lambda *a: calls.append(a))
     assert calls[0][0] == 0 and calls[-1][:2] == (5, 5)
+
+
+def test_partial_read_keeps_the_crs_member(tmp_path):
+    x, y = transform_xy([LON], [LAT], "EPSG:4326", "EPSG:4549")
+    ring = [[x[0], y[0]], [x[0] + 30, y[0]], [x[0] + 30, y[0] + 20], [x[0], y[0]]]
+    feats = [feature([ring], fid="good"), feature([[1.0]], fid="bad", gtype="LineString")]
+    crs = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::4549"}}
+    path = write_fc(tmp_path / "partial_gk.geojson", feats, crs=crs)
+    result = read_file(path, kind="feature", on_invalid="fix")
+    assert result.report.source_crs == "EPSG:4549"
+    assert abs(result.layers[0].data.total_bounds[0] - x[0]) < 1e-6

@@ -1,7 +1,9 @@
 """GeoJSON and any other OGR vector (GeoPackage, Shapefile, FlatGeobuf) → one layer of a kind.
 
-The reader is thin on purpose: GDAL (through ``pyogrio.read_arrow``) reads the file into
-Arrow, and everything after that works on whole arrays.
+The reader is thin on purpose: GDAL (``pyogrio.raw.open_arrow``) reads the file into
+Arrow batches, and everything after that works on whole arrays. GDAL parses in a producer
+thread (it releases the GIL) while each batch it delivers is decoded, checked and
+reprojected; the file's hash and byte screen run in the background meanwhile.
 
 1. **Structure.** GeoJSON text is checked against RFC 7946 by
    :mod:`twin.io.geojson_lint` (always for files up to ``LINT_ALWAYS_BYTES``; for larger
@@ -35,7 +37,8 @@ Arrow, and everything after that works on whole arrays.
 4. **Attributes** (:mod:`twin.io.attributes`): recognised names are mapped onto the kind's
    columns, ``mapping`` overrides, missing required values become explicit nulls
    (:func:`twin.kinds.conform`) and are counted in the report.
-5. **Reprojection** into the working CRS (:func:`twin.crs.to_working`).
+5. **Reprojection** into the working CRS (:func:`twin.crs.transform_geometries`, one
+   pyproj call per batch).
 
 ``kind`` is required: a geometry type alone does not tell a road from a river, nor a
 parcel from a building. The generic kind ``feature`` takes any vector geometry.
@@ -95,7 +98,7 @@ class _Findings:
     def __init__(self, path, ids: np.ndarray | None):
         self.path = path
         self.ids = ids
-        self.errors: list[tuple[int, str]] = []
+        self.errors: list[tuple[int, str, int]] = []  # (first index, reason, how many)
 
     def label(self, i: int) -> str:
         fid = None if self.ids is None or i >= len(self.ids) else self.ids[i]
@@ -122,16 +125,14 @@ class _Findings:
         idx = np.flatnonzero(mask)
         if len(idx):
             i = int(idx[0])
-            self.errors.append((i, reason(i) if callable(reason) else reason))
-            if len(idx) > 1:
-                self.errors.append((int(idx[1]), f"{len(idx) - 1} more like it"))
+            self.errors.append((i, reason(i) if callable(reason) else reason, len(idx)))
 
     def raise_first(self) -> None:
         if not self.errors:
             return
         self.errors.sort(key=lambda e: e[0])
-        i, reason = self.errors[0]
-        more = len(self.errors) - 1
+        i, reason, _ = self.errors[0]
+        more = sum(e[2] for e in self.errors) - 1
         raise ReaderError(reason + (f" ({more} more problem(s) in this file)" if more else ""),
                           path=self.path, where=self.label(i), hint=_HINT)
 
@@ -175,6 +176,8 @@ class GeoJSONReader:
         if on_invalid not in POLICIES:
             raise ReaderError(f"unknown --on-invalid policy {on_invalid!r}",
                               hint="use raise, warn or fix")
+        if lint not in ("auto", "always", "never"):
+            raise ReaderError(f"unknown lint mode {lint!r}", hint="use auto, always or never")
         layer = layer or kind_obj.name
         report = ImportReport(kind=kind_obj.name)
         report.extra["on_invalid"] = on_invalid
@@ -192,8 +195,8 @@ class GeoJSONReader:
             background = _Background(_screen_and_hash, raw, screen)
         geometry = _GeometryWork(self, meta_args=(crs, raw, report, path), linted=linted)
         t0 = time.perf_counter()
-        meta, table, gdal_msgs = self._gdal_read(path, raw, linted, on_invalid, source_layer,
-                                                 report, geometry)
+        meta, table, gdal_msgs, linted = self._gdal_read(path, raw, linted, on_invalid,
+                                                         source_layer, report, geometry)
         timings["gdal_s"] = round(time.perf_counter() - t0, 4)
         _progress(progress, 1, 5, "checking geometries")
         geom_col = meta.get("geometry_name") or "wkb_geometry"
@@ -295,8 +298,9 @@ class GeoJSONReader:
         return result
 
     def _gdal_read(self, path, raw, linted, on_invalid, source_layer, report, geometry):
-        """``pyogrio.read_arrow`` with GDAL's warnings captured; a file GDAL refuses is
-        explained by the lint (and, under warn/fix, read again without the bad features)."""
+        """GDAL's read (see :func:`_read_arrow`) → ``(meta, table, warnings, lint)``; a file
+        GDAL refuses is explained by the lint (and, under warn/fix, read again without the
+        features the lint found broken)."""
         kwargs = {}
         if raw is None:
             try:
@@ -313,7 +317,7 @@ class GeoJSONReader:
                 report.warn(None, f"the source has {len(names)} layers {names}; read the "
                                   f"first, {names[0]!r} (choose with source_layer=)")
         try:
-            return _read_arrow(path, on_batch=geometry, **kwargs)
+            return (*_read_arrow(path, on_batch=geometry, **kwargs), linted)
         except (DataSourceError, DataLayerError, GeometryError, FieldError, OSError) as exc:
             gdal_text = _gdal_text(exc)
         geometry.reset()
@@ -331,7 +335,7 @@ class GeoJSONReader:
                               path=path, where=first.where(), hint=_HINT)
         cleaned = _without_bad_features(linted)
         try:
-            return _read_arrow(io.BytesIO(cleaned), on_batch=geometry)
+            return (*_read_arrow(io.BytesIO(cleaned), on_batch=geometry), linted)
         except (DataSourceError, DataLayerError, GeometryError, FieldError, OSError) as exc:
             raise ReaderError(f"{linted.errors[0].message}; GDAL cannot read the rest either "
                               f"({_gdal_text(exc)})", path=path) from None
@@ -828,4 +832,7 @@ def _without_bad_features(linted: LintResult) -> bytes:
     elif isinstance(doc, dict) and doc.get("type") in GEOMETRY_TYPES:
         doc = {"type": "FeatureCollection", "features": [
             {"type": "Feature", "properties": None, "geometry": None if 0 in bad else doc}]}
+    crs = linted.document.get("crs") if isinstance(linted.document, dict) else None
+    if isinstance(crs, dict):
+        doc["crs"] = crs  # keep a legacy crs member for GDAL
     return json.dumps(doc).encode("utf-8")
