@@ -405,10 +405,16 @@ class GeoJSONReader:
                     report.extra["crs_rule"] = "RFC 7946: no crs member, WGS84 assumed"
         else:
             return _NoCRS()
-        if len(src.axis_info) > 2:
+        text = str(crs_option if crs_option is not None else file_crs).strip()
+        if len(src.axis_info) > 2:  # 3D geographic (EPSG:4979): its horizontal part
             src = src.to_2d()
-        epsg = src.to_epsg()
-        report.source_crs = f"EPSG:{epsg}" if epsg else src.to_string()
+            text = ""
+        if text.upper().startswith("EPSG:"):
+            text = "EPSG:" + text[5:].strip()
+        else:
+            epsg = src.to_epsg()
+            text = f"EPSG:{epsg}" if epsg else src.to_string()
+        report.source_crs = text
         return src
 
     @staticmethod
@@ -442,8 +448,9 @@ class GeoJSONReader:
             metres = max(abs(v) for v in bounds) > 1000.0  # no longitude or latitude is
             if not in_range.any() and metres:
                 guesses = twin_crs.suggest_crs(bounds, exclude=src)
-                how = ("as --crs" if explicit else "declared in the file" if "crs_rule" not in
-                       report.extra else "assumed by RFC 7946 as the file has no crs member")
+                rule = report.extra.get("crs_rule", "")
+                how = ("as --crs" if explicit else "assumed by RFC 7946 as the file has no crs "
+                       "member" if rule.startswith("RFC 7946") else "declared by the file")
                 raise GeoreferenceError(
                     f"coordinates {box} are outside longitude/latitude range, but the CRS "
                     f"{name} ({how}) is geographic", path=path,
