@@ -11,6 +11,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 import streamlit as st
 from shapely.geometry import LineString, Point, Polygon
 
@@ -35,6 +36,7 @@ from twin.render.scenario import (
     WORSE_COLOR,
     ghost_buildings,
     outline_layer,
+    snap_grid,
 )
 from twin.scenario import (
     AddBuilding,
@@ -105,7 +107,8 @@ def _save(st_obj, scenario: Scenario, *, check: bool = True) -> bool:
 
 
 def _grid(parcels: pd.DataFrame, parcel_id: str):
-    """A snapping grid of points over one parcel (working CRS) for click-to-draw."""
+    """A snapping grid of square cells over one parcel (working CRS) for click-to-draw; each
+    cell's ``t`` is its centre in lon,lat."""
     row = parcels[parcels["id"].astype("string") == parcel_id]
     if row.empty:
         return None
@@ -118,11 +121,12 @@ def _grid(parcels: pd.DataFrame, parcel_id: str):
         xs = np.arange(np.floor(minx - pad), maxx + pad, step)
         ys = np.arange(np.floor(miny - pad), maxy + pad, step)
     gx, gy = np.meshgrid(xs, ys)
-    lon, lat = transform_xy(gx.ravel(), gy.ravel(), working_crs(), "EPSG:4326")
-    frame = gpd.GeoDataFrame({"t": [f"{a:.7f},{b:.7f}" for a, b in zip(lon, lat)]},
-                             geometry=gpd.points_from_xy(gx.ravel(), gy.ravel()),
-                             crs=working_crs())
-    return frame
+    gx, gy = gx.ravel(), gy.ravel()
+    half = (xs[1] - xs[0]) / 2 if len(xs) > 1 else GRID_STEP_M / 2
+    lon, lat = transform_xy(gx, gy, working_crs(), "EPSG:4326")
+    return gpd.GeoDataFrame({"t": [f"{a:.7f},{b:.7f}" for a, b in zip(lon, lat)]},
+                            geometry=shapely.box(gx - half, gy - half, gx + half, gy + half),
+                            crs=working_crs())
 
 
 def _picked_vertex() -> str | None:
@@ -309,6 +313,7 @@ with map_col:
     style = c2.radio(tr("scen.proposed_style"), ["ghost", "outline"], horizontal=True,
                      key="scen_style", format_func=lambda v: tr(f"scen.style.{v}"))
     all_layers, all_data, bounds = [], {}, []
+    picking = not draw_on  # while drawing, only the snapping grid answers clicks
     changes = bundle["changes"]
     status = bundle["status"]
     if show == "base":
@@ -322,7 +327,8 @@ with map_col:
         prep = prepare_layer(frame, kind, name=n)
         if prep.bounds is not None:
             bounds.append(prep.bounds)
-        layers, data = deck_layers(prep, opacity=0.55 if kind == "building" else 0.8)
+        layers, data = deck_layers(prep, opacity=0.55 if kind == "building" else 0.8,
+                                   pickable=picking)
         all_layers += layers
         all_data.update(data)
     if show == "scenario":
@@ -339,20 +345,20 @@ with map_col:
             b = wgs84_bounds(frame)
             if b is not None:
                 bounds.append(b)
-            layers, data = ghost_buildings(frame, name="scen_proposed",
+            layers, data = ghost_buildings(frame, name="scen_proposed", pickable=picking,
                                            outline_only=(style == "outline"))
             all_layers += layers
             all_data.update(data)
         removed = changes[changes["change"] == "removed"]
         layers, data = outline_layer(removed.assign(t=[f"{tr('scen.removed')} {i}"
                                                        for i in removed["id"]]),
-                                     name="scen_removed", color=REMOVED_COLOR)
+                                     name="scen_removed", color=REMOVED_COLOR, pickable=picking)
         all_layers += layers
         all_data.update(data)
         other = changes[(changes["change"] == "added") & (changes["kind"] != "building")]
         layers, data = outline_layer(other.assign(t=[f"{tr('scen.proposed')} {i}"
                                                      for i in other["id"]]),
-                                     name="scen_other", color=PROPOSED_COLOR)
+                                     name="scen_other", color=PROPOSED_COLOR, pickable=picking)
         all_layers += layers
         all_data.update(data)
     # Changed pass/fail: outline the parcels and buildings (red worse, green better).
@@ -375,6 +381,7 @@ with map_col:
             hit = hit.assign(t=[f"{i}: {checks.get(str(i), '')} → {change}" for i in hit["id"]])
             hit = gpd.GeoDataFrame(hit, geometry="geometry", crs=frames[0].crs)
             layers, data = outline_layer(hit, name=f"scen_{change}_{kind}", color=color,
+                                         pickable=picking,
                                          elevation=(kind == "building"))
             all_layers += layers
             all_data.update(data)
@@ -382,7 +389,7 @@ with map_col:
     if draw_on:
         grid = _grid(pframe, draw_on)
         if grid is not None:
-            layers, data = outline_layer(grid, name="scen_grid", color=(90, 90, 255))
+            layers, data = snap_grid(grid, name="scen_grid")
             all_layers += layers
             all_data.update(data)
             bounds.append(wgs84_bounds(grid))
@@ -396,6 +403,7 @@ with map_col:
             sketch = gpd.GeoDataFrame({"t": [tr("scen.sketch")], "height_m": [float(height)]},
                                       geometry=[geom], crs=src).to_crs(working_crs())
             layers, data = outline_layer(sketch, name="scen_sketch", color=PROPOSED_COLOR,
+                                         pickable=picking,
                                          elevation=len(pts) >= 3)
             all_layers += layers
             all_data.update(data)

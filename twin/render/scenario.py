@@ -22,8 +22,8 @@ import shapely
 from .layers import layer_id, placeholder
 from .prepare import DEFAULT_HEIGHT_M, _line_paths, _points, compact_json, polygon_rings
 
-__all__ = ["ghost_buildings", "outline_layer", "PROPOSED_COLOR", "WORSE_COLOR", "BETTER_COLOR",
-           "REMOVED_COLOR"]
+__all__ = ["ghost_buildings", "outline_layer", "snap_grid", "PROPOSED_COLOR", "WORSE_COLOR",
+           "BETTER_COLOR", "REMOVED_COLOR"]
 
 PROPOSED_COLOR = (150, 70, 230)  # violet: apart from every land-use and use colour
 WORSE_COLOR = (230, 40, 40)
@@ -46,7 +46,7 @@ def _heights(frame) -> np.ndarray:
 
 
 def ghost_buildings(frame, *, name: str = "proposed", color=PROPOSED_COLOR,
-                    opacity: float = 0.45, outline_only: bool = False):
+                    opacity: float = 0.45, outline_only: bool = False, pickable: bool = True):
     """Proposed buildings as translucent extrusions with a wireframe (or wireframe only).
 
     ``frame`` is a building GeoDataFrame (working CRS) with ``height_m``; a ``t`` column, if
@@ -65,17 +65,20 @@ def ghost_buildings(frame, *, name: str = "proposed", color=PROPOSED_COLOR,
         "PolygonLayer", id=deck_id, data=placeholder(deck_id), get_polygon="p",
         get_elevation="h", extruded=True, wireframe=True, filled=not outline_only,
         stroked=True, get_fill_color=rgb + [110], get_line_color=rgb + [255],
-        line_width_min_pixels=2, pickable=True, auto_highlight=True,
+        line_width_min_pixels=2, pickable=bool(pickable), auto_highlight=True,
         highlight_color=[255, 220, 0, 200], opacity=float(opacity))
     return [layer], {deck_id: compact_json(recs)}
 
 
 def outline_layer(frame, *, name: str, color=WORSE_COLOR, width_px: float = 3.0,
-                  fill_alpha: int = 40, elevation: bool = False):
+                  fill_alpha: int = 40, elevation: bool = False, point_radius_m: float = 25.0,
+                  point_px: tuple[float, float] = (7.0, 30.0), point_alpha: int = 220,
+                  pickable: bool = True):
     """Outlines (polygons), thick paths (lines) or ringed dots (points) in one bright colour.
 
     Used for the parcels and buildings whose status changed, removed buildings, and
     proposed roads and facilities. ``elevation`` extrudes building outlines to their height.
+    Points are dots of ``point_radius_m`` clamped to ``point_px`` (min, max) pixels.
     """
     if frame is None or len(frame) == 0:
         return [], {}
@@ -96,7 +99,7 @@ def outline_layer(frame, *, name: str, color=WORSE_COLOR, width_px: float = 3.0,
             wireframe=bool(elevation), filled=True, stroked=True,
             get_fill_color=rgb + [int(fill_alpha)], get_line_color=rgb + [255],
             line_width_units=pdk.types.String("pixels"), get_line_width=float(width_px),
-            line_width_min_pixels=float(width_px), pickable=True, auto_highlight=True,
+            line_width_min_pixels=float(width_px), pickable=bool(pickable), auto_highlight=True,
             highlight_color=[255, 220, 0, 200]))
         data[deck_id] = compact_json(recs)
     if types & {1, 5}:
@@ -109,7 +112,7 @@ def outline_layer(frame, *, name: str, color=WORSE_COLOR, width_px: float = 3.0,
         layers.append(pdk.Layer(
             "PathLayer", id=deck_id, data=placeholder(deck_id), get_path="p", get_width="w",
             width_units=pdk.types.String("meters"), width_min_pixels=3, get_color=rgb + [230],
-            cap_rounded=True, joint_rounded=True, pickable=True, auto_highlight=True))
+            cap_rounded=True, joint_rounded=True, pickable=bool(pickable), auto_highlight=True))
         data[deck_id] = compact_json(recs)
     if types & {0, 4}:
         pts, idx = _points(geoms, frame.crs)
@@ -117,8 +120,29 @@ def outline_layer(frame, *, name: str, color=WORSE_COLOR, width_px: float = 3.0,
         deck_id = layer_id(name, "point")
         layers.append(pdk.Layer(
             "ScatterplotLayer", id=deck_id, data=placeholder(deck_id), get_position="p",
-            get_radius=25, radius_units=pdk.types.String("meters"), radius_min_pixels=7,
-            stroked=True, filled=True, get_fill_color=rgb + [220],
-            get_line_color=[255, 255, 255], line_width_min_pixels=2, pickable=True))
+            get_radius=float(point_radius_m), radius_units=pdk.types.String("meters"),
+            radius_min_pixels=float(point_px[0]), radius_max_pixels=float(point_px[1]),
+            stroked=True, filled=True, get_fill_color=rgb + [int(point_alpha)],
+            get_line_color=[255, 255, 255], line_width_min_pixels=1, pickable=bool(pickable),
+            auto_highlight=True, highlight_color=[255, 220, 0, 255]))
         data[deck_id] = compact_json(recs)
     return layers, data
+
+
+def snap_grid(cells, *, name: str = "grid", color=(60, 60, 200), lift_m: float = 0.3):
+    """A clickable drawing grid: square cells (a GeoDataFrame with the snapped vertex text
+    in ``t``) as a faint mat lifted ``lift_m`` above the ground, so that a click anywhere on
+    it picks the cell whose centre becomes the next vertex."""
+    if cells is None or len(cells) == 0:
+        return [], {}
+    rings, idx = polygon_rings(cells.geometry.values, cells.crs)
+    texts = _texts(cells)
+    recs = [{"p": r, "t": texts[i], "k": int(i)} for r, i in zip(rings, idx.tolist())]
+    deck_id = layer_id(name, "cells")
+    rgb = [int(c) for c in color]
+    layer = pdk.Layer(
+        "PolygonLayer", id=deck_id, data=placeholder(deck_id), get_polygon="p",
+        extruded=True, get_elevation=float(lift_m), wireframe=True, filled=True,
+        get_fill_color=rgb + [28], get_line_color=rgb + [110], pickable=True,
+        auto_highlight=True, highlight_color=[255, 220, 0, 220])
+    return [layer], {deck_id: compact_json(recs)}
