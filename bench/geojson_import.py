@@ -14,6 +14,7 @@ Run: ``.venv/bin/python bench/geojson_import.py [--features 100000] [--repeat 3]
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import subprocess
@@ -115,7 +116,10 @@ def main(argv=None) -> int:
                   f"{n / best:>10,.0f} features/s")
             return best
 
-        print(f"times over {args.repeat} interleaved runs:")
+        load = os.getloadavg()[0]
+        print(f"times over {args.repeat} interleaved runs (machine: {os.cpu_count()} cores, "
+              f"load average {load:.1f}; twin overlaps its checks with GDAL's parse, which a "
+              "busy machine hides):")
         t_floor = line("(a) GDAL floor: pyogrio.read_arrow", floor)
         t_ogr = line("(b) ogr2ogr -f GPKG", ogr) if ogr else None
         if not ogr:
