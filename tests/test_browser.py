@@ -63,3 +63,24 @@ def test_map_in_chromium(tmp_path):
 
         assert outside == [], outside
     shutil.copy(tmp_path / "streamlit.log", SHOTS / "streamlit.log")
+
+
+DEMO = Path(__file__).resolve().parents[1] / "layers"
+
+
+def test_demo_map_in_chromium(tmp_path):
+    """The Boli demo store (a snapshot of layers/, when `twin demo` has built it)."""
+    if not (DEMO / "catalog.json").exists():
+        pytest.skip("the demo store is not built (run `twin demo`)")
+    snapshot = tmp_path / "demo"
+    shutil.copytree(DEMO, snapshot)
+    SHOTS.mkdir(exist_ok=True)
+    with streamlit_app(snapshot) as url, browser() as (page, outside):
+        page.goto(url)
+        wait_for_map(page, timeout_s=120)
+        page.wait_for_timeout(1000)
+        png = page.locator("[data-testid=stDeckGlJsonChart]").first.screenshot()
+        (SHOTS / "demo.png").write_bytes(page.screenshot())
+        variance, colours = image_stats(png)
+        assert variance > 100 and colours > 100, (variance, colours)
+        assert outside == [], outside

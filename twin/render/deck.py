@@ -158,7 +158,9 @@ def overview_view(bounds) -> dict:
     if bounds is None:
         return {"longitude": 119.90, "latitude": 35.73, "zoom": 12, "pitch": 45,
                 "bearing": 0, "maxPitch": 85}
-    return bounds_view(bounds, pitch=45.0)
+    view = bounds_view(bounds, pitch=45.0)
+    view["zoom"] = round(max(1.0, view["zoom"] - 0.35), 2)  # the tilt widens the near edge
+    return view
 
 
 def nudge_view(view: dict, count: int) -> dict:
