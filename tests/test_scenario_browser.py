@@ -62,3 +62,38 @@ def test_proposed_tower_visible_in_scenario_not_in_base(tmp_path):
         assert shown > 2000 and absent < 50, (shown, absent)
         assert outside == [], outside
     shutil.copy(tmp_path / "streamlit.log", SHOTS / "scenario_streamlit.log")
+
+
+def test_click_to_draw_a_footprint(tmp_path):
+    store = ParquetStore(tmp_path / "layers")
+    make_town(store)
+    save_scenario(store, Scenario("draw"))
+    with streamlit_app(store.root, log_path=tmp_path / "streamlit.log") as url, \
+            browser() as (page, outside):
+        page.goto(f"{url}/scenarios")
+        wait_for_map(page, timeout_s=90)
+        page.get_by_text("在地块上绘制").wait_for(timeout=60000)
+        box = page.locator("[data-testid=stSelectbox]", has_text="在地块上绘制")
+        box.click()
+        page.get_by_role("option", name="P1").click()
+        page.wait_for_timeout(4000)
+        wait_for_map(page, timeout_s=60)
+        chart = page.locator("[data-testid=stDeckGlJsonChart]").first
+        bounds = chart.bounding_box()
+        area = page.locator("[data-testid=stTextArea] textarea").first
+        clicks = 0
+        for fx, fy in ((0.5, 0.5), (0.6, 0.5), (0.6, 0.6), (0.5, 0.6), (0.45, 0.45)):
+            page.mouse.click(bounds["x"] + bounds["width"] * fx,
+                             bounds["y"] + bounds["height"] * fy)
+            page.wait_for_timeout(2500)
+            clicks += 1
+            if area.input_value().count(";") >= 2:
+                break
+        text = area.input_value()
+        (SHOTS / "scenario_draw.png").write_bytes(page.screenshot())
+        pts = [p for p in text.split(";") if p]
+        assert len(pts) >= 2, (text, clicks)
+        for p in pts:
+            lon, lat = (float(v) for v in p.split(","))
+            assert 119.8 < lon < 120.0 and 35.6 < lat < 35.8
+        assert outside == [], outside
