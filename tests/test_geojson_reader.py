@@ -469,3 +469,16 @@ def test_partial_read_keeps_the_crs_member(tmp_path):
     result = read_file(path, kind="feature", on_invalid="fix")
     assert result.report.source_crs == "EPSG:4549"
     assert abs(result.layers[0].data.total_bounds[0] - x[0]) < 1e-6
+
+
+def test_geopackage_with_several_layers(tmp_path):
+    path = tmp_path / "two.gpkg"
+    _frame().to_file(path, layer="roads", driver="GPKG")
+    points = gpd.GeoDataFrame({"name": ["学校"]}, geometry=[Point(LON, LAT)], crs="EPSG:4326")
+    points.to_file(path, layer="schools", driver="GPKG")
+    first = read_file(path, kind="road")
+    assert any("2 layers" in w["reason"] for w in first.report.warnings)
+    schools = read_file(path, kind="facility", source_layer="schools")
+    assert list(schools.layers[0].data["name"]) == ["学校"]
+    with pytest.raises(ReaderError, match="no layer 'parks'"):
+        read_file(path, kind="facility", source_layer="parks")
