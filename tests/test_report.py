@@ -55,12 +55,27 @@ def test_html_report_has_the_content(town, tmp_path):
     assert page.startswith("<!DOCTYPE html>") and "规划审查报告" in page
     assert "居住&lt;一&gt;" in page                      # names are escaped
     assert "Noto Sans CJK SC" in page
-    assert page.count("<svg") == 3                      # overview + one map per parcel
+    assert page.count("<svg") == 3      # overview + P1 (height fails) + P2 (setback)
     assert "3vB2YO$MX4xv5uCqZZG05x" in page             # IFC GlobalId as evidence
     assert "ifc" in page and "lod1:floors×footprint" in page
     assert "NEAR" in page and "横河" in page             # the setback violation
     assert "建筑高度 Height (m)" in page and "不合格 fail" in page
     assert "大寒" in page                                # sunlight section
+
+
+def test_details_only_for_failing_parcels(town, tmp_path, capsys):
+    out = tmp_path / "all.html"
+    write_report(town, out, sunlight=False, road_setback_m=0.0, details="failing")
+    page = out.read_text(encoding="utf-8")
+    assert "2 of 2 parcels" in page
+    review = build_review(town, None, sunlight=False)
+    review.setbacks = review.setbacks.iloc[0:0]                  # P2 without its violation
+    page = render_html(review, details="failing")
+    assert "1 of 2 parcels" in page and page.count("<svg") == 2
+    assert "Parcel P2" not in page and "Parcel P1" in page
+    assert main(["--store", str(town.root), "report", "--all", "--details", "some",
+                 "--out", str(out)]) == 1
+    assert "--details takes all or failing" in capsys.readouterr().err
 
 
 def test_pdf_from_the_same_html(town, tmp_path):

@@ -139,13 +139,18 @@ def register(app: typer.Typer) -> None:
                                              help="Extra setback behind road red lines."),
         sunlight: bool = typer.Option(True, "--sunlight/--no-sunlight",
                                       help="Include the 大寒日 sunlight check."),
+        details: str = typer.Option(None, "--details", help="Parcel sections: all, or "
+                                    "failing (default for --all)."),
     ) -> None:
         """Write the planning review report (规划审查报告) as HTML, and PDF on request."""
         from ..report import write_report
 
         if not parcel and not all_:
             raise QueryError("say which parcels: --parcel ID (repeatable) or --all")
+        if details not in (None, "all", "failing"):
+            raise QueryError(f"--details takes all or failing, got {details!r}")
         paths = write_report(get_store(), out, parcels=None if all_ else list(parcel),
-                             pdf=pdf, road_setback_m=road_setback_m, sunlight=sunlight)
+                             pdf=pdf, road_setback_m=road_setback_m, sunlight=sunlight,
+                             details=details)
         for p in paths:
             console.print(f"wrote report → {p}")

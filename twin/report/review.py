@@ -221,8 +221,13 @@ def _crs_label(crs) -> str:
     return f"EPSG:{epsg} {crs.name}" if epsg else crs.name
 
 
-def render_html(review: Review, *, title: str = "规划审查报告 Planning review report") -> str:
-    """The report as one HTML document (UTF-8, inline SVG)."""
+def render_html(review: Review, *, title: str = "规划审查报告 Planning review report",
+                details: str = "all") -> str:
+    """The report as one HTML document (UTF-8, inline SVG).
+
+    ``details="all"`` gives every reviewed parcel its own section (map, indicators,
+    evidence); ``"failing"`` only the parcels with a failed indicator or a violating
+    building (the summary tables still cover every parcel)."""
     p = review.parcels
     out = [f"<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'>"
            f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"]
@@ -281,7 +286,15 @@ def render_html(review: Review, *, title: str = "规划审查报告 Planning rev
     bad_buildings = set(sb["building_id"]) if len(sb) else set()
     if sun is not None and len(sun):
         bad_buildings |= set(text(sun[sun["status"] == "fail"], "id"))
-    for _, r in p.iterrows():
+    if details == "failing":
+        flagged = set(review.evidence.loc[review.evidence["building_id"].isin(bad_buildings),
+                                          "parcel_id"])
+        shown = p[(p["status"] == "fail").to_numpy() | text(p, "id").isin(flagged).to_numpy()]
+        out.append(f"<p class='meta'>详表 Details: {len(shown)} of {len(p)} parcels, those with "
+                   f"a failed indicator or a violating building.</p>")
+    else:
+        shown = p
+    for _, r in shown.iterrows():
         pid = str(r["id"])
         ev = review.evidence[review.evidence["parcel_id"] == pid]
         bids = set(ev["building_id"])
@@ -321,12 +334,16 @@ def render_html(review: Review, *, title: str = "规划审查报告 Planning rev
 
 
 def write_report(source, out, *, parcels: list[str] | None = None, pdf: bool = False,
-                 road_setback_m: float = 0.0, sunlight: bool = True) -> list[Path]:
+                 road_setback_m: float = 0.0, sunlight: bool = True,
+                 details: str | None = None) -> list[Path]:
     """Write the report to ``out`` (.html; a .pdf ``out`` writes only the PDF); with
-    ``pdf`` also ``out`` with suffix .pdf. Returns the paths written."""
+    ``pdf`` also ``out`` with suffix .pdf. Returns the paths written.
+
+    ``details`` (``all`` or ``failing``) defaults to ``all`` for chosen parcels and to
+    ``failing`` for the whole town."""
     out = Path(out)
     review = build_review(source, parcels, road_setback_m=road_setback_m, sunlight=sunlight)
-    page = render_html(review)
+    page = render_html(review, details=details or ("all" if parcels else "failing"))
     written = []
     if out.suffix.lower() == ".pdf":
         from .pdf import html_to_pdf
