@@ -472,6 +472,7 @@ def test_more_column_types_round_trip(any_store):
     gdf["when"] = pd.to_datetime(["2026-11-22T08:00:00+08:00"] * n, utc=True)
     gdf["fix"] = gpd.GeoSeries([Point(X0 + i, Y0) for i in range(n)], crs="EPSG:4549")
     gdf["note"] = pd.array(["a\tb", "c\nd", "\\x", None], dtype="string")
+    gdf["attrs"] = [{"k": i, "名": "值"} for i in range(n)]
     any_store.commit([LayerData("building", "building", gdf)])
     got = any_store.read("building")
     pd.testing.assert_frame_equal(got, gdf)

@@ -254,12 +254,17 @@ def _column_specs(frame: pd.DataFrame, geometry: str | None) -> list[dict]:
     return specs
 
 
+def _json_dumps(value) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
 def _values(series: pd.Series, pg: str) -> list:
-    """The column as a list of Python values for COPY, with None for missing values."""
+    """The column as a list of Python values for a binary COPY, with None for missing ones."""
     if pg == "jsonb":
+        from psycopg.types.json import Jsonb
+
         return [None if v is None or (isinstance(v, float) and math.isnan(v))
-                else json.dumps(_json_safe(v), ensure_ascii=False, default=str)
-                for v in series.tolist()]
+                else Jsonb(_json_safe(v), dumps=_json_dumps) for v in series.tolist()]
     if pg == "bytea":
         if isinstance(series.dtype, gpd.array.GeometryDtype):
             return [None if v is None else bytes(v)
@@ -275,6 +280,11 @@ def _values(series: pd.Series, pg: str) -> list:
         return out.tolist()
     obj = series.astype(object)
     return obj.where(series.notna(), None).tolist()
+
+
+_COPY_TYPES = {"bigint": "int8", "double precision": "float8", "real": "float4",
+               "boolean": "bool", "text": "text", "bytea": "bytea", "jsonb": "jsonb",
+               "timestamptz": "timestamptz", "timestamp": "timestamp"}
 
 
 def _restore(values: list, spec: dict, crs=None) -> pd.Series:
@@ -721,15 +731,20 @@ class PostGISStore(Store):
             defs.append(sql.SQL("{} {}").format(self._ident(spec["column"]), typ))
         cur.execute(sql.SQL("CREATE TABLE {} ({})").format(table, sql.SQL(", ").join(defs)))
         columns = [np.arange(len(frame), dtype=np.int64).tolist()]
+        types = ["int8"]
         for spec, col in zip(specs, frame.columns):
             if spec["pg"] == "geometry":
                 geoms = shapely.set_srid(np.asarray(frame[col].values, dtype=object), srid)
-                columns.append(shapely.to_wkb(geoms, hex=True, include_srid=bool(srid)).tolist())
+                columns.append(shapely.to_wkb(geoms, include_srid=bool(srid)).tolist())
+                types.append(self._geometry_oid(cur))
             else:
                 columns.append(_values(frame[col], spec["pg"]))
+                types.append(_COPY_TYPES[spec["pg"]])
         names = [self._ident(_ROW)] + [self._ident(s["column"]) for s in specs]
-        copy_sql = sql.SQL("COPY {} ({}) FROM STDIN").format(table, sql.SQL(", ").join(names))
+        copy_sql = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
+            table, sql.SQL(", ").join(names))
         with cur.copy(copy_sql) as copy:
+            copy.set_types(types)
             for row in zip(*columns):
                 copy.write_row(row)
         cur.execute(sql.SQL("ALTER TABLE {} ADD PRIMARY KEY ({})").format(
@@ -745,6 +760,24 @@ class PostGISStore(Store):
                 bbox = [round(float(b), 3) for b in bounds]
         meta.update(rows=len(frame), bbox=bbox, sha256=data_sha256(frame), columns=specs)
         return meta
+
+    @staticmethod
+    def _geometry_oid(cur) -> int:
+        """The oid of PostGIS's geometry type, with a binary dumper for EWKB bytes registered
+        on ``cur`` (so that COPY sends geometries as binary EWKB)."""
+        from psycopg.types import TypeInfo
+        from psycopg.types.string import BytesBinaryDumper
+
+        info = TypeInfo.fetch(cur.connection, "geometry")
+        if info is None:
+            raise StoreError("the database has no geometry type",
+                             hint="CREATE EXTENSION postgis in it")
+
+        class GeometryBinaryDumper(BytesBinaryDumper):
+            oid = info.oid
+
+        cur.adapters.register_dumper(None, GeometryBinaryDumper)
+        return info.oid
 
     def _lock_names(self, cur, prefix: str, names) -> None:
         for name in sorted(set(names)):
