@@ -193,12 +193,15 @@ _CANDIDATES = (
 def suggest_crs(bounds, *, exclude=None) -> list[str]:
     """Likely CRSs for coordinates ``bounds`` of unknown or mislabelled origin.
 
-    Each candidate is tried in order and kept when the bounds fall inside its area of use.
-    The result is a short list, best guess first, for an error message.
+    A candidate is kept when the bounds fall inside its area of use. Candidates are ranked
+    by how close they put the data to the working CRS's own area (a town's files are
+    about that town): the same numbers read as web mercator land near Boli, read as
+    Gauss-Kruger they land in Africa, and the other way round. The result is a short
+    list, best guess first, for an error message.
     """
     exclude_crs = parse_crs(exclude) if exclude is not None else None
-    out = []
-    for code in _CANDIDATES:
+    found = []
+    for order, code in enumerate(_CANDIDATES):
         crs = parse_crs(code)
         if exclude_crs is not None and crs == exclude_crs:
             continue
@@ -209,8 +212,22 @@ def suggest_crs(bounds, *, exclude=None) -> list[str]:
                 -limit <= minx <= maxx <= limit and -limit <= miny <= maxy <= limit
             ):
                 continue
-            out.append(code)
+        elif not bounds_in_area_of_use(crs, bounds, margin_deg=0.0):
             continue
-        if bounds_in_area_of_use(crs, bounds, margin_deg=0.0):
-            out.append(code)
-    return out
+        found.append((_distance_to_home(crs, bounds), order, code))
+    return [code for _, _, code in sorted(found)]
+
+
+def _distance_to_home(crs, bounds) -> float:
+    """Degrees between the centre of ``bounds`` read in ``crs`` and the centre of the
+    working CRS's area of use (infinity when either is unknown)."""
+    try:
+        home = working_crs().area_of_use
+        cx, cy = (bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2
+        lon, lat = transform_xy([cx], [cy], crs, WGS84)
+    except Exception:  # noqa: BLE001 - pyproj raises several kinds for impossible input
+        return float("inf")
+    if home is None or not (np.isfinite(lon[0]) and np.isfinite(lat[0])):
+        return float("inf")
+    w, south, e, north = home.bounds
+    return float(np.hypot(lon[0] - (w + e) / 2, lat[0] - (south + north) / 2))
