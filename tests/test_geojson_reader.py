@@ -482,3 +482,12 @@ def test_geopackage_with_several_layers(tmp_path):
     assert list(schools.layers[0].data["name"]) == ["学校"]
     with pytest.raises(ReaderError, match="no layer 'parks'"):
         read_file(path, kind="facility", source_layer="parks")
+
+
+def test_gauss_kruger_numbers_without_crs_suggest_the_working_crs(tmp_path):
+    x, y = transform_xy([LON], [LAT], "EPSG:4326", "EPSG:4549")
+    ring = [[x[0], y[0]], [x[0] + 30, y[0]], [x[0] + 30, y[0] + 20], [x[0], y[0]]]
+    path = write_fc(tmp_path / "gk_nocrs.geojson", [feature([ring], fid="g")])
+    with pytest.raises(GeoreferenceError) as err:
+        read_file(path, kind="building")
+    assert "Hint: pass the file's real CRS with --crs EPSG:4549 " in str(err.value)
