@@ -85,4 +85,19 @@ def test_diff_json_lists_the_parcel_that_flips_and_store_is_untouched(cli_town, 
     assert json.loads(out2) == doc  # reproducible
     code, out, _ = _run(capsys, "scenario", "diff", "tower", "-q", "indicators")
     assert code == 0 and "P1" in out and "worse" in out
-    assert tree_digest(store.root) == before
+    # Two scenarios stacked in order: B's higher limit lets the tower's FAR pass.
+    _run(capsys, "scenario", "new", "relax")
+    _run(capsys, "scenario", "add", "relax", "set-parcel", "id=P1", "far=6")
+    code, out, _ = _run(capsys, "scenario", "diff", "tower", "relax", "--json", "-q", "indicators")
+    doc = json.loads(out)
+    assert doc["scenario"] == "tower+relax"
+    assert [(r["id"], r["check"]) for r in doc["status_changes"]] == [("P1", "height")]
+    code, out, _ = _run(capsys, "scenario", "new", "both", "--from", "tower", "--from", "relax")
+    code, out3, _ = _run(capsys, "scenario", "diff", "both", "--json", "-q", "indicators")
+    assert json.loads(out3)["status_changes"] == doc["status_changes"]
+    # Saving scenarios touched only the catalog and scenarios/; every layer file is as it was.
+    def layer_files(digest):
+        return {p: h for p, h in digest.items()
+                if not p.startswith("scenarios/") and p != "catalog.json"}
+
+    assert layer_files(tree_digest(store.root)) == layer_files(before)

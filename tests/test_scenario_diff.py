@@ -117,6 +117,18 @@ def test_stacked_saved_scenarios_give_the_same_diff_every_time(town):
     assert tree_digest(store.root) == before
 
 
+def test_the_same_scenario_file_gives_the_same_diff(town, tmp_path):
+    store, info = town
+    stacked = stack(_tower(info), Scenario("b", parse_edits(["flood", "level=6"])))
+    path = tmp_path / "stacked.json"
+    path.write_text(json.dumps(stacked.to_dict(), ensure_ascii=False), encoding="utf-8")
+    params = {"flood": {"level_m": 2.0}}
+    first = diff_scenario(store, stacked, params=params).to_dict()
+    again = Scenario.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    assert again == stacked
+    assert diff_scenario(store, again, params=params).to_dict() == first
+
+
 def test_diff_of_a_scenario_whose_target_is_gone_names_the_edit(town):
     store, info = town
     s = Scenario("late", parse_edits(["remove-building", "id=B2", "set-building", "id=B2",
