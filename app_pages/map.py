@@ -9,7 +9,7 @@ import streamlit as st
 
 from app_pages.common import deck_files, lang, layer_tokens, read_layer, store, store_url, tr
 from twin.config import basemap_url
-from twin.i18n import label
+from twin.i18n import catalog, label
 from twin.render import (
     DRAWN_KINDS,
     attribute_html,
@@ -38,14 +38,9 @@ DEFAULT_OPACITY = {"parcel": 0.7, "river": 0.9, "road": 1.0, "building": 1.0,
 
 
 def _labels(language: str) -> dict:
-    out = {}
-    for prefix in ("facility", "sensor"):
-        from twin.i18n import catalog
-
-        for key, text in catalog(language).items():
-            if key.startswith(prefix + "."):
-                out[key.split(".", 1)[1]] = text
-    return out
+    """Display names of facility and sensor kinds, for the tooltips."""
+    return {key.split(".", 1)[1]: text for key, text in catalog(language).items()
+            if key.startswith(("facility.", "sensor."))}
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
