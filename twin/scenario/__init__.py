@@ -16,6 +16,7 @@ Example
 from __future__ import annotations
 
 from .apply import apply, load_base, load_scenario, save_scenario, scenario_view
+from .diff import ScenarioDiff, diff, diff_scenario
 from .model import (
     EDIT_TYPES,
     AddBuilding,
@@ -56,6 +57,9 @@ __all__ = [
     "load_scenario",
     "save_scenario",
     "scenario_view",
+    "diff",
+    "diff_scenario",
+    "ScenarioDiff",
     "LayerView",
     "Change",
 ]
