@@ -163,6 +163,9 @@ def test_dwithin_rows_match_shapely(both):
     _, expect = tree.query(np.array(refs, dtype=object), predicate="dwithin",
                            distance=np.array([120.0, 35.0]))
     assert list(got) == sorted(set(expect.tolist()))
+    polygon = [shapely.box(X0 + 900, Y0 + 900, X0 + 1300, Y0 + 1200)]
+    _, touching = tree.query(np.array(polygon, dtype=object), predicate="intersects")
+    assert list(pg.intersects_rows("building", polygon)) == sorted(touching.tolist())
     rows = pg.read_rows("building", got[:5])
     assert list(rows.index) == list(got[:5])
     assert list(rows["id"]) == list(frame["id"].iloc[got[:5]])

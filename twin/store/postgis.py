@@ -892,6 +892,15 @@ class PostGISStore(Store):
         a number or one per geometry. The server answers with ``ST_DWithin`` on the layer's
         GiST index (distance ≤ d, as shapely's ``dwithin``); the layer is never loaded.
         """
+        return self._match_rows(layer, geometries, distance, "dwithin", version)
+
+    def intersects_rows(self, layer: str, geometries, *,
+                        version: int | None = None) -> np.ndarray:
+        """Positions of the rows of ``layer`` that intersect any of ``geometries``
+        (``ST_Intersects`` on the layer's GiST index)."""
+        return self._match_rows(layer, geometries, 0.0, "intersects", version)
+
+    def _match_rows(self, layer, geometries, distance, predicate, version) -> np.ndarray:
         from psycopg import sql
 
         geoms = np.asarray(geometries, dtype=object)
@@ -901,6 +910,8 @@ class PostGISStore(Store):
         if not keep.any():
             return np.zeros(0, dtype=np.int64)
         wkb = [bytes(b) for b in shapely.to_wkb(geoms[keep])]
+        test = {"dwithin": "ST_DWithin(t.{geom}, r.g, r.d)",
+                "intersects": "ST_Intersects(t.{geom}, r.g)"}[predicate]
         with self._cursor() as cur:
             v = self._version_row(cur, layer, version)
             geom = next((s["column"] for s in v["columns"] if s["pg"] == "geometry"), None)
@@ -909,17 +920,11 @@ class PostGISStore(Store):
             query = sql.SQL(
                 "SELECT DISTINCT t.{row} FROM {table} t JOIN (SELECT ST_GeomFromWKB(w, %s) AS g, "
                 "d FROM unnest(%s::bytea[], %s::float8[]) AS u(w, d)) r "
-                "ON ST_DWithin(t.{geom}, r.g, r.d) ORDER BY 1").format(
+                "ON " + test + " ORDER BY 1").format(
                 row=self._ident(_ROW), table=self._ident(self.data_schema, v["table_name"]),
                 geom=self._ident(geom))
             cur.execute(query, (self._srid_of(working_crs()), wkb, dist[keep].tolist()))
             return np.array([r[0] for r in cur.fetchall()], dtype=np.int64)
-
-    def intersects_rows(self, layer: str, geometries, *, version: int | None = None,
-                        tolerance: float = 0.0) -> np.ndarray:
-        """Positions of the rows of ``layer`` that intersect any of ``geometries``
-        (``ST_DWithin`` with ``tolerance``, i.e. ``ST_Intersects`` when it is 0)."""
-        return self.dwithin_rows(layer, geometries, tolerance, version=version)
 
     # -- scenarios -----------------------------------------------------------------------
     def save_scenario(self, name: str, data: dict) -> int:
