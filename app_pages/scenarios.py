@@ -361,6 +361,22 @@ with map_col:
                                      name="scen_other", color=PROPOSED_COLOR, pickable=picking)
         all_layers += layers
         all_data.update(data)
+        # River buffer zones: the blue line moved out to the new setback.
+        zones = changes[changes["op"] == "river_buffer"]
+        if len(zones):
+            rivers = pd.concat([f for k, f in bundle["layers"].values() if k == "river"],
+                               ignore_index=True).drop_duplicates("id").set_index("id")
+            half = pd.to_numeric(rivers["width_m"], errors="coerce").fillna(0.0) / 2
+            setback = pd.to_numeric(rivers["setback_m"], errors="coerce").fillna(0.0)
+            ids = [i for i in zones["id"] if i in rivers.index]
+            zone = gpd.GeoDataFrame(
+                {"t": [f"{tr('scen.buffer')} {i} · {setback[i]:g} m" for i in ids]},
+                geometry=[rivers.geometry[i].buffer(half[i] + setback[i]) for i in ids],
+                crs=changes.crs)
+            layers, data = outline_layer(zone, name="scen_buffer", color=PROPOSED_COLOR,
+                                         width_px=2.0, fill_alpha=35, pickable=picking)
+            all_layers += layers
+            all_data.update(data)
     # Changed pass/fail: outline the parcels and buildings (red worse, green better).
     for change, color in (("worse", WORSE_COLOR), ("better", BETTER_COLOR)):
         rows = status[status["change"] == change]
