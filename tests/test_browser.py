@@ -51,10 +51,24 @@ def test_map_in_chromium(tmp_path):
         var_after, _ = image_stats(after)
         assert var_after > 50
 
-        # pick a parcel: the attribute panel fills in
+        # hover the residential parcel (buildings still off): its name "居住<地块>" shows as
+        # text, HTML-escaped by the tooltip
+        bounds = chart.bounding_box()
+        tooltip = page.locator(".deck-tooltip")
+        found = None
+        for fx, fy in ((0.38, 0.53), (0.3, 0.5), (0.45, 0.57), (0.35, 0.58), (0.42, 0.48)):
+            page.mouse.move(bounds["x"] + bounds["width"] * fx,
+                            bounds["y"] + bounds["height"] * fy)
+            page.wait_for_timeout(300)
+            if tooltip.count() and "居住<地块>" in (tooltip.first.inner_text() or ""):
+                found = tooltip.first.inner_html()
+                break
+        assert found is not None, "no tooltip for the residential parcel"
+        assert "&lt;地块&gt;" in found and "<地块>" not in found
+
         box.click()
         page.wait_for_timeout(1500)
-        bounds = chart.bounding_box()
+        # pick a building: the attribute panel fills in
         page.mouse.click(bounds["x"] + bounds["width"] * 0.30,
                          bounds["y"] + bounds["height"] * 0.55)
         page.get_by_text("编号").first.wait_for(timeout=20000)
