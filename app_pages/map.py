@@ -33,6 +33,7 @@ from twin.render.palette import HEIGHT_BINS
 # Draw order, bottom to top.
 ORDER = {"parcel": 0, "river": 1, "road": 2, "building": 3, "bim_element": 4, "facility": 5,
          "sensor": 6}
+BIM_AUTO_TRIANGLES = 200_000  # draw all BIM detail by default up to this many triangles
 DEFAULT_OPACITY = {"parcel": 0.7, "river": 0.9, "road": 1.0, "building": 1.0,
                    "bim_element": 1.0, "facility": 1.0, "sensor": 1.0}
 
@@ -67,14 +68,20 @@ def prepared(url: str, layer: str, kind: str, version: int, sha: str, color_by: 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def bim_index(url: str, layer: str, version: int, sha: str) -> dict:
-    """``{building id: WGS84 bounds}`` of the buildings of a bim_element layer with meshes."""
+    """``{building id: (WGS84 bounds, triangles)}`` of the buildings of a bim_element layer
+    with meshes."""
     frame = read_layer(url, layer, version, sha)
     if not has_meshes(frame):
         return {}
     from twin.render.prepare import wgs84_bounds
 
-    return {bid: wgs84_bounds(frame[frame["building_id"].astype("string") == bid])
-            for bid in bim_buildings(frame)}
+    out = {}
+    ids = frame["building_id"].astype("string")
+    for bid in bim_buildings(frame):
+        sub = frame[ids == bid]
+        triangles = int(sum(len(f) for f in sub["mesh_faces"] if f is not None) // 12)
+        out[bid] = (wgs84_bounds(sub), triangles)
+    return out
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -140,19 +147,24 @@ if not drawn:
 
 readings_key = tuple((n, v[1], v[2]) for n, v in tokens.items() if v[0] == "sensor_reading")
 bim_layers = [n for n, v in drawn.items() if v[0] == "bim_element"]
-bim_ids: dict[str, tuple[str, dict]] = {}  # building id -> (bim layer, bounds)
+bim_ids: dict[str, tuple[str, tuple]] = {}  # building id -> (bim layer, bounds)
+bim_triangles = 0
 for name in bim_layers:
     kind, version, sha = drawn[name]
-    for bid, bounds in bim_index(url, name, version, sha).items():
-        bim_ids.setdefault(bid, (name, bounds))
+    for bid, (bounds, triangles) in bim_index(url, name, version, sha).items():
+        if bid not in bim_ids:
+            bim_ids[bid] = (name, bounds)
+            bim_triangles += triangles
 
 # ---- layer panel (sidebar) --------------------------------------------------------------
 with st.sidebar:
     st.markdown(f"**{tr('map.layers')}**")
     color_by = st.radio(tr("map.color_by"), ["use", "height"], horizontal=True,
                         format_func=lambda v: tr(f"map.color_by.{v}"), key="color_by")
-    bim_all = st.toggle(tr("map.bim_all"), value=False, key="bim_all",
-                        help=tr("map.bim_all_help"))
+    # Small enough: draw every IFC building's elements in place of its LOD1 block, so that
+    # zooming in shows the real model. Otherwise only on pick or camera preset.
+    bim_all = st.toggle(tr("map.bim_all"), value=bim_triangles <= BIM_AUTO_TRIANGLES,
+                        key="bim_all", help=tr("map.bim_all_help", n=BIM_AUTO_TRIANGLES))
     panel = {}
     for name in sorted(drawn, key=lambda n: (ORDER.get(drawn[n][0], 9), n)):
         kind = drawn[name][0]

@@ -91,8 +91,20 @@ def test_switching_a_layer_off_and_colouring_by_height(town):
     assert any(i.startswith("buildings::h") for i in ids), ids
 
 
+def test_bim_detail_drawn_by_default_when_small(town):
+    at = _app()
+    assert at.toggle(key="bim_all").value is True  # 48 triangles: under the budget
+    deck = _deck(at)
+    assert "bim::IFC-B1" in _layer_ids(deck)
+    lod1 = [o["t"] for layer in deck["layers"] if layer["id"].startswith("buildings::")
+            for o in layer["data"]]
+    assert not any("港务大楼" in t for t in lod1)  # its LOD1 block gives way
+
+
 def test_view_is_stable_across_reruns_and_presets_fly(town):
     at = _app()
+    at.toggle(key="bim_all").set_value(False).run()
+    assert "bim::IFC-B1" not in _layer_ids(_deck(at))
     first = _deck(at)["initialViewState"]
     at.slider(key="op::parcels").set_value(0.4).run()
     assert _deck(at)["initialViewState"] == first  # an unrelated widget does not move it
@@ -119,6 +131,8 @@ def test_pick_opens_escaped_attribute_panel(town):
     panel = [m.value for m in at.markdown if "<table" in m.value]
     assert panel and "居住&lt;地块&gt;" in panel[0] and "<地块>" not in panel[0]
     # picking the IFC building's LOD1 block shows its BIM elements instead
+    at.toggle(key="bim_all").set_value(False).run()
+    assert "bim::IFC-B1" not in _layer_ids(_deck(at))
     at.session_state["map"] = {"selection": {
         "indices": {"buildings::public": [0]}, "objects": {"buildings::public": [{"k": 12}]}}}
     at.run()
