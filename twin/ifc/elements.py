@@ -67,6 +67,9 @@ class Relations:
     def __init__(self, model):
         self.parent: dict[int, object] = {}
         self.with_psets: set[int] = set()
+        self.definitions: dict[int, list] = {}
+        self.type_of: dict[int, object] = {}
+        self._definition_cache: dict[int, dict] = {}
         for rel in model.by_type("IfcRelContainedInSpatialStructure"):
             for el in rel.RelatedElements or ():
                 self.parent.setdefault(el.id(), rel.RelatingStructure)
@@ -78,15 +81,47 @@ class Relations:
                 for obj in rel.RelatedObjects or ():
                     self.parent.setdefault(obj.id(), rel.RelatingObject)
         for rel in model.by_type("IfcRelDefinesByProperties"):
+            definition = rel.RelatingPropertyDefinition
+            if definition is None:
+                continue
+            if definition.is_a("IfcPropertySetDefinitionSet"):
+                members = list(definition.wrappedValue)
+            else:
+                members = [definition]
             for obj in rel.RelatedObjects or ():
                 self.with_psets.add(obj.id())
-        type_rel = "IfcRelDefinesByType"
-        for rel in model.by_type(type_rel):
+                self.definitions.setdefault(obj.id(), []).extend(members)
+        for rel in model.by_type("IfcRelDefinesByType"):
             typ = rel.RelatingType
-            if typ is not None and getattr(typ, "HasPropertySets", None):
-                for obj in rel.RelatedObjects or ():
+            if typ is None:
+                continue
+            for obj in rel.RelatedObjects or ():
+                self.type_of[obj.id()] = typ
+                if typ.HasPropertySets:
                     self.with_psets.add(obj.id())
         self._cache: dict[int, tuple] = {}
+
+    def _definition(self, definition) -> dict:
+        import ifcopenshell.util.element as ue
+
+        key = definition.id()
+        hit = self._definition_cache.get(key)
+        if hit is None:
+            hit = self._definition_cache[key] = ue.get_property_definition(definition)
+        return hit
+
+    def psets(self, el) -> dict:
+        """Property sets and quantities of ``el``, its type's first (like
+        ``ifcopenshell.util.element.get_psets`` with inheritance), occurrence values
+        overriding them."""
+        out: dict = {}
+        typ = self.type_of.get(el.id())
+        if typ is not None:
+            for definition in typ.HasPropertySets or ():
+                out.setdefault(definition.Name, {}).update(self._definition(definition))
+        for definition in self.definitions.get(el.id(), ()):
+            out.setdefault(definition.Name, {}).update(self._definition(definition))
+        return out
 
     def ancestry(self, el):
         """(storey, building) of ``el``, walking containment/aggregation upwards."""
@@ -121,8 +156,6 @@ def _clean(value):
 def element_records(model, elements=None, relations: Relations | None = None
                     ) -> list[ElementRecord]:
     """One :class:`ElementRecord` per element (``model_elements`` by default)."""
-    import ifcopenshell.util.element as ue
-
     elements = model_elements(model) if elements is None else elements
     rel = relations or Relations(model)
     predefined_index: dict[str, int] = {}
@@ -131,7 +164,7 @@ def element_records(model, elements=None, relations: Relations | None = None
         storey, building = rel.ancestry(el)
         if el.id() in rel.with_psets:
             try:
-                psets = _clean(ue.get_psets(el))
+                psets = _clean(rel.psets(el))
             except Exception as exc:  # noqa: BLE001 - malformed property sets
                 psets = {"_error": f"property sets unreadable: {exc}"}
             text = json.dumps(psets, ensure_ascii=False, default=str, separators=(",", ":"))

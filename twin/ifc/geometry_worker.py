@@ -53,6 +53,20 @@ def _limit_memory(limit_bytes: int, *, on_top: bool = False) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (total, total))
 
 
+def _die_with_parent() -> None:
+    """Ask Linux to kill this child when its parent dies (no orphaned meshing)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def _misbehave(mode: str | None) -> None:
     if mode == "abort":
         os.abort()
@@ -95,6 +109,7 @@ def run(job: dict, *, emit=_stdout_line, model=None, include=None) -> int:
     ``model`` and ``include`` (element instances) are given by a forked parent; otherwise
     the file is opened here and the elements are found by ``job["guids"]``.
     """
+    _die_with_parent()
     _limit_memory(job.get("memory_limit_bytes", 0), on_top=model is not None)
     import ifcopenshell
     import ifcopenshell.geom

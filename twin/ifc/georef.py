@@ -333,7 +333,14 @@ def _map_conversion(model, units: ProjectUnits, decision: GeorefDecision, *, pat
     import ifcopenshell.util.element as ue
     import ifcopenshell.util.geolocation as geoloc
 
-    params = geoloc.get_helmert_transformation_parameters(model)
+    try:
+        params = geoloc.get_helmert_transformation_parameters(model)
+    except (AssertionError, AttributeError, TypeError, IndexError) as exc:
+        ops = model.by_type("IfcCoordinateOperation") if model.schema != "IFC2X3" else []
+        kind = ops[0].is_a() if ops else "ePSet_MapConversion"
+        raise GeoreferenceError(f"cannot read the {kind} ({type(exc).__name__}: {exc})",
+                                path=path, hint="write a plain IfcMapConversion with `twin "
+                                                "ifc georef`, or pass --anchor") from None
     if params is None:
         return None
     if model.schema == "IFC2X3":

@@ -165,7 +165,7 @@ class IfcReader:
             report.extra["georeferencing"] = decision.to_dict()
             report.extra["geometry"] = {
                 "kernel": meshes.kernel, "attempts": meshes.attempts,
-                "threads": job_threads(options), "elements_meshed": len(meshes),
+                "threads": _job_threads(options), "elements_meshed": len(meshes),
                 "transform": placed.method, "affine_residual_m": placed.residual_m,
                 "origin": list(placed.origin)}
             report.extra["schema"] = opened.schema
@@ -213,9 +213,12 @@ class IfcReader:
                 ids[b.GlobalId] = str(user_id) if n == 0 else f"{user_id}-{n + 1}"
             else:
                 ids[b.GlobalId] = b.GlobalId
-        fallback_id = (next(iter(ids.values())) if len(ids) == 1 else
-                       str(user_id) if user_id else
-                       (ids and None) or model_fallback_id(path))
+        # elements outside any IfcBuilding: the only building, else the user's id, else
+        # the file's stem
+        if len(ids) == 1:
+            fallback_id = next(iter(ids.values()))
+        else:
+            fallback_id = str(user_id) if user_id else _model_fallback_id(path)
         units = decision.units
 
         def abs_height(z_local_m: float) -> float:
@@ -308,14 +311,14 @@ class IfcReader:
         ]
 
 
-def job_threads(options) -> int:
+def _job_threads(options) -> int:
     """The thread count the geometry step used."""
     import multiprocessing
 
     return int(options.get("threads") or multiprocessing.cpu_count())
 
 
-def model_fallback_id(path) -> str:
+def _model_fallback_id(path) -> str:
     """A building id for elements outside any IfcBuilding: the file's stem."""
     return Path(path).stem
 
