@@ -250,7 +250,7 @@ else:
     town = None
 if preset.startswith("bim:") and preset[4:] in bim_ids and bim_ids[preset[4:]][1]:
     view = bounds_view(bim_ids[preset[4:]][1], pitch=55.0, bearing=-20.0, max_zoom=19.0)
-    view["zoom"] = round(view["zoom"] - 0.8, 2)  # room around the building
+    view["zoom"] = round(view["zoom"] - 0.4, 2)  # room around the building
 else:
     view = overview_view(town)
 view = nudge_view(view, st.session_state.get("view_nonce", 0))
