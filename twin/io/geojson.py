@@ -263,14 +263,14 @@ class GeoJSONReader:
         gdf, nulls = conform(gdf, kind_obj)
         report.nulls = nulls
         report.crs = twin_crs.working_crs().to_string()
+        if len(gdf) == 0:
+            report.warn(None, "the layer is empty: the file holds no usable features")
         report.counts.update({
             "features_read": int(n), "features_written": int(len(gdf)),
             "repaired": int(report.extra.get("repaired_total", 0)),
             "skipped": int(report.extra.get("skipped_total", 0)),
             "warnings": len(report.warnings),
         })
-        if len(gdf) == 0:
-            report.warn(None, "the layer is empty: the file holds no usable features")
         _progress(progress, 5, 5, "done")
         timings["reader_s"] = round(time.perf_counter() - t_start, 4)
         return ImportResult(layers=[LayerData(layer, kind_obj.name, gdf)], report=report)
