@@ -124,6 +124,9 @@ def map_attributes(frame: pd.DataFrame, kind, *, mapping: dict[str, str] | None 
         by_norm = {normalise_name(c): c for c in frame.columns}
         renames = {}
         for src, dst in mapping.items():
+            if str(dst).lower() in RESERVED or not str(dst).strip():
+                raise SchemaError(f"--map {src}={dst}: {dst!r} cannot be an attribute name",
+                                  hint="map onto a column of the kind, e.g. height_m")
             col = src if src in frame.columns else by_norm.get(normalise_name(src))
             if col is None:
                 known = ", ".join(map(str, frame.columns)) or "none"
