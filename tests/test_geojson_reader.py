@@ -491,3 +491,13 @@ def test_gauss_kruger_numbers_without_crs_suggest_the_working_crs(tmp_path):
     with pytest.raises(GeoreferenceError) as err:
         read_file(path, kind="building")
     assert "Hint: pass the file's real CRS with --crs EPSG:4549 " in str(err.value)
+
+
+def test_can_read_leaves_cityjson_to_its_reader(tmp_path):
+    from twin.io.geojson import GeoJSONReader
+
+    city = tmp_path / "city.json"
+    city.write_text('{"type": "CityJSON", "version": "2.0", "CityObjects": {}}')
+    reader = GeoJSONReader()
+    assert not reader.can_read(city)
+    assert reader.can_read(town(tmp_path)) and not reader.can_read(tmp_path / "x.csv")
