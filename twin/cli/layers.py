@@ -36,7 +36,9 @@ def _print_report(report: dict) -> None:
     for title, key in (("repaired", "repairs"), ("warning", "warnings"), ("skipped", "skipped")):
         items = report.get(key, [])
         for item in items[:20]:
-            console.print(f"  {title:8s}{item.get('feature')}: {item.get('reason')}", markup=False)
+            feature = item.get("feature")
+            console.print(f"  {title:9s}{'file' if feature is None else feature}: "
+                          f"{item.get('reason')}", markup=False)
         if len(items) > 20:
             console.print(f"  … and {len(items) - 20} more {key}")
     if report.get("nulls"):
