@@ -123,12 +123,22 @@ class Relations:
             out.setdefault(definition.Name, {}).update(self._definition(definition))
         return out
 
-    def ancestry(self, el):
-        """(storey, building) of ``el``, walking containment/aggregation upwards."""
+    def ancestry(self, el, *, is_element: bool = False):
+        """(storey, building) of ``el``, walking containment/aggregation upwards.
+
+        ``is_element`` (el is an IfcElement, so neither a storey nor a building) lets the
+        answer come from its parent's cached one.
+        """
         key = el.id()
         hit = self._cache.get(key)
         if hit is not None:
             return hit
+        if is_element:
+            parent = self.parent.get(key)
+            if parent is None:
+                return (None, None)
+            if not parent.is_a("IfcElement"):  # a spatial element: cache by its id
+                return self.ancestry(parent)
         storey = building = None
         node, seen = el, set()
         while node is not None and node.id() not in seen:
@@ -161,7 +171,7 @@ def element_records(model, elements=None, relations: Relations | None = None
     predefined_index: dict[str, int] = {}
     out = []
     for el in elements:
-        storey, building = rel.ancestry(el)
+        storey, building = rel.ancestry(el, is_element=True)
         if el.id() in rel.with_psets:
             try:
                 psets = _clean(rel.psets(el))

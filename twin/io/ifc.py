@@ -148,11 +148,14 @@ class IfcReader:
             storeys = storey_records(model, units.length_to_m, relations)
             spaces = space_areas(model, units.area_to_m2, relations)
             buildings = model_buildings(model)
-            with_body = [el for el in shaped if has_body_representation(el)]
             timings["attributes_s"] = round(time.perf_counter() - t_attr, 4)
             total = len(shaped)
             meshes = job.wait(lambda d, n, m: progress(d, total, m))
             job = None
+            meshed = set(meshes.guids)
+            # only the elements without a mesh need the (slow) question: should they have one?
+            with_body = [el for el in shaped
+                         if el.GlobalId not in meshed and has_body_representation(el)]
             timings["geometry_s"] = round(time.perf_counter() - t, 4)
             t = time.perf_counter()
             placed = place_meshes(meshes, placement, dst, path=path)
@@ -205,7 +208,7 @@ class IfcReader:
                 spaces, buildings, with_body, placed):
         meshes = placed.meshes
         index = {g: i for i, g in enumerate(meshes.guids)}
-        body_guids = {el.GlobalId for el in with_body}
+        body_guids = {el.GlobalId for el in with_body} | set(meshes.guids)
         user_id = options.get("building_id")
         ids: dict = {}
         for n, b in enumerate(buildings):
@@ -233,10 +236,14 @@ class IfcReader:
         no_geometry = 0
         for rec in records:
             i = index.get(rec.guid)
-            if rec.guid in body_guids and (i is None or not placed.ok[i]):
-                reason = ("NaN or absurd coordinates after georeferencing" if i is not None
-                          else _failure_reason(log, rec.guid))
-                report.skip(rec.guid, reason, ifc_class=rec.ifc_class)
+            if i is not None and not placed.ok[i] and meshes.counts[i, 0] == 0:
+                i = None  # an empty mesh: the element keeps its attributes, no geometry
+            elif i is not None and not placed.ok[i]:
+                report.skip(rec.guid, "NaN or absurd coordinates after georeferencing",
+                            ifc_class=rec.ifc_class)
+                continue
+            elif i is None and rec.guid in body_guids:
+                report.skip(rec.guid, _failure_reason(log, rec.guid), ifc_class=rec.ifc_class)
                 continue
             bid = ids.get(rec.building_guid) if rec.building_guid else None
             bid = bid or fallback_id
