@@ -160,3 +160,14 @@ def test_broken_and_absurd_elements_are_skipped_and_reported(tmp_path):
     guids = set(result.layers[0].data["guid"])
     assert info["corner_guid"] in guids
     assert not {info["broken_guid"], info["far_guid"]} & guids
+
+
+def test_layer_option_prefixes_the_layer_names(two_models, store, capsys):
+    a, _ = two_models
+    versions, _ = import_file(store, a["path"], layer="site_a")
+    assert set(versions) == {"site_a_bim_element", "site_a_ifc_building", "site_a_ifc_storey"}
+    assert store.kind_of("site_a_ifc_building") == "building"
+    assert main(["ifc", "info", "--json", a["path"]]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["schema"] == "IFC4" and info["counts_by_class"]["IfcWall"] == 12
+    assert info["georeferencing"]["source"] == "IfcMapConversion"
