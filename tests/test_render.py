@@ -45,11 +45,13 @@ def test_land_use_colours_follow_gb50137_classes():
 def test_buildings_payload_is_compact_and_complete():
     frame = synthetic_buildings(500)
     prepared = prepare_layer(frame, "building", name="buildings")
-    records = [r for g in prepared.groups for r in json.loads(g.data)]
-    assert len(records) == 500
+    records = prepared.records()
+    assert len(records) == 500 and len(prepared.parts) == 1
     assert sorted(r["k"] for r in records) == list(range(500))
     rec = records[0]
-    assert set(rec) == {"p", "h", "t", "k"}
+    assert set(rec) == {"p", "h", "t", "k", "c"}
+    assert prepared.parts[0].palette[rec["c"]] == next(
+        g.color for g in prepared.groups if g.key == frame["use"].iloc[rec["k"]])
     ring = rec["p"][0]
     assert len(ring) == 4  # the closing vertex is dropped
     assert all(len(str(c).split(".")[-1]) <= 6 for pt in ring for c in pt)  # ~0.1 m
@@ -63,7 +65,7 @@ def test_lonlat_positions_match_pyproj(layers):
 
     frame = layers["buildings"].data
     prepared = prepare_layer(frame, "building", name="b")
-    recs = {r["k"]: r for g in prepared.groups for r in json.loads(g.data)}
+    recs = {r["k"]: r for r in prepared.records()}
     x, y = frame.geometry.iloc[0].exterior.coords[0]
     lon, lat = transform_xy([x], [y], frame.crs, "EPSG:4326")
     assert recs[0]["p"][0][0] == pytest.approx([lon[0], lat[0]], abs=1e-6)
@@ -75,8 +77,10 @@ def test_every_drawn_kind(layers):
         prepared = prepare_layer(layers[name].data, kind, name=name)
         assert sum(g.count for g in prepared.groups) == len(layers[name].data), name
     roads = prepare_layer(layers["roads"].data, "road", name="roads")
-    arterial = json.loads(next(g for g in roads.groups if g.key == "arterial").data)[0]
+    arterial = next(r for r in roads.records() if r["t"].startswith("滨海大道"))
     assert arterial["w"] == 30.0 and len(arterial["p"]) == 2
+    assert roads.parts[0].palette[arterial["c"]] == \
+        next(g.color for g in roads.groups if g.key == "arterial")
 
 
 def test_hidden_buildings_and_colour_by_height(layers):
@@ -93,8 +97,9 @@ def test_sensors_show_latest_reading_and_alarm(layers):
     assert row["value"] == 2.9 and row["threshold"] == 2.5 and bool(row["alarm"])
     assert not bool(latest.set_index("sensor_id").loc["S2", "alarm"])
     prepared = prepare_layer(layers["sensors"].data, "sensor", name="s", latest=latest)
-    alarm = next(g for g in prepared.groups if g.key == "alarm")
-    assert "2.9 m" in json.loads(alarm.data)[0]["t"]
+    index = [g.key for g in prepared.groups].index("alarm")
+    alarmed = [r for r in prepared.records() if r["c"] == index]
+    assert len(alarmed) == 1 and "2.9 m" in alarmed[0]["t"]
 
 
 def test_bim_triangles_in_meter_offsets(layers):
@@ -175,3 +180,18 @@ def test_layer_data_served_as_content_addressed_files(layers, tmp_path):
     from twin.render import prune_data_dir
 
     assert prune_data_dir(tmp_path / "cache", keep=1) == len(spec["layers"]) - 1
+
+
+def test_one_deck_layer_per_geometry_with_a_palette(layers):
+    prepared = prepare_layer(layers["parcels"].data, "parcel", name="parcels")
+    deck_ls, data = deck_layers(prepared)
+    assert [layer.id for layer in deck_ls] == ["parcels::polygon"]
+    spec = json.loads(build_deck(deck_ls, data, view=overview_view(None)).to_json())
+    fill = spec["layers"][0]["getFillColor"]
+    assert fill.startswith("@@=[[") and fill.endswith("][c]")
+    palette = json.loads(fill[3:-3])
+    assert [p[:3] for p in palette] == [list(g.color) for g in prepared.groups]
+    # a one-colour part gets a constant colour
+    rivers = prepare_layer(layers["rivers"].data, "river", name="rivers")
+    river_ls, _ = deck_layers(rivers)
+    assert river_ls[0].get_fill_color[:3] == [110, 180, 235]

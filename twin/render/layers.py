@@ -1,8 +1,8 @@
 """deck.gl layers for prepared twin layers, and the compact deck that carries them.
 
-This is the only module (with :mod:`twin.render.deck`) that imports pydeck. Each colour
-group of a :class:`~twin.render.prepare.PreparedLayer` becomes one deck.gl layer whose id is
-``"<store layer>::<group key>"``; its data stay a placeholder until
+This is the only module (with :mod:`twin.render.deck`) that imports pydeck. Each
+part of a :class:`~twin.render.prepare.PreparedLayer` becomes one deck.gl layer whose id is
+``"<store layer>::<geometry>"``; its data stay a placeholder until
 :meth:`CompactDeck.to_json` splices the pre-encoded JSON text in, so pydeck never walks
 (and indents, and sorts) a hundred thousand buildings.
 
@@ -14,12 +14,15 @@ Example
 
 from __future__ import annotations
 
+import json
+
 import pydeck as pdk
 
 from .bim import BimDetail
 from .prepare import PreparedLayer
 
-__all__ = ["deck_layers", "bim_layer", "layer_id", "split_layer_id", "placeholder"]
+__all__ = ["deck_layers", "bim_layer", "layer_id", "split_layer_id", "placeholder",
+           "palette_accessor"]
 
 SEPARATOR = "::"
 
@@ -44,40 +47,50 @@ def _s(text: str):
     return pdk.types.String(text)
 
 
+def palette_accessor(palette, alpha: int):
+    """A colour accessor for a part: a constant colour when its palette has one entry, else
+    the deck.gl JSON expression ``[[r, g, b, a], …][c]`` that picks the object's class."""
+    colors = [[int(r), int(g), int(b), int(alpha)] for r, g, b in palette]
+    if len(colors) == 1:
+        return colors[0]
+    return json.dumps(colors, separators=(",", ":")) + "[c]"
+
+
 def deck_layers(prepared: PreparedLayer, *, opacity: float = 1.0, wireframe: bool = False,
                 pickable: bool = True) -> tuple[list, dict[str, str]]:
-    """deck.gl layers for every group of ``prepared`` and ``{deck id: JSON data text}``."""
+    """One deck.gl layer per part of ``prepared`` and ``{deck id: JSON data text}``."""
     layers, data = [], {}
-    for group in prepared.groups:
-        deck_id = layer_id(prepared.name, group.key)
-        data[deck_id] = group.data
-        rgb = list(group.color)
+    for part in prepared.parts:
+        deck_id = layer_id(prepared.name, part.geometry)
+        data[deck_id] = part.data
         common = dict(id=deck_id, data=placeholder(deck_id), pickable=pickable,
                       opacity=float(opacity), auto_highlight=True,
                       highlight_color=[255, 140, 0, 160])
         kind = prepared.kind
-        if group.geometry == "polygon" and kind == "building":
+        if part.geometry == "polygon" and kind == "building":
             layers.append(pdk.Layer(
                 "PolygonLayer", get_polygon="p", get_elevation="h", extruded=True,
-                wireframe=wireframe, filled=True, get_fill_color=rgb + [235],
+                wireframe=wireframe, filled=True,
+                get_fill_color=palette_accessor(part.palette, 235),
                 get_line_color=[60, 60, 60], material=True, **common))
-        elif group.geometry == "polygon":
+        elif part.geometry == "polygon":
             alpha = 200 if kind == "river" else 150
             layers.append(pdk.Layer(
                 "PolygonLayer", get_polygon="p", filled=True, stroked=True,
-                get_fill_color=rgb + [alpha], get_line_color=[90, 90, 90, 200],
-                line_width_units=_s("pixels"), get_line_width=1, **common))
-        elif group.geometry == "path":
+                get_fill_color=palette_accessor(part.palette, alpha),
+                get_line_color=[90, 90, 90, 200], line_width_units=_s("pixels"),
+                get_line_width=1, **common))
+        elif part.geometry == "path":
             layers.append(pdk.Layer(
                 "PathLayer", get_path="p", get_width="w", width_units=_s("meters"),
                 width_min_pixels=1.5, cap_rounded=True, joint_rounded=True,
-                get_color=rgb + [255], **common))
-        elif group.geometry == "point":
+                get_color=palette_accessor(part.palette, 255), **common))
+        elif part.geometry == "point":
             layers.append(pdk.Layer(
                 "ScatterplotLayer", get_position="p", get_radius=18, radius_units=_s("meters"),
                 radius_min_pixels=4, radius_max_pixels=14, stroked=True, filled=True,
-                get_fill_color=rgb + [240], get_line_color=[255, 255, 255],
-                line_width_min_pixels=1.5, **common))
+                get_fill_color=palette_accessor(part.palette, 240),
+                get_line_color=[255, 255, 255], line_width_min_pixels=1.5, **common))
     return layers, data
 
 

@@ -4,6 +4,11 @@ the fields a layer needs, grouped by colour, each group already encoded as compa
 This module has no pydeck: what it returns is plain, picklable data that the app can cache
 (``st.cache_data``) and that :mod:`twin.render.layers` wraps in deck.gl layers.
 
+A layer is drawn as one :class:`Part` per geometry type (few deck.gl layers: each costs the
+browser time to set up), and its colour classes (land-use codes, building uses, height bins,
+road classes…) are :class:`Group` entries for the legend; each object carries the index of
+its class in the part's palette.
+
 Each drawn object is a small dict with short keys:
 
 ``p``  geometry (polygon rings without the closing vertex, a path, or a point)
@@ -11,6 +16,7 @@ Each drawn object is a small dict with short keys:
 ``w``  width in metres (roads, river lines)
 ``t``  tooltip text (plain text; the browser HTML-escapes it when it fills the tooltip)
 ``k``  the row position in the layer frame, for the attribute panel
+``c``  the index of the object's colour in its part's palette
 
 Example
 -------
@@ -22,6 +28,7 @@ Example
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,6 +41,7 @@ from . import palette
 
 __all__ = [
     "Group",
+    "Part",
     "PreparedLayer",
     "DRAWN_KINDS",
     "prepare_layer",
@@ -54,31 +62,46 @@ DEFAULT_RIVER_WIDTH_M = 15.0
 
 @dataclass
 class Group:
-    """Objects of one colour: ``key`` names the legend entry (a land-use code, a use, a
-    height bin ``h0``…, a road class, a facility kind), ``data`` is its compact JSON array."""
+    """One colour class, for the legend: ``key`` (a land-use code, a use, a height bin
+    ``h0``…, a road class, a facility kind), its colour and how many objects have it."""
 
     key: str
     color: tuple[int, int, int]
     count: int
-    data: str
     geometry: str  # "polygon", "path" or "point"
 
 
 @dataclass
+class Part:
+    """The objects of one geometry type: ``data`` is their compact JSON array, ``palette``
+    the colour of each class index ``c``."""
+
+    geometry: str  # "polygon", "path" or "point"
+    palette: list[tuple[int, int, int]]
+    count: int
+    data: str
+
+
+@dataclass
 class PreparedLayer:
-    """One store layer ready to draw: its groups, WGS84 bounds and the max height seen."""
+    """One store layer ready to draw: its parts, legend groups and WGS84 bounds."""
 
     name: str
     kind: str
     groups: list[Group] = field(default_factory=list)
+    parts: list[Part] = field(default_factory=list)
     bounds: tuple[float, float, float, float] | None = None
     rows: int = 0
     color_by: str = ""
 
     @property
     def payload_bytes(self) -> int:
-        """Bytes of JSON data this layer adds to the map message."""
-        return sum(len(g.data.encode("utf-8")) for g in self.groups)
+        """Bytes of JSON data this layer sends to the browser."""
+        return sum(len(p.data.encode("utf-8")) for p in self.parts)
+
+    def records(self) -> list[dict]:
+        """Every drawn object, decoded (for tests and tools)."""
+        return [r for p in self.parts for r in orjson.loads(p.data)]
 
 
 def compact_json(value) -> str:
@@ -192,18 +215,22 @@ def _fmt(value: float) -> str:
     return f"{value:g}"
 
 
-def _group(records_by_key: dict, colors: dict, geometry: str, order=None) -> list[Group]:
-    keys = order if order is not None else sorted(records_by_key)
-    return [Group(key=str(k), color=tuple(int(c) for c in colors[k]), count=len(records_by_key[k]),
-                  data=compact_json(records_by_key[k]), geometry=geometry)
-            for k in keys if records_by_key.get(k)]
-
-
-def _split(records: list[dict], keys: list) -> dict:
-    out: dict = {}
+def _encode(records: list[dict], keys: list, colors: dict, geometry: str,
+            order=None) -> tuple[list[Group], list[Part]]:
+    """Legend groups and the one part of ``records`` (each gets ``c``, its class index)."""
+    if not records:
+        return [], []
+    counts = Counter(keys)
+    present = [k for k in (order if order is not None else sorted(counts, key=str))
+               if counts.get(k)]
+    index = {k: i for i, k in enumerate(present)}
     for rec, key in zip(records, keys):
-        out.setdefault(key, []).append(rec)
-    return out
+        rec["c"] = index[key]
+    rgb = [tuple(int(c) for c in colors[k]) for k in present]
+    groups = [Group(key=str(k), color=c, count=counts[k], geometry=geometry)
+              for k, c in zip(present, rgb)]
+    return groups, [Part(geometry=geometry, palette=rgb, count=len(records),
+                         data=compact_json(records))]
 
 
 def prepare_layer(frame, kind: str, *, name: str = "", color_by: str = "use",
@@ -244,8 +271,8 @@ def prepare_layer(frame, kind: str, *, name: str = "", color_by: str = "use",
     else:
         positions = np.arange(len(frame))
     builder = _BUILDERS[kind]
-    prepared.groups = builder(frame, crs, positions, color_by=color_by, latest=latest,
-                              labels=labels)
+    prepared.groups, prepared.parts = builder(frame, crs, positions, color_by=color_by,
+                                              latest=latest, labels=labels)
     return prepared
 
 
@@ -267,7 +294,7 @@ def _parcels(frame, crs, positions, *, labels, **_):
         recs.append({"p": ring, "t": " · ".join(b for b in bits if b), "k": int(positions[i])})
         keys.append(groups[i])
     colors = {k: palette.LAND_USE_COLORS.get(k, palette.UNKNOWN) for k in set(keys)}
-    return _group(_split(recs, keys), colors, "polygon")
+    return _encode(recs, keys, colors, "polygon")
 
 
 def _roads(frame, crs, positions, *, labels, **_):
@@ -282,7 +309,7 @@ def _roads(frame, crs, positions, *, labels, **_):
                      "k": int(positions[i])})
         keys.append(classes[i].strip().lower() or "other")
     colors = {k: palette.road_color(k) for k in set(keys)}
-    return _group(_split(recs, keys), colors, "path")
+    return _encode(recs, keys, colors, "path")
 
 
 def _rivers(frame, crs, positions, *, labels, **_):
@@ -299,13 +326,10 @@ def _rivers(frame, crs, positions, *, labels, **_):
     polys = [{"p": r, "t": text(i), "k": int(positions[i])} for r, i in zip(rings, pidx.tolist())]
     lines = [{"p": p, "w": float(width[i]), "t": text(i), "k": int(positions[i])}
              for p, i in zip(paths, lidx.tolist())]
-    out = []
-    if polys:
-        out.append(Group("water", palette.WATER_COLOR, len(polys), compact_json(polys), "polygon"))
-    if lines:
-        out.append(Group("water_line", palette.WATER_COLOR, len(lines), compact_json(lines),
-                         "path"))
-    return out
+    colors = {"water": palette.WATER_COLOR, "water_line": palette.WATER_COLOR}
+    g1, p1 = _encode(polys, ["water"] * len(polys), colors, "polygon")
+    g2, p2 = _encode(lines, ["water_line"] * len(lines), colors, "path")
+    return g1 + g2, p1 + p2
 
 
 def _buildings(frame, crs, positions, *, color_by, labels, **_):
@@ -333,7 +357,7 @@ def _buildings(frame, crs, positions, *, color_by, labels, **_):
     idx = idx.tolist()
     recs = [{"p": ring, "h": hs[i], "t": texts[i], "k": pos[i]} for ring, i in zip(rings, idx)]
     keys = [keys_all[i] for i in idx]
-    return _group(_split(recs, keys), colors, "polygon", order=order)
+    return _encode(recs, keys, colors, "polygon", order=order)
 
 
 def _facilities(frame, crs, positions, *, labels, **_):
@@ -348,7 +372,7 @@ def _facilities(frame, crs, positions, *, labels, **_):
         recs.append({"p": p, "t": f"{names[i]} · {label}{extra}", "k": int(positions[i])})
         keys.append(kinds[i] or "other")
     colors = {k: palette.FACILITY_COLORS.get(k, (120, 120, 120)) for k in set(keys)}
-    return _group(_split(recs, keys), colors, "point")
+    return _encode(recs, keys, colors, "point")
 
 
 def _sensors(frame, crs, positions, *, latest, labels, **_):
@@ -375,7 +399,7 @@ def _sensors(frame, crs, positions, *, latest, labels, **_):
         keys.append(key)
     colors = {k: palette.SENSOR_COLORS.get(k, (90, 90, 200)) for k in set(keys)}
     colors["alarm"] = palette.ALARM_COLOR
-    return _group(_split(recs, keys), colors, "point")
+    return _encode(recs, keys, colors, "point")
 
 
 _BUILDERS = {
@@ -429,12 +453,11 @@ def prepare_features(frame, *, name: str, color_by: str | None = None,
         order = order[:max_groups - 1] + ["other"]
     colors = {k: feature_color(k, i) for i, k in enumerate(order)}
     groups: list[Group] = []
+    parts: list[Part] = []
     geoms = frame.geometry.values
     for geometry, (items, idx) in (("polygon", polygon_rings(geoms, crs)),
                                    ("path", _line_paths(geoms, crs)),
                                    ("point", _points_only(geoms, crs))):
-        if not len(items):
-            continue
         recs, keys = [], []
         for item, i in zip(items, idx.tolist()):
             rec = {"p": item, "t": texts[i], "k": i}
@@ -442,13 +465,10 @@ def prepare_features(frame, *, name: str, color_by: str | None = None,
                 rec["w"] = 4.0
             recs.append(rec)
             keys.append(keys_all[i])
-        split = _split(recs, keys)
-        for key in order:
-            if split.get(key):
-                groups.append(Group(key=f"{key}" if geometry == "polygon" else f"{key}~{geometry}",
-                                    color=colors[key], count=len(split[key]),
-                                    data=compact_json(split[key]), geometry=geometry))
-    prepared.groups = groups
+        more_groups, more_parts = _encode(recs, keys, colors, geometry, order=order)
+        groups += more_groups
+        parts += more_parts
+    prepared.groups, prepared.parts = groups, parts
     return prepared
 
 
