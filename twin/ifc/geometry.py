@@ -124,6 +124,20 @@ class MeshSet:
         return self.faces[3 * self.face_start[i]:3 * self.face_start[i + 1]].reshape(-1, 3)
 
 
+def _scratch_dir(ifc_path: Path) -> str | None:
+    """``/dev/shm`` when it is writable and roomy enough for this model's meshes (containers
+    often give it only 64 MB), else the default temporary folder."""
+    shm = "/dev/shm"
+    if not (os.path.isdir(shm) and os.access(shm, os.W_OK)):
+        return None
+    try:
+        st = os.statvfs(shm)
+        need = max(256 << 20, 50 * ifc_path.stat().st_size)
+    except OSError:
+        return None
+    return shm if st.f_bavail * st.f_frsize > need else None
+
+
 class _ForkedChild:
     """The small part of :class:`subprocess.Popen` that :class:`GeometryJob` uses, for a
     child made with :func:`os.fork`."""
@@ -226,9 +240,7 @@ class GeometryJob:
 
     # -- child management ----------------------------------------------------------------
     def _start(self, kernel: str) -> None:
-        base = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) \
-            else None
-        self.tmpdir = tempfile.mkdtemp(prefix="twin-geom-", dir=base)
+        self.tmpdir = tempfile.mkdtemp(prefix="twin-geom-", dir=_scratch_dir(self.ifc_path))
         job = {"ifc_path": str(self.ifc_path), "out_dir": self.tmpdir, "kernel": kernel,
                "threads": self.threads,
                "guids": self.guids if self.start_method == "spawn" else None,
