@@ -48,6 +48,8 @@ def import_file(store: Store, path, *, format: str | None = None, note: str = ""
                 **options) -> tuple[dict[str, int], ImportReport]:
     """Read ``path`` and commit its layers to ``store`` as new versions.
 
+    A layer with a ``replace_key`` (the IFC reader sets ``"building_id"``) is merged into
+    the layer's current version rather than replacing it: see :func:`merge_with_current`.
     Returns ``({layer: version}, report)``. On any error nothing is written.
     """
     result = read_file(path, format=format, **options)
