@@ -178,6 +178,8 @@ class GeoJSONReader:
                               hint="use raise, warn or fix")
         if lint not in ("auto", "always", "never"):
             raise ReaderError(f"unknown lint mode {lint!r}", hint="use auto, always or never")
+        if crs is not None:
+            twin_crs.parse_crs(crs, path=path)  # a bad --crs fails before any reading
         layer = layer or kind_obj.name
         report = ImportReport(kind=kind_obj.name)
         report.extra["on_invalid"] = on_invalid
@@ -673,10 +675,13 @@ def _read_arrow(source, *, on_batch=None, batch_size=16384, **kwargs):
             meta = dict(meta)
             schema = reader.schema
             inbox: queue.Queue = queue.Queue()
+            stop = threading.Event()
 
             def produce():
                 try:
                     for batch in reader:
+                        if stop.is_set():  # the consumer failed: stop reading
+                            break
                         inbox.put(batch)
                     inbox.put(None)
                 except BaseException as exc:  # noqa: BLE001 - handed to the consumer
@@ -692,6 +697,7 @@ def _read_arrow(source, *, on_batch=None, batch_size=16384, **kwargs):
                     if on_batch is not None:
                         on_batch(meta, item)
             finally:
+                stop.set()
                 thread.join()  # the dataset closes only after GDAL is done with it
     table = pa.Table.from_batches(batches, schema=schema)
     fcol = next((c for c in ("OGC_FID", "__fid") if c in table.column_names), None)
