@@ -23,7 +23,7 @@ LOCAL_PREFIXES = ("http://127.0.0.1", "http://localhost", "ws://127.0.0.1", "ws:
                   "data:", "blob:", "about:")
 
 __all__ = ["CHROMIUM", "free_port", "streamlit_app", "browser", "wait_for_map",
-           "image_stats", "LOCAL_PREFIXES"]
+           "image_stats", "painted_share", "LOCAL_PREFIXES"]
 
 
 def free_port() -> int:
@@ -92,18 +92,28 @@ def image_stats(png: bytes) -> tuple[float, int]:
     return float(img.var()), colours
 
 
-def wait_for_map(page, *, timeout_s: float = 60.0, min_colours: int = 12) -> float:
-    """Wait until the deck.gl canvas shows something; returns the seconds it took from now.
+def painted_share(png: bytes) -> float:
+    """Share of pixels that differ from the commonest colour (the empty map background)."""
+    import numpy as np
+    from PIL import Image
 
-    "Something" means the chart's screenshot has at least ``min_colours`` colours (the
-    empty map is one flat background colour).
+    img = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).reshape(-1, 3)
+    packed = (img[:, 0].astype(np.int64) << 16) | (img[:, 1].astype(np.int64) << 8) | img[:, 2]
+    _, counts = np.unique(packed, return_counts=True)
+    return 1.0 - counts.max() / len(packed)
+
+
+def wait_for_map(page, *, timeout_s: float = 60.0, min_share: float = 0.05) -> float:
+    """Wait until the deck.gl canvas shows the layers; returns the seconds it took from now.
+
+    "Shows the layers" means at least ``min_share`` of the chart's pixels differ from its
+    commonest colour (the empty map is one flat background plus the zoom buttons).
     """
     t0 = time.perf_counter()
     page.wait_for_selector("[data-testid=stDeckGlJsonChart] canvas", timeout=timeout_s * 1000)
     chart = page.locator("[data-testid=stDeckGlJsonChart]").first
     while True:
-        _, colours = image_stats(chart.screenshot(animations="disabled"))
-        if colours >= min_colours:
+        if painted_share(chart.screenshot(animations="disabled")) >= min_share:
             return time.perf_counter() - t0
         if time.perf_counter() - t0 > timeout_s:
             raise TimeoutError("the map stayed blank")
