@@ -52,6 +52,7 @@ Example
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -84,6 +85,8 @@ LINT_ALWAYS_BYTES = 256 << 10  # GeoJSON up to 256 KiB is always fully linted
 MAX_LISTED = 1000  # per-feature report entries kept per finding; counts hold the totals
 POLICIES = ("raise", "warn", "fix")
 _JSON_SUFFIXES = (".geojson", ".json")  # GeoJSONSeq (.geojsonl) goes to GDAL only
+# GDAL warnings about things the array checks already find on their own
+_HANDLED_GDAL_WARNINGS = ("Non closed ring detected",)
 _HINT = "rerun with --on-invalid fix to repair or drop such features, or --on-invalid warn"
 
 
@@ -347,8 +350,9 @@ class GeoJSONReader:
         """Why a large GeoJSON file needs the full structural lint, or None: GDAL warned,
         found no features, gave null or empty geometries (the format may be at fault), an
         ``id`` that looks like an object, or the byte counts do not add up."""
-        if gdal_msgs:
-            return "GDAL warned: " + gdal_msgs[0]
+        told = [m for m in gdal_msgs if not m.startswith(_HANDLED_GDAL_WARNINGS)]
+        if told:
+            return "GDAL warned: " + told[0]
         n = table.num_rows
         if n == 0:
             return "GDAL found no features"
@@ -605,12 +609,15 @@ class GeoJSONReader:
             dup &= ids.notna().to_numpy()
             if dup.any():
                 if on_invalid == "raise":
-                    found.error(dup, lambda i: f"duplicate {kind_obj.id_column} {ids.iloc[i]!r}")
+                    found.error(dup, lambda i: f"duplicate {kind_obj.id_column} {ids.iat[i]!r}")
                 else:
                     col = kind_obj.id_column
                     new = _unique_ids(ids, dup)
-                    def text(i, ids=ids, new=new, col=col):
-                        return f"duplicate {col} {ids.iloc[i]!r}: renamed to {new.iloc[i]!r}"
+                    old_ids = ids.to_numpy(dtype=object)
+                    new_ids = new.to_numpy(dtype=object)
+
+                    def text(i, old_ids=old_ids, new_ids=new_ids, col=col):
+                        return f"duplicate {col} {old_ids[i]!r}: renamed to {new_ids[i]!r}"
 
                     if on_invalid == "warn":
                         found.entries(dup, text, report.warn, check="id")
@@ -679,10 +686,13 @@ def _read_arrow(source, *, on_batch=None, batch_size=16384, **kwargs):
 
             def produce():
                 try:
-                    for batch in reader:
-                        if stop.is_set():  # the consumer failed: stop reading
-                            break
-                        inbox.put(batch)
+                    # GDAL's error handlers are per thread: without this, its warnings
+                    # in this thread go to stderr instead of Python's warnings
+                    with _capture_gdal_errors():
+                        for batch in reader:
+                            if stop.is_set():  # the consumer failed: stop reading
+                                break
+                            inbox.put(batch)
                     inbox.put(None)
                 except BaseException as exc:  # noqa: BLE001 - handed to the consumer
                     inbox.put(exc)
@@ -707,6 +717,15 @@ def _read_arrow(source, *, on_batch=None, batch_size=16384, **kwargs):
     msgs = list(dict.fromkeys(str(w.message).split("\n")[0] for w in caught
                               if issubclass(w.category, RuntimeWarning)))
     return meta, table, msgs
+
+
+def _capture_gdal_errors():
+    """pyogrio's context that turns GDAL warnings into Python warnings in this thread."""
+    try:
+        from pyogrio._err import capture_errors
+    except ImportError:  # a pyogrio without it: GDAL prints its warnings itself
+        return contextlib.nullcontext()
+    return capture_errors()
 
 
 def _screen_and_hash(raw: bytes, screen: bool):
@@ -803,18 +822,18 @@ def _fmt_bounds(b) -> str:
 
 def _unique_ids(ids: pd.Series, dup: np.ndarray) -> pd.Series:
     """Make duplicated ids unique by appending ``~2``, ``~3``…"""
-    out = ids.astype("string").copy()
-    taken = set(out.dropna())
+    values = ids.astype("string").to_numpy(dtype=object, na_value=None)
+    taken = {v for v in values if v is not None}
     counter: dict[str, int] = {}
     for i in np.flatnonzero(dup):
-        base = out.iloc[i]
+        base = values[i]
         k = counter.get(base, 1) + 1
         while f"{base}~{k}" in taken:
             k += 1
         counter[base] = k
-        out.iloc[i] = f"{base}~{k}"
-        taken.add(out.iloc[i])
-    return out
+        values[i] = f"{base}~{k}"
+        taken.add(values[i])
+    return pd.Series(values, index=ids.index, dtype="string")
 
 
 def _without_bad_features(linted: LintResult) -> bytes:

@@ -50,7 +50,8 @@ def decode(wkb) -> Decoded:
     """Parse an array of WKB (``None`` for null geometries) into shapely geometries.
 
     Rings that are not closed in the source are closed (GEOS's ``fix``) and flagged in
-    ``unclosed``; WKB that GEOS cannot read even so is flagged ``unreadable``.
+    ``unclosed`` (GEOS's structural fix does nothing else); WKB that GEOS cannot read even
+    so is flagged ``unreadable``, with GEOS's reason.
     """
     wkb = np.asarray(wkb, dtype=object)
     geoms = shapely.from_wkb(wkb, on_invalid="ignore")
@@ -59,24 +60,31 @@ def decode(wkb) -> Decoded:
     unreadable = np.zeros(n, dtype=bool)
     reasons: dict[int, str] = {}
     failed = np.flatnonzero(shapely.is_missing(geoms) & (wkb != None))  # noqa: E711
-    for i in failed:  # rare: one by one, to learn why
+    if len(failed):
+        # GEOS's "fix" closes rings that the file left open; what it still cannot read is
+        # broken WKB, looked at one by one for GEOS's reason (rare)
         try:
-            shapely.from_wkb(wkb[i])
-            reason = "unreadable geometry"
-        except shapely.errors.GEOSException as exc:
-            reason = str(exc).split(":", 1)[-1].strip()
-        fixed = shapely.from_wkb(wkb[i], on_invalid="fix")
-        if fixed is None:
+            fixed = shapely.from_wkb(wkb[failed], on_invalid="fix")
+        except shapely.errors.GEOSException:
+            fixed = np.array([_fix_one(w) for w in wkb[failed]], dtype=object)
+        ok = ~shapely.is_missing(fixed)
+        geoms[failed[ok]] = fixed[ok]
+        unclosed[failed[ok]] = True
+        for i in failed[~ok]:
             unreadable[i] = True
-        else:
-            geoms[i] = fixed
-            if "closed" in reason:
-                unclosed[i] = True
-            else:
-                unreadable[i] = True
-                geoms[i] = None
-        reasons[int(i)] = reason
+            try:
+                shapely.from_wkb(wkb[i])
+                reasons[int(i)] = "unreadable geometry"
+            except shapely.errors.GEOSException as exc:
+                reasons[int(i)] = str(exc).split(":", 1)[-1].strip()
     return Decoded(geoms=geoms, unclosed=unclosed, unreadable=unreadable, reasons=reasons)
+
+
+def _fix_one(wkb):
+    try:
+        return shapely.from_wkb(wkb, on_invalid="fix")
+    except shapely.errors.GEOSException:
+        return None
 
 
 @dataclass
