@@ -118,6 +118,12 @@ def transform_geometries(geoms, src, dst, *, in_place: bool = False):
     if not len(geoms) or parse_crs(src) == parse_crs(dst):
         return geoms
     has_z = shapely.has_z(geoms)
+    if in_place and not has_z.any():  # the common case: one pass, no masks
+        coords = shapely.get_coordinates(geoms)
+        x, y = transform_xy(coords[:, 0].copy(), coords[:, 1].copy(), src, dst)
+        coords[:, 0] = x
+        coords[:, 1] = y
+        return shapely.set_coordinates(geoms, coords)
     out = geoms if in_place else geoms.copy()
     flat = ~has_z
     if flat.any():
