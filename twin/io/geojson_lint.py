@@ -410,13 +410,23 @@ def lint_geojson(data: bytes | str) -> LintResult:
 
 # Structural member names counted by the byte-level screen.
 _KEYS = (b'"type"', b'"features"', b'"geometry"', b'"properties"', b'"coordinates"',
-         b'"Feature"', b'"FeatureCollection"', b'"crs"', b'"bbox"', b'"geometries"')
+         b'"Feature"', b'"bbox"', b'"geometries"')
 
 
 def count_members(raw: bytes) -> dict[bytes, int]:
     """How often each structural member name occurs in ``raw`` (a few fast byte scans;
-    the reader runs this in a thread while GDAL, which releases the GIL, parses)."""
-    return {key: raw.count(key) for key in _KEYS}
+    the reader runs this in a thread while GDAL, which releases the GIL, parses).
+
+    The root's ``"FeatureCollection"`` and a legacy ``"crs"`` member are looked for only
+    before the ``"features"`` array, where writers put them; one written after it shows up
+    as a count that does not add up, and the full lint runs.
+    """
+    counts = {key: raw.count(key) for key in _KEYS}
+    head = raw.find(b'"features"')
+    head = len(raw) if head < 0 else head
+    counts[b'"FeatureCollection"'] = raw.count(b'"FeatureCollection"', 0, head)
+    counts[b'"crs"'] = raw.count(b'"crs"', 0, head)
+    return counts
 
 
 def needs_lint(counts: dict[bytes, int], *, n_features: int, n_geometries: int) -> str | None:
