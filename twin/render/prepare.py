@@ -351,7 +351,7 @@ def _buildings(frame, crs, positions, *, color_by, labels, **_):
         keys_all = [lookup[u] for u in uses]
         colors = dict(palette.BUILDING_USE_COLORS)
         order = list(palette.BUILDING_USE_COLORS)
-    hs = height.tolist()
+    hs = [int(h) if h.is_integer() else h for h in height.tolist()]  # "12", not "12.0"
     texts = [f"{n} · {h:g} m" for n, h in zip(names, hs)]
     pos = positions.tolist()
     idx = idx.tolist()
