@@ -119,20 +119,30 @@ def build_deck(layers, data: dict[str, str], *, view: dict, map_style: str | Non
                        data_dir=data_dir, data_url=data_url)
 
 
-def prune_data_dir(folder, *, keep: int = 400) -> int:
-    """Delete all but the ``keep`` most recently used data files in ``folder``; returns how
-    many were deleted. Files are content-addressed, so a deleted one is rewritten on need."""
+def prune_data_dir(folder, *, keep: int = 400, max_bytes: int = 512 * 2**20) -> int:
+    """Delete the least recently used data files in ``folder`` beyond the ``keep`` newest or
+    ``max_bytes`` in all; returns how many were deleted. Files are content-addressed, so a
+    deleted one is simply written again when a map needs it."""
     folder = Path(folder)
     if not folder.is_dir():
         return 0
-    files = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
-    removed = 0
-    for path in files[keep:]:
+    stats = []
+    for path in folder.glob("*.json"):
         try:
-            os.remove(path)
-            removed += 1
+            st = path.stat()
         except OSError:
-            pass
+            continue
+        stats.append((st.st_mtime, st.st_size, path))
+    stats.sort(key=lambda item: item[0], reverse=True)
+    removed, total = 0, 0
+    for i, (_, size, path) in enumerate(stats):
+        total += size
+        if i >= keep or total > max_bytes:
+            try:
+                os.remove(path)
+                removed += 1
+            except OSError:
+                pass
     return removed
 
 
