@@ -50,7 +50,9 @@ _scenario_cli.register(app)
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; a TwinError prints one line on stderr and exits with status 1."""
     try:
-        app(args=argv, prog_name="twin", standalone_mode=False)
+        # Without standalone mode click returns the code of a ``typer.Exit`` instead of
+        # raising it; keep it.
+        result = app(args=argv, prog_name="twin", standalone_mode=False)
     except TwinError as exc:
         err_console.print(f"error: {exc}", markup=False)
         return 1
@@ -70,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, click.exceptions.Abort):
             return 1
         raise
-    return 0
+    return result if isinstance(result, int) else 0
 
 
 def _entry() -> None:

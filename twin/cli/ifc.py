@@ -124,9 +124,7 @@ def doctor_cmd(
         _line("units", f"{units['length_name']} ({units['length_to_m']:g} m)")
         _print_georef(info["georeferencing"])
     if info["status"] == "error":
-        # SystemExit, not typer.Exit: twin.cli.main runs click with standalone_mode=False,
-        # where a typer.Exit's code would be returned and lost
-        raise SystemExit(1)
+        raise typer.Exit(1)
 
 
 @ifc_app.command("georef")
