@@ -8,7 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from twin.i18n import LANGUAGES, t
-from twin.store import default_store_url
+from twin.store import default_store_url, redact_url
 
 _HERE = Path(__file__).resolve().parent
 st.set_page_config(page_title="泊里镇数字孪生 Boli twin",
@@ -18,11 +18,12 @@ _CODES = list(LANGUAGES)
 with st.sidebar:
     lang = st.radio("语言 / Language", _CODES, format_func=LANGUAGES.get, horizontal=True,
                     key="lang")
-    st.text_input(t("sidebar.store", lang), value=default_store_url(), key="store_url",
+    # The password of a postgresql:// URL is never shown; the redacted text stands for it.
+    st.text_input(t("sidebar.store", lang), value=redact_url(default_store_url()), key="store_url",
                   help=t("sidebar.store_help", lang))
 
-_PAGES = [  # (file, title key, icon, url path); a page another engineer has not written yet
-    ("map.py", "page.map", ":material/map:", "map"),  # is simply left out of the menu
+_PAGES = [  # (file, title key, icon, url path)
+    ("map.py", "page.map", ":material/map:", "map"),
     ("dashboard.py", "page.dashboard", ":material/dashboard:", "dashboard"),
     ("queries.py", "page.queries", ":material/query_stats:", "queries"),
     ("scenarios.py", "page.scenarios", ":material/science:", "scenarios"),
@@ -30,5 +31,5 @@ _PAGES = [  # (file, title key, icon, url path); a page another engineer has not
 ]
 pages = [st.Page(f"app_pages/{file}", title=t(key, lang), icon=icon, url_path=url,
                  default=(url == "map"))
-         for file, key, icon, url in _PAGES if (_HERE / "app_pages" / file).exists()]
+         for file, key, icon, url in _PAGES]
 st.navigation(pages).run()

@@ -15,7 +15,7 @@ import streamlit as st
 from twin.config import inline_map_data
 from twin.i18n import t as _t
 from twin.render import prune_data_dir
-from twin.store import default_store_url, open_store
+from twin.store import default_store_url, open_store, redact_url
 
 __all__ = ["lang", "tr", "store_url", "store", "layer_tokens", "read_layer", "escape",
            "deck_files", "DATA_DIR", "DATA_URL"]
@@ -47,8 +47,12 @@ def tr(key: str, **fields) -> str:
 
 
 def store_url() -> str:
-    """The store chosen in the sidebar."""
-    return st.session_state.get("store_url") or default_store_url()
+    """The store chosen in the sidebar (its redacted default stands for the real URL)."""
+    chosen = st.session_state.get("store_url")
+    default = default_store_url()
+    if not chosen or chosen == redact_url(default):
+        return default
+    return chosen
 
 
 def store():

@@ -8,7 +8,8 @@ from pathlib import Path
 from .base import LayerInfo, Store, VersionInfo
 from .parquet import ParquetStore
 
-__all__ = ["Store", "LayerInfo", "VersionInfo", "ParquetStore", "open_store", "default_store_url"]
+__all__ = ["Store", "LayerInfo", "VersionInfo", "ParquetStore", "open_store", "default_store_url",
+           "redact_url"]
 
 DEFAULT_STORE = "layers"
 
@@ -26,3 +27,14 @@ def open_store(url=None) -> Store:
 
         return PostGISStore(url)
     return ParquetStore(Path(url))
+
+
+def redact_url(url: str) -> str:
+    """``url`` with any password replaced by ``***``, for showing it to a user."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(str(url))
+    if not parts.password:
+        return str(url)
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
