@@ -232,7 +232,7 @@ def _flooded_storeys(affected: gpd.GeoDataFrame, storeys: pd.DataFrame, level: f
     key_guid = {g: i for g, i in zip(text(affected, "ifc_guid"), text(affected, "id"),
                                      strict=False) if g}
     sid = text(storeys, "building_id")
-    owner = sid.map(key_id).fillna(sid.map(key_guid))
+    owner = sid.map(key_id).astype(object).fillna(sid.map(key_guid).astype(object))
     elev = numeric(storeys, "elev_m")
     hit = owner.notna().to_numpy() & (elev < level)
     out = pd.DataFrame({"building_id": owner[hit].to_numpy(),
