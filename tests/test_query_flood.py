@@ -43,6 +43,7 @@ def test_one_basin_connected_to_the_river_floods_exactly():
     expected = shapely.union(_cells((0, 20), (0, 2)), _cells((5, 10), (2, 8)))
     assert flooded.symmetric_difference(expected).area == pytest.approx(0.0)
     assert res.summary["flooded_area_m2"] == 40 + 30
+    assert res.summary["land_flooded_area_m2"] == 30  # the river channel is not land
     # the separate basin is below the level but no river reaches it: dry
     assert not flooded.intersects(_cells((12, 16), (12, 16)).buffer(-0.1))
 
@@ -116,3 +117,12 @@ def test_footprint_smaller_than_a_cell_uses_the_cell_under_it():
     assert list(res.layer["id"]) == ["KIOSK"]
     assert res.layer.iloc[0]["flooded_share"] == 1.0
     assert res.layer.iloc[0]["depth_m"] == pytest.approx(1.0)
+
+
+def test_sea_below_zero_is_water_not_flooded_land():
+    elev = _dem()
+    elev[:, 18:20] = -3.0                     # a strip of sea along the east edge
+    elev[0, 2:18] = 0.5                       # a low beach joins it to the river channel
+    res = q.run("flood", {**_layers(), "terrain": dem_bytes(elev)}, level_m=2.0)
+    assert res.summary["flooded_area_m2"] == 40 + 30 + 40 + 16
+    assert res.summary["land_flooded_area_m2"] == 30 + 16
