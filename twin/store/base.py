@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,7 +10,19 @@ from typing import Any
 
 from ..io.report import LayerData
 
-__all__ = ["VersionInfo", "LayerInfo", "Store"]
+__all__ = ["VersionInfo", "LayerInfo", "Store", "check_name"]
+
+_NAME = re.compile(r"^[A-Za-z0-9_\-\u4e00-\u9fff]+$")
+
+
+def check_name(name: str, what: str = "layer") -> str:
+    """Refuse layer or scenario names that are empty or could climb out of the store."""
+    if not name or not _NAME.match(name):
+        from ..errors import StoreError
+
+        raise StoreError(f"invalid {what} name {name!r}",
+                         hint="use letters, digits, '_' or '-'")
+    return name
 
 
 @dataclass
@@ -105,6 +118,23 @@ class Store(ABC):
     @abstractmethod
     def scenarios(self) -> list[str]:
         """Names of stored scenarios."""
+
+    @staticmethod
+    def check_commit(layers: list[LayerData]) -> None:
+        """Refuse a commit before anything is written: no layers, a bad or repeated layer
+        name, or a layer that breaks its kind's contract."""
+        from ..errors import StoreError
+        from ..kinds import get_kind, validate
+
+        if not layers:
+            raise StoreError("nothing to commit: the import produced no layers")
+        names = [check_name(item.name) for item in layers]
+        if len(set(names)) != len(names):
+            raise StoreError(f"one commit names a layer twice: {names}")
+        for item in layers:
+            kind = get_kind(item.kind)
+            if not kind.is_raster:
+                validate(item.data, kind, layer=item.name)
 
     def kind_of(self, layer: str) -> str:
         """The kind of ``layer``."""

@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import json
-import re
 import uuid
 from pathlib import Path
 
@@ -36,27 +35,18 @@ from filelock import FileLock, Timeout
 from ..crs import working_crs
 from ..errors import StoreError
 from ..io.report import LayerData, file_sha256
-from ..kinds import get_kind, validate
+from ..kinds import get_kind
 from .atomic import TMP_PREFIX, atomic_path, atomic_write_bytes
-from .base import LayerInfo, Store, VersionInfo
+from .base import LayerInfo, Store, VersionInfo, check_name
 
 __all__ = ["ParquetStore"]
 
 CATALOG = "catalog.json"
 FORMAT = "twin-store/1"
-_NAME = re.compile(r"^[A-Za-z0-9_\-\u4e00-\u9fff]+$")
 
 
 def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-
-
-def check_name(name: str, what: str = "layer") -> str:
-    """Refuse names that are empty or could climb out of the store folder."""
-    if not name or not _NAME.match(name):
-        raise StoreError(f"invalid {what} name {name!r}",
-                         hint="use letters, digits, '_' or '-'")
-    return name
 
 
 class ParquetStore(Store):
@@ -227,15 +217,7 @@ class ParquetStore(Store):
     def commit(self, layers: list[LayerData], *, report: dict | None = None,
                note: str = "") -> dict[str, int]:
         """Write each layer as a new version in one atomic catalog update."""
-        if not layers:
-            raise StoreError("nothing to commit: the import produced no layers")
-        names = [check_name(item.name) for item in layers]
-        if len(set(names)) != len(names):
-            raise StoreError(f"one commit names a layer twice: {names}")
-        for item in layers:
-            kind = get_kind(item.kind)
-            if not kind.is_raster:
-                validate(item.data, kind, layer=item.name)
+        self.check_commit(layers)
         report = report or {}
         written: list[Path] = []
         try:

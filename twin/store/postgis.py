@@ -65,9 +65,8 @@ import shapely
 from ..crs import parse_crs, working_crs
 from ..errors import StoreError, TwinError
 from ..io.report import LayerData
-from ..kinds import get_kind, validate
-from .base import LayerInfo, Store, VersionInfo
-from .parquet import check_name
+from ..kinds import get_kind
+from .base import LayerInfo, Store, VersionInfo, check_name
 
 __all__ = ["PostGISStore", "data_sha256", "FORMAT"]
 
@@ -799,21 +798,13 @@ class PostGISStore(Store):
     def commit(self, layers: list[LayerData], *, report: dict | None = None,
                note: str = "") -> dict[str, int]:
         """Write each layer as a new version, all in one transaction."""
-        if not layers:
-            raise StoreError("nothing to commit: the import produced no layers")
-        names = [check_name(item.name) for item in layers]
-        if len(set(names)) != len(names):
-            raise StoreError(f"one commit names a layer twice: {names}")
-        for item in layers:
-            kind = get_kind(item.kind)
-            if not kind.is_raster:
-                validate(item.data, kind, layer=item.name)
+        self.check_commit(layers)
         report = report or {}
         created = _now()
         with self._cursor(write=True) as cur:
             staged = [(item, self._write_table(cur, item.name, item.kind, item.data))
                       for item in layers]
-            self._lock_names(cur, "layer", names)
+            self._lock_names(cur, "layer", [item.name for item in layers])
             out = {}
             for item, meta in staged:
                 cur.execute(self._sql("SELECT kind FROM {s}.layers WHERE name = %s"),
