@@ -92,6 +92,19 @@ def image_stats(png: bytes) -> tuple[float, int]:
     return float(img.var()), colours
 
 
+def colourful_share(png: bytes, *, saturation: float = 0.35) -> float:
+    """Share of pixels whose HSV saturation exceeds ``saturation``: the land-use, road and
+    building colours, as opposed to black, grey and white (an accessor that evaluates to
+    nothing draws black)."""
+    import numpy as np
+    from PIL import Image
+
+    img = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=float) / 255.0
+    top, low = img.max(axis=2), img.min(axis=2)
+    sat = np.where(top > 0, (top - low) / np.maximum(top, 1e-6), 0.0)
+    return float((sat > saturation).mean())
+
+
 def painted_share(png: bytes) -> float:
     """Share of pixels that differ from the commonest colour (the empty map background)."""
     import numpy as np

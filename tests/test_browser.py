@@ -7,7 +7,14 @@ import shutil
 from pathlib import Path
 
 import pytest
-from app_server import CHROMIUM, browser, image_stats, streamlit_app, wait_for_map
+from app_server import (
+    CHROMIUM,
+    browser,
+    colourful_share,
+    image_stats,
+    streamlit_app,
+    wait_for_map,
+)
 from small_town import build_town
 
 from twin.store import ParquetStore
@@ -35,6 +42,8 @@ def test_map_in_chromium(tmp_path):
         (SHOTS / "map.png").write_bytes(page.screenshot())
         variance, colours = image_stats(before)
         assert variance > 100 and colours > 12, (variance, colours)
+        # parcels, roads and buildings are drawn in their colours, not black
+        assert colourful_share(before) > 0.2, colourful_share(before)
         # the Chinese labels are there (fonts-noto-cjk renders them)
         assert page.get_by_text("一张图 · 三维城市信息模型").is_visible()
 
@@ -101,4 +110,5 @@ def test_demo_map_in_chromium(tmp_path):
         (SHOTS / "demo.png").write_bytes(page.screenshot())
         variance, colours = image_stats(png)
         assert variance > 100 and colours > 100, (variance, colours)
+        assert colourful_share(png) > 0.2, colourful_share(png)
         assert outside == [], outside

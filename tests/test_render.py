@@ -4,6 +4,7 @@ parity with pydeck's own serialisation, view presets, legends and escaping."""
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pydeck as pdk
@@ -185,15 +186,30 @@ def test_layer_data_served_as_content_addressed_files(layers, tmp_path):
     assert prune_data_dir(tmp_path / "cache", keep=1) == n - 1
 
 
+def _pick_colour(expr: str, c: int) -> list[int]:
+    """Evaluate ``c<N?(A):(B)`` / ``[r,g,b,a]`` the way deck.gl's expression evaluator does."""
+    m = re.match(r"c<(\d+)\?\(", expr)
+    if not m:
+        return json.loads(expr)
+    depth, i = 1, m.end()
+    while depth:
+        depth += {"(": 1, ")": -1}.get(expr[i], 0)
+        i += 1
+    then, rest = expr[m.end():i - 1], expr[i:]
+    assert rest.startswith(":(") and rest.endswith(")")
+    return _pick_colour(then if c < int(m.group(1)) else rest[2:-1], c)
+
+
 def test_one_deck_layer_per_geometry_with_a_palette(layers):
     prepared = prepare_layer(layers["parcels"].data, "parcel", name="parcels")
     deck_ls, data = deck_layers(prepared)
     assert [layer.id for layer in deck_ls] == ["parcels::polygon"]
     spec = json.loads(build_deck(deck_ls, data, view=overview_view(None)).to_json())
     fill = spec["layers"][0]["getFillColor"]
-    assert fill.startswith("@@=[[") and fill.endswith("][c]")
-    palette = json.loads(fill[3:-3])
-    assert [p[:3] for p in palette] == [list(g.color) for g in prepared.groups]
+    assert fill.startswith("@@=c<")
+    # the expression deck.gl evaluates picks each class's colour
+    picked = [_pick_colour(fill[3:], c)[:3] for c in range(len(prepared.groups))]
+    assert picked == [list(g.color) for g in prepared.groups]
     # a one-colour part gets a constant colour
     rivers = prepare_layer(layers["rivers"].data, "river", name="rivers")
     river_ls, _ = deck_layers(rivers)

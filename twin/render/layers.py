@@ -49,11 +49,23 @@ def _s(text: str):
 
 def palette_accessor(palette, alpha: int):
     """A colour accessor for a part: a constant colour when its palette has one entry, else
-    the deck.gl JSON expression ``[[r, g, b, a], …][c]`` that picks the object's class."""
+    a deck.gl JSON expression that picks the object's class ``c`` from the palette.
+
+    deck.gl's expression evaluator draws nothing useful for an indexed array literal
+    (``[[…], […]][c]`` comes out black), but it does evaluate comparisons and ternaries, so
+    the palette becomes a balanced tree ``c<2?(c<1?[…]:[…]):[…]`` of depth log2(n).
+    """
     colors = [[int(r), int(g), int(b), int(alpha)] for r, g, b in palette]
     if len(colors) == 1:
         return colors[0]
-    return json.dumps(colors, separators=(",", ":")) + "[c]"
+
+    def pick(lo: int, hi: int) -> str:
+        if hi - lo == 1:
+            return json.dumps(colors[lo], separators=(",", ":"))
+        mid = (lo + hi) // 2
+        return f"c<{mid}?({pick(lo, mid)}):({pick(mid, hi)})"
+
+    return pick(0, len(colors))
 
 
 def deck_layers(prepared: PreparedLayer, *, opacity: float = 1.0, wireframe: bool = False,
