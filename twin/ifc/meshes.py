@@ -138,24 +138,25 @@ def place_meshes(meshes: MeshSet, placement: Placement, dst, *, path=None,
     methods: list = [None] * n
     vs, fs = meshes.vert_start, meshes.face_start
     faces_all = meshes.faces
-    for i in range(n):
-        if not ok[i]:
-            continue
+    idx = np.flatnonzero(ok)
+    if len(idx):
+        # per-element z range in one pass: reduceat over the starts of the elements that
+        # have vertices (those without add none in between), then keep the ok ones
+        has = np.flatnonzero(meshes.counts[:, 0] > 0)
+        lo_z = np.full(n, np.nan)
+        hi_z = np.full(n, np.nan)
+        lo_z[has] = np.minimum.reduceat(world[:, 2], vs[has])
+        hi_z[has] = np.maximum.reduceat(world[:, 2], vs[has])
+        z_min[idx] = lo_z[idx]
+        z_max[idx] = hi_z[idx]
+    for i in idx:
         a, b = vs[i], vs[i + 1]
-        seg = world[a:b]
-        z_min[i] = seg[:, 2].min()
-        z_max[i] = seg[:, 2].max()
         vertex_bytes[i] = rel[a:b].tobytes()
         face_bytes[i] = faces_all[3 * fs[i]:3 * fs[i + 1]].tobytes()
     # footprints: hulls for everything (vectorised), exact unions for area-like classes
-    idx = np.flatnonzero(ok)
     if len(idx):
-        counts = meshes.counts[:, 0]
-        points = world[np.repeat(ok, counts), :2]
-        owners = np.repeat(np.arange(len(idx)), counts[idx])
-        hulls = shapely.convex_hull(shapely.multipoints(points, indices=owners))
-        for j, i in enumerate(idx):
-            footprints[i] = hulls[j]
+        footprints[idx] = _hulls(world[:, :2], vs, idx, meshes.counts[:, 0])
+        for i in idx:
             methods[i] = "hull"
         for i in idx:
             if meshes.classes[i].startswith(AREA_CLASSES):
@@ -172,6 +173,28 @@ def place_meshes(meshes: MeshSet, placement: Placement, dst, *, path=None,
                         vertex_bytes=vertex_bytes, face_bytes=face_bytes,
                         footprints=footprints, footprint_method=methods, method=method,
                         residual_m=float(resid))
+
+
+def _hulls(xy: np.ndarray, starts: np.ndarray, idx: np.ndarray, counts: np.ndarray):
+    """Ground convex hulls of the elements ``idx``, all at once.
+
+    An element's vertices become one line string (built straight from the coordinate
+    array, much cheaper than one point geometry per vertex); its convex hull is the hull of
+    those points. Single-vertex elements become points.
+    """
+    cnt = counts[idx]
+    out = np.empty(len(idx), dtype=object)
+    many = cnt >= 2
+    if many.any():
+        sel = idx[many]
+        take = np.repeat(starts[sel], cnt[many]) + (
+            np.arange(int(cnt[many].sum())) - np.repeat(np.cumsum(cnt[many]) - cnt[many],
+                                                        cnt[many]))
+        owners = np.repeat(np.arange(len(sel)), cnt[many])
+        out[many] = shapely.convex_hull(shapely.linestrings(xy[take], indices=owners))
+    if (~many).any():
+        out[~many] = shapely.points(xy[starts[idx[~many]]])
+    return out
 
 
 def _top_union(verts: np.ndarray, faces: np.ndarray):

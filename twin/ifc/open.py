@@ -72,6 +72,18 @@ class OpenedIfc:
     model: object = None
     warnings: list[dict] = field(default_factory=list)
     _tmpdir: str | None = None
+    _body_pending: bool = False
+
+    def check_body(self) -> None:
+        """Run the DATA-section checks that ``open_ifc(defer_body_check=True)`` left for
+        later (duplicate ids, ``#0``, ``,,``, ``;;``): raises :class:`ReaderError` like
+        :func:`check_step_file`, adds warnings to ``warnings``. Runs once."""
+        if not self._body_pending:
+            return
+        self._body_pending = False
+        data = self.ifc_path.read_bytes()
+        data_m = re.search(rb"\bDATA\s*;", data)
+        _check_body(data[data_m.end():] if data_m else b"", self.source, self.warnings)
 
     def close(self) -> None:
         """Remove the temporary extraction folder of a ``.ifczip``."""
@@ -143,11 +155,13 @@ def _header_entities(header: bytes) -> list[tuple[str, bytes]]:
     return out
 
 
-def check_step_file(path, *, where_path=None) -> tuple[str, list[dict]]:
+def check_step_file(path, *, where_path=None, body: bool = True) -> tuple[str, list[dict]]:
     """Check the STEP physical file at ``path`` before ifcopenshell opens it.
 
     Returns ``(schema, warnings)``; raises :class:`ReaderError` for the problems listed in
     the module docstring. ``where_path`` is the name used in messages (the ``.ifczip``).
+    ``body=False`` checks only the trailer, header and schema (the DATA-section scan is
+    then the caller's job, see :meth:`OpenedIfc.check_body`).
     """
     path = Path(path)
     shown = where_path or path
@@ -190,8 +204,8 @@ def check_step_file(path, *, where_path=None) -> tuple[str, list[dict]]:
         raise ReaderError(f"unsupported IFC schema {schema or '(empty)'!r}", path=shown,
                           hint="supported schemas: " + ", ".join(SUPPORTED_SCHEMAS)
                           + "; re-export the model in one of them")
-    body = data[data_m.end():] if data_m else b""
-    _check_body(body, shown, warnings)
+    if body:
+        _check_body(data[data_m.end():] if data_m else b"", shown, warnings)
     return schema, warnings
 
 
@@ -284,9 +298,15 @@ def extract_ifczip(path, tmpdir) -> Path:
         return out
 
 
-def open_ifc(path, *, load: bool = True) -> OpenedIfc:
+def open_ifc(path, *, load: bool = True, defer_body_check: bool = False) -> OpenedIfc:
     """Check and open ``path`` (``.ifc`` or ``.ifczip``); ``load=False`` skips
     ``ifcopenshell.open`` (the checks still run).
+
+    ``defer_body_check=True`` leaves the scan of the DATA section (duplicate ids, ``#0``,
+    ``,,``, ``;;``) for :meth:`OpenedIfc.check_body`, so that a caller can start work on
+    the open model first (the IFC reader runs the scan while its geometry child meshes);
+    the caller must call it before using any result. When ifcopenshell refuses the file,
+    the scan runs at once so that its more precise message wins.
 
     Raises :class:`ReaderError` naming the file and what is wrong.
     """
@@ -299,11 +319,16 @@ def open_ifc(path, *, load: bool = True) -> OpenedIfc:
         if path.suffix.lower() == ".ifczip" or zipfile.is_zipfile(path):
             tmpdir = tempfile.mkdtemp(prefix="twin-ifczip-")
             ifc_path = extract_ifczip(path, tmpdir)
-        schema, warnings = check_step_file(ifc_path, where_path=path)
+        schema, warnings = check_step_file(ifc_path, where_path=path,
+                                           body=not defer_body_check)
         opened = OpenedIfc(source=path, ifc_path=ifc_path, schema=schema, warnings=warnings,
-                           _tmpdir=tmpdir)
+                           _tmpdir=tmpdir, _body_pending=defer_body_check)
         if load:
-            opened.model = _ifcopenshell_open(ifc_path, path)
+            try:
+                opened.model = _ifcopenshell_open(ifc_path, path)
+            except ReaderError:
+                opened.check_body()
+                raise
         return opened
     except BaseException:
         if tmpdir:

@@ -104,20 +104,35 @@ class IfcReader:
         timings = report.timings
         t = time.perf_counter()
         progress(0, None, "opening")
-        opened = open_ifc(path)
+        # The geometry child starts as soon as the model is open and its elements are
+        # known; everything else (the DATA-section scan, georeferencing, attributes) runs
+        # here meanwhile. Any error on the way kills the child (finally below).
+        opened = open_ifc(path, defer_body_check=True)
         job = None
         try:
             model = opened.model
+            if not model.by_type("IfcProject"):
+                opened.check_body()
+                raise ReaderError("the file has no IfcProject, so it has no units or "
+                                  "georeferencing", path=path,
+                                  hint="export the model again with its project")
+            elements = model_elements(model)
+            shaped = [el for el in elements if el.Representation is not None]
+            t_geom = time.perf_counter()
+            job = None if not elements else start_geometry(
+                opened.ifc_path, model=model, elements=shaped,
+                start_method=options.get("start_method"),
+                kernel=options.get("kernel") or DEFAULT_KERNEL,
+                fallback=options.get("fallback_kernel", FALLBACK_KERNEL),
+                threads=options.get("threads"), memory_limit_mb=options.get("memory_limit_mb"),
+                time_limit_s=options.get("time_limit_s"), shown_path=path)
+            opened.check_body()
             timings["open_s"] = round(time.perf_counter() - t, 4)
             for w in opened.warnings:
                 report.warn(w["feature"], w["reason"])
             if options.get("crs"):
                 report.warn("options", "--crs is ignored for IFC: the georeferencing comes "
                             "from the file or --anchor")
-            if not model.by_type("IfcProject"):
-                raise ReaderError("the file has no IfcProject, so it has no units or "
-                                  "georeferencing", path=path,
-                                  hint="export the model again with its project")
             dst = parse_crs(options.get("working_crs") or working_crs())
             t = time.perf_counter()
             decision = resolve_georef(model, path=path, anchor=options.get("anchor"),
@@ -126,20 +141,11 @@ class IfcReader:
                                                         or DEFAULT_TOLERANCE_M))
             placement = decision.require()
             timings["georef_s"] = round(time.perf_counter() - t, 4)
-            elements = model_elements(model)
-            shaped = [el for el in elements if el.Representation is not None]
             if not elements:
                 raise ReaderError("the model has no building elements (IfcElement) to import",
                                   path=path, hint="check that the export included the model's "
                                                   "elements, not only its project tree")
-            t = time.perf_counter()
-            job = start_geometry(
-                opened.ifc_path, model=model, elements=shaped,
-                start_method=options.get("start_method"),
-                kernel=options.get("kernel") or DEFAULT_KERNEL,
-                fallback=options.get("fallback_kernel", FALLBACK_KERNEL),
-                threads=options.get("threads"), memory_limit_mb=options.get("memory_limit_mb"),
-                time_limit_s=options.get("time_limit_s"), shown_path=path)
+            t = t_geom
             # attributes while the child meshes
             t_attr = time.perf_counter()
             units = decision.units
