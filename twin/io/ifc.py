@@ -37,6 +37,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from ..crs import WGS84, bounds_in_area_of_use, parse_crs, transform_xy, working_crs
 from ..errors import GeoreferenceError, ReaderError
@@ -154,6 +155,7 @@ class IfcReader:
             storeys = storey_records(model, units.length_to_m, relations)
             spaces = space_areas(model, units.area_to_m2, relations)
             buildings = model_buildings(model)
+            attrs = self._attributes(path, options, placement, records, storeys, buildings)
             timings["attributes_s"] = round(time.perf_counter() - t_attr, 4)
             total = len(shaped)
             meshes = job.wait(lambda d, n, m: progress(d, total, m))
@@ -168,8 +170,8 @@ class IfcReader:
             self._check_area(placed, dst, path, decision)
             timings["place_s"] = round(time.perf_counter() - t, 4)
             t = time.perf_counter()
-            layers = self._layers(path, options, report, decision, placement, dst, records,
-                                  storeys, spaces, buildings, with_body, placed)
+            layers = self._layers(path, options, report, decision, dst, attrs, storeys,
+                                  spaces, buildings, with_body, placed)
             timings["frames_s"] = round(time.perf_counter() - t, 4)
             report.extra["georeferencing"] = decision.to_dict()
             report.extra["geometry"] = {
@@ -194,7 +196,7 @@ class IfcReader:
         fps = [g for g, k in zip(placed.footprints, good) if k and g is not None]
         if not fps:
             return
-        bounds = gpd.GeoSeries(fps).total_bounds
+        bounds = shapely.total_bounds(np.asarray(fps, dtype=object))
         if not bounds_in_area_of_use(dst, tuple(bounds)):
             lon, lat = transform_xy([(bounds[0] + bounds[2]) / 2], [(bounds[1] + bounds[3]) / 2],
                                     dst, WGS84)
@@ -210,11 +212,11 @@ class IfcReader:
                 hint="check the georeferencing with `twin ifc doctor FILE`; to hold data from "
                      "there set $TWIN_CRS (e.g. EPSG:3857) for this store")
 
-    def _layers(self, path, options, report, decision, placement, dst, records, storeys,
-                spaces, buildings, with_body, placed):
-        meshes = placed.meshes
-        index = {g: i for i, g in enumerate(meshes.guids)}
-        body_guids = {el.GlobalId for el in with_body} | set(meshes.guids)
+    @staticmethod
+    def _attributes(path, options, placement, records, storeys, buildings) -> dict:
+        """Everything about the elements that does not need their meshes: building ids,
+        storey elevations and one attribute row per element (built while the geometry
+        child meshes)."""
         user_id = options.get("building_id")
         ids: dict = {}
         for n, b in enumerate(buildings):
@@ -228,7 +230,6 @@ class IfcReader:
             fallback_id = next(iter(ids.values()))
         else:
             fallback_id = str(user_id) if user_id else _model_fallback_id(path)
-        units = decision.units
 
         def abs_height(z_local_m: float) -> float:
             _, _, h = placement.local_to_map(np.array([0.0]), np.array([0.0]),
@@ -236,11 +237,29 @@ class IfcReader:
             return float(h[0])
 
         storey_elev = {s["guid"]: abs_height(s["elev_local_m"]) for s in storeys}
-        rows = []
-        geoms = []
+        rows = [{"guid": rec.guid, "ifc_class": rec.ifc_class, "name": rec.name,
+                 "predefined_type": rec.predefined_type, "storey": rec.storey,
+                 "storey_guid": rec.storey_guid, "elev_m": storey_elev.get(rec.storey_guid),
+                 "building_id": (ids.get(rec.building_guid) if rec.building_guid else None)
+                 or fallback_id,
+                 "building_guid": rec.building_guid, "psets": rec.psets}
+                for rec in records]
+        return {"ids": ids, "fallback_id": fallback_id, "storey_elev": storey_elev,
+                "records": records, "frame": pd.DataFrame(rows)}
+
+    def _layers(self, path, options, report, decision, dst, attrs, storeys, spaces,
+                buildings, with_body, placed):
+        meshes = placed.meshes
+        index = {g: i for i, g in enumerate(meshes.guids)}
+        body_guids = {el.GlobalId for el in with_body} | set(meshes.guids)
+        ids, fallback_id = attrs["ids"], attrs["fallback_id"]
+        storey_elev = attrs["storey_elev"]
+        units = decision.units
         log = meshes.log or ""
         no_geometry = 0
-        for rec in records:
+        keep: list[int] = []
+        mesh_of: list[int] = []
+        for r, rec in enumerate(attrs["records"]):
             i = index.get(rec.guid)
             if i is not None and not placed.ok[i] and meshes.counts[i, 0] == 0:
                 i = None  # an empty mesh: the element keeps its attributes, no geometry
@@ -251,35 +270,32 @@ class IfcReader:
             elif i is None and rec.guid in body_guids:
                 report.skip(rec.guid, _failure_reason(log, rec.guid), ifc_class=rec.ifc_class)
                 continue
-            bid = ids.get(rec.building_guid) if rec.building_guid else None
-            bid = bid or fallback_id
-            row = {"guid": rec.guid, "ifc_class": rec.ifc_class, "name": rec.name,
-                   "predefined_type": rec.predefined_type, "storey": rec.storey,
-                   "storey_guid": rec.storey_guid,
-                   "elev_m": storey_elev.get(rec.storey_guid),
-                   "building_id": bid, "building_guid": rec.building_guid,
-                   "psets": rec.psets,
-                   "origin_x": placed.origin[0], "origin_y": placed.origin[1],
-                   "origin_z": placed.origin[2]}
-            if i is not None:
-                colour = meshes.colours[i]
-                row.update({"z_min_m": placed.z_min[i], "z_max_m": placed.z_max[i],
-                            "mesh_vertices": placed.vertex_bytes[i],
-                            "mesh_faces": placed.face_bytes[i],
-                            "color": None if np.isnan(colour[0]) else
-                            [int(round(float(c) * 255)) for c in colour],
-                            "footprint_method": placed.footprint_method[i]})
-                geoms.append(placed.footprints[i])
-            else:
+            if i is None:
                 no_geometry += 1
-                row.update({"z_min_m": np.nan, "z_max_m": np.nan, "mesh_vertices": None,
-                            "mesh_faces": None, "color": None, "footprint_method": None})
-                geoms.append(None)
-            rows.append(row)
+            keep.append(r)
+            mesh_of.append(-1 if i is None else i)
+        mi = np.asarray(mesh_of, dtype=np.int64)
+        has = mi >= 0
+        take = np.where(has, mi, 0)
+        frame = attrs["frame"].iloc[keep].reset_index(drop=True)
+        frame["origin_x"], frame["origin_y"], frame["origin_z"] = placed.origin
+        nan = np.full(len(mi), np.nan)
+        frame["z_min_m"] = np.where(has, placed.z_min[take], nan) if len(mi) else nan
+        frame["z_max_m"] = np.where(has, placed.z_max[take], nan) if len(mi) else nan
+        colours = meshes.colours
+        no_colour = np.isnan(colours[:, 0]) if len(colours) else np.zeros(0, bool)
+        rgba = np.rint(np.nan_to_num(colours.astype(np.float64)) * 255).astype(np.int64) \
+            if len(colours) else np.zeros((0, 4), np.int64)
+        frame["mesh_vertices"] = [placed.vertex_bytes[i] if i >= 0 else None for i in mesh_of]
+        frame["mesh_faces"] = [placed.face_bytes[i] if i >= 0 else None for i in mesh_of]
+        frame["color"] = [None if i < 0 or no_colour[i] else rgba[i].tolist() for i in mesh_of]
+        frame["footprint_method"] = [placed.footprint_method[i] if i >= 0 else None
+                                     for i in mesh_of]
+        geoms = [placed.footprints[i] if i >= 0 else None for i in mesh_of]
         if no_geometry:
             report.warn("elements", f"{no_geometry} elements have no 3D geometry; they keep "
                         "their attributes with an empty footprint")
-        frame = gpd.GeoDataFrame(pd.DataFrame(rows), geometry=geoms, crs=dst)
+        frame = gpd.GeoDataFrame(frame, geometry=geoms, crs=dst)
         if not len(frame):
             reasons = "; ".join(f"{k['feature']}: {k['reason']}" for k in report.skipped[:3])
             raise ReaderError(f"no element could be imported (all were skipped: {reasons})",
