@@ -36,6 +36,7 @@ Example
 
 from __future__ import annotations
 
+import atexit
 import json
 import multiprocessing
 import os
@@ -223,10 +224,10 @@ class GeometryJob:
         self.shown = shown_path or self.ifc_path
         self.model = model
         self.elements = None if elements is None else list(elements)
-        if guids is None and self.elements is not None:
-            guids = [el.GlobalId for el in self.elements]
-        self.guids = None if guids is None else list(guids)
         self.start_method = _start_method(start_method, model)
+        if guids is None and self.elements is not None and self.start_method == "spawn":
+            guids = [el.GlobalId for el in self.elements]  # a forked child needs no names
+        self.guids = None if guids is None else list(guids)
         self.kernels = [kernel] + ([fallback] if fallback and fallback != kernel else [])
         self.threads = int(threads or multiprocessing.cpu_count())
         self.memory_limit_mb = int(memory_limit_mb or default_memory_limit_mb())
@@ -235,7 +236,8 @@ class GeometryJob:
         self.attempts: list[dict] = []
         self.t0 = time.monotonic()
         self._done = 0
-        self._total = len(self.guids) if self.guids is not None else 0
+        self._total = (len(self.guids) if self.guids is not None else
+                       len(self.elements) if self.elements is not None else 0)
         self._start(self.kernels[0])
 
     # -- child management ----------------------------------------------------------------
@@ -262,18 +264,26 @@ class GeometryJob:
                 stderr=self.stderr_file, stdin=subprocess.DEVNULL, text=True, bufsize=1,
                 env=env)
         self.started = time.monotonic()
+        self.finished = threading.Event()
         self.reader = threading.Thread(target=self._read_stdout, daemon=True)
         self.reader.start()
 
     def _read_stdout(self) -> None:
-        for line in self.proc.stdout:
-            line = line.strip()
-            if line.startswith("P "):
-                parts = line.split()
-                self._done = int(parts[1])
-                self._total = int(parts[2]) or self._total
-            elif line:
-                self.lines.append(line)
+        try:
+            for line in self.proc.stdout:
+                line = line.strip()
+                if line.startswith("P "):
+                    parts = line.split()
+                    self._done = int(parts[1])
+                    self._total = int(parts[2]) or self._total
+                elif line:
+                    self.lines.append(line)
+                    if line == "OK" or line.startswith("FAIL "):
+                        self.finished.set()
+        except (OSError, ValueError):
+            pass
+        finally:
+            self.finished.set()  # end of output: the child has exited (or closed it)
 
     def progress(self) -> tuple[int, int]:
         """``(elements done, total)`` reported by the child so far."""
@@ -331,15 +341,40 @@ class GeometryJob:
                                        "(memory_limit_mb / $TWIN_IFC_MEMORY_MB)")
             self._start(self.kernels[index + 1])
 
+    def _reap_later(self) -> None:
+        """Wait for the child's exit and remove its folder in the background: its results
+        are complete once it has said ``OK``, and its exit (unmapping the meshes and the
+        inherited address space) takes tens of milliseconds nobody needs to wait for."""
+        def reap():
+            try:
+                self.proc.wait()
+                self.reader.join(timeout=5)
+            finally:
+                self._cleanup()
+                _REAPERS.discard(thread)
+
+        thread = threading.Thread(target=reap, daemon=True)
+        _REAPERS.add(thread)
+        thread.start()
+
     def _wait_one(self, progress):
         last = -1
         deadline = self.t0 + self.time_limit_s
         while True:
-            try:
-                code = self.proc.wait(timeout=0.05)
-                break
-            except subprocess.TimeoutExpired:
-                pass
+            if self.finished.wait(timeout=0.05):
+                if "OK" in self.lines:
+                    code = 0
+                    break
+                try:  # FAIL or end of output: the exit status tells the rest
+                    code = self.proc.wait(timeout=5)
+                    break
+                except subprocess.TimeoutExpired:
+                    pass
+            else:
+                code = self.proc.poll()
+                if code is not None:
+                    self.finished.wait(timeout=5)
+                    break
             if progress is not None and self._done != last:
                 last = self._done
                 progress(self._done, self._total or None, "meshing elements")
@@ -347,10 +382,12 @@ class GeometryJob:
                 self.kill()
                 return {"kernel": self.kernel, "reason": "timeout",
                         "message": f"no result after {self.time_limit_s:g} s"}
-        self.reader.join(timeout=5)
+        if code != 0 or "OK" not in self.lines:
+            self.reader.join(timeout=5)
         if progress is not None:
             progress(self._done, self._total or None, "meshing elements")
         kernel = self.kernel
+        reap_later = False
         try:
             if code != 0 or "OK" not in self.lines:
                 fail = next((ln[5:] for ln in self.lines if ln.startswith("FAIL ")), None)
@@ -384,9 +421,27 @@ class GeometryJob:
                 counts=np.load(os.path.join(out, "counts.npy")),
                 colours=np.load(os.path.join(out, "colours.npy")),
                 kernel=kernel, log=meta.get("log", ""))
+            reap_later = True
             return meshes
         finally:
-            self._cleanup()
+            if reap_later:
+                self._reap_later()
+            else:
+                if self.proc.poll() is None:  # said OK but the results were unusable
+                    self.proc.kill()
+                    self.proc.wait()
+                self._cleanup()
+
+
+_REAPERS: set = set()
+
+
+@atexit.register
+def _join_reapers() -> None:
+    """Let the background reapers finish (children exit within milliseconds of ``OK``) so
+    their scratch folders are removed before the interpreter ends."""
+    for thread in list(_REAPERS):
+        thread.join(timeout=5)
 
 
 def start_geometry(ifc_path, **options) -> GeometryJob:

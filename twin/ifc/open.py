@@ -211,7 +211,7 @@ def check_step_file(path, *, where_path=None, body: bool = True) -> tuple[str, l
 
 def _check_body(body: bytes, shown, warnings: list[dict]) -> None:
     ids = re.findall(rb"(?m)^\s*#(\d+)\s*=", body)
-    if ids:
+    if ids and len(set(ids)) != len(ids):
         seen: set[bytes] = set()
         dups = []
         for i in ids:
