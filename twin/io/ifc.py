@@ -54,7 +54,7 @@ from ..ifc.georef import DEFAULT_TOLERANCE_M, resolve_georef
 from ..ifc.lod1 import lod1_rows
 from ..ifc.meshes import place_meshes
 from ..ifc.open import open_ifc
-from .report import ImportReport, ImportResult, LayerData
+from .report import ImportReport, ImportResult, LayerData, file_sha256
 
 __all__ = ["IfcReader", "LAYER_NAMES", "has_body_representation"]
 
@@ -156,6 +156,7 @@ class IfcReader:
             spaces = space_areas(model, units.area_to_m2, relations)
             buildings = model_buildings(model)
             attrs = self._attributes(path, options, placement, records, storeys, buildings)
+            report.source_sha256 = file_sha256(path)  # here rather than after the import
             timings["attributes_s"] = round(time.perf_counter() - t_attr, 4)
             total = len(shaped)
             meshes = job.wait(lambda d, n, m: progress(d, total, m))
