@@ -210,7 +210,9 @@ def test_one_deck_layer_per_geometry_with_a_palette(layers):
     # the expression deck.gl evaluates picks each class's colour
     picked = [_pick_colour(fill[3:], c)[:3] for c in range(len(prepared.groups))]
     assert picked == [list(g.color) for g in prepared.groups]
-    # a one-colour part gets a constant colour
+    # a one-colour part gets a one-colour expression (a per-object attribute in deck.gl,
+    # the same vertex layout as the many-colour layers)
     rivers = prepare_layer(layers["rivers"].data, "river", name="rivers")
     river_ls, _ = deck_layers(rivers)
-    assert river_ls[0].get_fill_color[:3] == [110, 180, 235]
+    river_fill = json.loads(build_deck(river_ls, {}, view=overview_view(None)).to_json())
+    assert json.loads(river_fill["layers"][0]["getFillColor"][3:])[:3] == [110, 180, 235]

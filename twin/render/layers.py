@@ -47,17 +47,19 @@ def _s(text: str):
     return pdk.types.String(text)
 
 
-def palette_accessor(palette, alpha: int):
-    """A colour accessor for a part: a constant colour when its palette has one entry, else
-    a deck.gl JSON expression that picks the object's class ``c`` from the palette.
+def palette_accessor(palette, alpha: int) -> str:
+    """A colour accessor for a part: a deck.gl JSON expression that picks the object's class
+    ``c`` from the palette (a one-colour palette is the bare ``[r,g,b,a]`` expression).
 
     deck.gl's expression evaluator draws nothing useful for an indexed array literal
     (``[[…], […]][c]`` comes out black), but it does evaluate comparisons and ternaries, so
     the palette becomes a balanced tree ``c<2?(c<1?[…]:[…]):[…]`` of depth log2(n).
+
+    Even one colour is an expression, not a constant: deck.gl then fills a per-object colour
+    attribute, so every layer of one type has the same vertex layout and the browser's
+    software WebGL (SwiftShader) compiles one pipeline for them instead of one per layout.
     """
     colors = [[int(r), int(g), int(b), int(alpha)] for r, g, b in palette]
-    if len(colors) == 1:
-        return colors[0]
 
     def pick(lo: int, hi: int) -> str:
         if hi - lo == 1:
@@ -66,6 +68,12 @@ def palette_accessor(palette, alpha: int):
         return f"c<{mid}?({pick(lo, mid)}):({pick(mid, hi)})"
 
     return pick(0, len(colors))
+
+
+def _per_object(value) -> str:
+    """A constant as a deck.gl expression, so that it becomes a per-object attribute (same
+    vertex layout as the layers whose value varies; see :func:`palette_accessor`)."""
+    return json.dumps(value, separators=(",", ":"))
 
 
 def deck_layers(prepared: PreparedLayer, *, opacity: float = 1.0, wireframe: bool = False,
@@ -89,9 +97,9 @@ def deck_layers(prepared: PreparedLayer, *, opacity: float = 1.0, wireframe: boo
             alpha = 200 if kind == "river" else 150
             layers.append(pdk.Layer(
                 "PolygonLayer", get_polygon="p", filled=True, stroked=True,
-                get_fill_color=palette_accessor(part.palette, alpha),
-                get_line_color=[90, 90, 90, 200], line_width_units=_s("pixels"),
-                get_line_width=1, **common))
+                get_fill_color=palette_accessor(part.palette, alpha), get_elevation="0",
+                get_line_color=_per_object([90, 90, 90, 200]), line_width_units=_s("pixels"),
+                get_line_width="1", **common))
         elif part.geometry == "path":
             layers.append(pdk.Layer(
                 "PathLayer", get_path="p", get_width="w", width_units=_s("meters"),
