@@ -21,7 +21,10 @@ Two ways to start the child (``start_method``, or ``$TWIN_IFC_START``):
   only ifcopenshell and numpy and opens the file itself (about 0.7 s more).
 
 The child hands the meshes back as ``.npy`` arrays in a temporary folder (in ``/dev/shm``
-when it exists), which :func:`run_geometry` loads without copying per element.
+when it exists), which :func:`run_geometry` loads without copying per element. They are
+complete once the child writes ``OK``, so the caller takes them then and the child's exit
+(unmapping its meshes and inherited address space, tens of milliseconds) is reaped by a
+background thread, which also removes the folder.
 
 Limits: ``memory_limit_mb`` (default ``$TWIN_IFC_MEMORY_MB`` or 75 % of the machine's
 memory) and ``time_limit_s`` (default ``$TWIN_IFC_TIME_LIMIT_S`` or 600 s plus 60 s per MB

@@ -81,10 +81,11 @@ def _fit(placement: Placement, dst, xyz: np.ndarray):
 
 
 def place_meshes(meshes: MeshSet, placement: Placement, dst, *, path=None,
-                 tolerance_m: float = 0.001) -> PlacedMeshes:
+                 tolerance_m: float = 0.001, limit_m: float | None = None) -> PlacedMeshes:
     """Transform ``meshes`` into ``dst`` (the working CRS) and cut per-element columns.
 
-    Elements with NaN or absurd coordinates (beyond 1e7 m after the transform) are marked
+    Elements with NaN or absurd coordinates (beyond 1e7 m after the transform, or
+    ``limit_m`` when the caller has computed :func:`absurd_limit_m` already) are marked
     not ``ok``. Raises :class:`GeoreferenceError` when the whole model is absurd.
     """
     xyz = meshes.verts
@@ -108,7 +109,7 @@ def place_meshes(meshes: MeshSet, placement: Placement, dst, *, path=None,
                 world = np.column_stack([tx, ty, tz])
     else:
         world = np.zeros((0, 3))
-    limit = absurd_limit_m(dst)
+    limit = absurd_limit_m(dst) if limit_m is None else float(limit_m)
     bad_vertex = ~np.isfinite(world).all(axis=1) | (np.abs(world) > limit).any(axis=1)
     owner = np.repeat(np.arange(n), meshes.counts[:, 0]) if n else np.zeros(0, int)
     bad = np.zeros(n, dtype=bool)

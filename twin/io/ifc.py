@@ -52,7 +52,7 @@ from ..ifc.elements import (
 from ..ifc.geometry import DEFAULT_KERNEL, FALLBACK_KERNEL, start_geometry
 from ..ifc.georef import DEFAULT_TOLERANCE_M, resolve_georef
 from ..ifc.lod1 import lod1_rows
-from ..ifc.meshes import place_meshes
+from ..ifc.meshes import absurd_limit_m, place_meshes
 from ..ifc.open import open_ifc
 from .report import ImportReport, ImportResult, LayerData, file_sha256
 
@@ -157,17 +157,21 @@ class IfcReader:
             buildings = model_buildings(model)
             attrs = self._attributes(path, options, placement, records, storeys, buildings)
             report.source_sha256 = file_sha256(path)  # here rather than after the import
+            shaped_guids = [el.GlobalId for el in shaped]
+            limit_m = absurd_limit_m(dst)
+            report.crs = dst.to_string()
+            report.source_crs = placement.crs_label
             timings["attributes_s"] = round(time.perf_counter() - t_attr, 4)
             total = len(shaped)
             meshes = job.wait(lambda d, n, m: progress(d, total, m))
             job = None
             meshed = set(meshes.guids)
             # only the elements without a mesh need the (slow) question: should they have one?
-            with_body = [el for el in shaped
-                         if el.GlobalId not in meshed and has_body_representation(el)]
+            with_body = [el for el, guid in zip(shaped, shaped_guids)
+                         if guid not in meshed and has_body_representation(el)]
             timings["geometry_s"] = round(time.perf_counter() - t, 4)
             t = time.perf_counter()
-            placed = place_meshes(meshes, placement, dst, path=path)
+            placed = place_meshes(meshes, placement, dst, path=path, limit_m=limit_m)
             self._check_area(placed, dst, path, decision)
             timings["place_s"] = round(time.perf_counter() - t, 4)
             t = time.perf_counter()
@@ -182,8 +186,6 @@ class IfcReader:
                 "origin": list(placed.origin)}
             report.extra["schema"] = opened.schema
             report.extra["units"] = units.to_dict()
-            report.crs = dst.to_string()
-            report.source_crs = placement.crs_label
             progress(total, total, "done")
             return ImportResult(layers=layers, report=report)
         finally:
