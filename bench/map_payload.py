@@ -19,6 +19,7 @@ Run: ``.venv/bin/python bench/map_payload.py [--no-browser] [--big N]``
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import tempfile
@@ -106,8 +107,11 @@ def first_paint(store_path, label: str, timeout_s: float = 120.0) -> None:
                 shot = ROOT / "tests" / "_screenshots" / f"bench_{label.split()[0]}.png"
                 shot.parent.mkdir(exist_ok=True)
                 page.screenshot(path=str(shot))
+                # SwiftShader draws on the CPU: the figures move with the machine's load.
+                load = os.getloadavg()[0]
                 print(f"first paint {label}: {seconds:.2f} s cold server, {warm:.2f} s warm "
-                      f"(target ≤ 3 s); outside requests: {len(outside)}; screenshot {shot.name}")
+                      f"(target ≤ 3 s; load average {load:.2f} on {os.cpu_count()} cores); "
+                      f"outside requests: {len(outside)}; screenshot {shot.name}")
         except (TimeoutError, RuntimeError) as exc:
             print(f"first paint {label}: FAILED ({exc})")
 
