@@ -3,7 +3,8 @@
 For each model, in this one process, interleaved ``--repeat`` times (best time kept, the
 machine is shared):
 
-* **floor** — ``ifcopenshell.open`` + ``geom.iterator`` (same kernel
+* **floor** — in a separate (spawned) process, so that its iterator leaves nothing to the
+  twin import's forked geometry child: ``ifcopenshell.open`` + ``geom.iterator`` (same kernel
   ``hybrid-cgal-simple-opencascade``, same thread count ``cpu_count()``, world
   coordinates, the same elements twin meshes) + a loop pulling every vertex/face buffer
   into numpy. This is the least any importer must spend.
@@ -21,8 +22,8 @@ Models: the real 2.9 MB building ``fail-grf005-ifc4_blank_map_conversion.ifc`` f
 data is absent) and a generated model with ``--elements`` (default 3,000) extra columns,
 written with ifcopenshell.api (its generation time is printed, not counted).
 
-Each round (floor then twin, back to back) starts when the machine is ≥ 90 % idle, waiting
-up to ``--quiet`` seconds (the machine is shared; other jobs swing wall times by 2×); the
+Each round (floor then twin, back to back) starts when the machine has been ≥ 90 % idle
+for 1.5 s, waiting up to ``--quiet`` seconds (the machine is shared; other jobs swing wall times by 2×); the
 per-round ratios are printed too.
 
 Run: ``.venv/bin/python bench/ifc_import.py [--elements 3000] [--repeat 3] [--no-occ]
@@ -77,14 +78,14 @@ def _cpu_idle_fraction(seconds: float = 0.5) -> float:
     return (idle1 - idle0) / (total1 - total0) if total1 > total0 else 1.0
 
 
-def wait_for_quiet(limit_s: float, need: float = 0.9) -> bool:
-    """Wait up to ``limit_s`` until the machine is ≥ ``need`` idle; True when it was (the
-    machine is shared, and other jobs make wall times swing by 2×)."""
+def wait_for_quiet(limit_s: float, need: float = 0.9, window_s: float = 1.5) -> bool:
+    """Wait up to ``limit_s`` until the machine has been ≥ ``need`` idle for ``window_s``;
+    True when it was (the machine is shared, and other jobs make wall times swing by 2×)."""
     if limit_s <= 0 or not os.path.exists("/proc/stat"):
         return False
     end = time.monotonic() + limit_s
     while time.monotonic() < end:
-        if _cpu_idle_fraction() >= need:
+        if _cpu_idle_fraction(window_s) >= need:
             return True
     return False
 
@@ -115,6 +116,16 @@ def bare_loop(path: Path, kernel: str, *, select: bool = True) -> tuple[float, i
     return time.perf_counter() - t0, n
 
 
+def floor_job(args) -> tuple[float, int, float]:
+    """:func:`bare_loop` in the floor's own process; returns (seconds, shapes, CPU seconds
+    of that process, all threads)."""
+    path, kernel, select = args
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    t, n = bare_loop(Path(path), kernel, select=select)
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    return t, n, (after.ru_utime + after.ru_stime) - (me.ru_utime + me.ru_stime)
+
+
 def twin_import(path: Path, crs: str, options: dict) -> tuple[float, dict]:
     """twin's full import into a fresh store; returns (seconds, report timings)."""
     os.environ["TWIN_CRS"] = crs
@@ -128,19 +139,26 @@ def twin_import(path: Path, crs: str, options: dict) -> tuple[float, dict]:
 
 
 def bench_model(label: str, path: Path, crs: str, options: dict, repeat: int,
-                with_occ: bool, quiet_s: float = 0.0) -> float:
-    """Run every contender ``repeat`` times, interleaved; print the best of each."""
+                with_occ: bool, quiet_s: float = 0.0, floor_pool=None) -> float:
+    """Run every contender ``repeat`` times, interleaved; print the best of each.
+
+    The bare loops run in ``floor_pool`` (one spawned process): an iterator run in this
+    process would leave its allocator and thread state to the forked geometry child of
+    the next twin import and slow it by 0.1-0.3 s, which no real import pays."""
     floor, twin, occ, allp, floor_cpu, twin_cpu = [], [], [], [], [], []
     shapes = 0
     timings = {}
     quiet = 0
     load = os.getloadavg()[0]
-    twin_import(path, crs, options)  # warm-up: first imports of pyarrow writers etc.
+    def loop(kernel, select=True):
+        return floor_pool.apply(floor_job, ((str(path), kernel, select),))
+
+    loop(KERNEL)  # warm-ups: first imports of the geometry library, pyarrow writers etc.
+    twin_import(path, crs, options)
     for _ in range(repeat):
         quiet += wait_for_quiet(quiet_s)
-        c0 = cpu_seconds()
-        t, shapes = bare_loop(path, KERNEL)
-        floor_cpu.append(cpu_seconds() - c0)
+        t, shapes, cpu = loop(KERNEL)
+        floor_cpu.append(cpu)
         floor.append(t)
         c0 = cpu_seconds()
         t, timings_i = twin_import(path, crs, options)
@@ -149,9 +167,9 @@ def bench_model(label: str, path: Path, crs: str, options: dict, repeat: int,
         if not twin or t < min(twin):
             timings = timings_i
         twin.append(t)
-        allp.append(bare_loop(path, KERNEL, select=False)[0])
+        allp.append(loop(KERNEL, select=False)[0])
     if with_occ:
-        occ.append(bare_loop(path, "opencascade")[0])
+        occ.append(loop("opencascade")[0])
     best_floor, best_twin = min(floor), min(twin)
     ratio = best_twin / best_floor
     print(f"\n{label}: {path.name} ({path.stat().st_size / 1e6:.1f} MB, {shapes} meshed "
@@ -187,9 +205,14 @@ def main(argv=None) -> int:
                         help="before each round wait up to S seconds for a ≥90 %% idle "
                              "machine (0: don't wait)")
     args = parser.parse_args(argv)
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return _run(args, pool)
+
+
+def _run(args, pool) -> int:
     if REAL.exists():
         bench_model("real model", REAL, "EPSG:3857", {"fix_scale": True}, args.repeat,
-                    not args.no_occ, args.quiet)
+                    not args.no_occ, args.quiet, pool)
     else:
         print(f"(real model skipped: {REAL} not present)")
     folder = Path(tempfile.mkdtemp(prefix="twin-bench-gen-"))
@@ -203,7 +226,7 @@ def main(argv=None) -> int:
         print(f"\n(generated {info['element_count']} elements with ifcopenshell.api in "
               f"{time.perf_counter() - t0:.1f} s; not counted)")
         bench_model("generated model", path, "EPSG:4549", {}, args.repeat, not args.no_occ,
-                    args.quiet)
+                    args.quiet, pool)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return 0
