@@ -939,15 +939,7 @@ class PostGISStore(Store):
     def load_scenario(self, name: str, version: int | None = None) -> dict:
         """The current (or given) version of a scenario document."""
         with self._cursor() as cur:
-            row = None
-            if self._exists(cur):
-                cur.execute(self._sql("SELECT current FROM {s}.scenarios WHERE name = %s"),
-                            (name,))
-                row = cur.fetchone()
-            if row is None:
-                raise StoreError(f"no scenario called {name!r}",
-                                 hint="create it with `twin scenario new NAME`")
-            number = int(version or row[0])
+            number = int(version or self._scenario_current(cur, name))
             cur.execute(self._sql("SELECT doc FROM {s}.scenario_versions "
                                   "WHERE name = %s AND version = %s"), (name, number))
             doc = cur.fetchone()
@@ -971,17 +963,22 @@ class PostGISStore(Store):
         """The versions of scenario ``name``, oldest first: ``version``, ``created``,
         ``sha256`` and ``current`` (True for the one loads return)."""
         with self._cursor() as cur:
-            row = None
-            if self._exists(cur):
-                cur.execute(self._sql("SELECT current FROM {s}.scenarios WHERE name = %s"),
-                            (name,))
-                row = cur.fetchone()
-            if row is None:
-                raise StoreError(f"no scenario called {name!r}")
+            current = self._scenario_current(cur, name)
             cur.execute(self._sql("SELECT version, created, sha256 FROM {s}.scenario_versions "
                                   "WHERE name = %s ORDER BY version"), (name,))
             return [{"version": r[0], "created": _iso(r[1]), "sha256": r[2],
-                     "current": r[0] == row[0]} for r in cur.fetchall()]
+                     "current": r[0] == current} for r in cur.fetchall()]
+
+    def _scenario_current(self, cur, name: str) -> int:
+        """The current version of scenario ``name``; a clear error when there is none."""
+        row = None
+        if self._exists(cur):
+            cur.execute(self._sql("SELECT current FROM {s}.scenarios WHERE name = %s"), (name,))
+            row = cur.fetchone()
+        if row is None:
+            raise StoreError(f"no scenario called {name!r}",
+                             hint="create it with `twin scenario new NAME`")
+        return int(row[0])
 
     def import_scenario(self, name: str, versions, *, current: int) -> None:
         """Write scenario ``name`` with its whole history (``(meta, doc)`` pairs, ``meta``
