@@ -139,15 +139,21 @@ def wgs84_bounds(frame) -> tuple[float, float, float, float] | None:
             float(ll[:, 0].max()), float(ll[:, 1].max()))
 
 
-def polygon_rings(geoms, crs) -> tuple[list, np.ndarray]:
-    """Polygon parts of ``geoms`` as ``[ring, hole...]`` lists of (n, 2) lon/lat arrays without the
-    closing vertex, and for each part the index of the row it came from."""
+def _parts_of_type(geoms, type_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """The single parts of ``geoms`` whose shapely type id is ``type_id``, and for each
+    part the index of the row it came from (missing and empty geometries skipped)."""
     geoms = np.asarray(geoms, dtype=object)
     ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     parts, index = shapely.get_parts(geoms[ok], return_index=True)
     index = np.flatnonzero(ok)[index]
-    poly = shapely.get_type_id(parts) == 3
-    parts, index = parts[poly], index[poly]
+    keep = shapely.get_type_id(parts) == type_id
+    return parts[keep], index[keep]
+
+
+def polygon_rings(geoms, crs) -> tuple[list, np.ndarray]:
+    """Polygon parts of ``geoms`` as ``[ring, hole...]`` lists of (n, 2) lon/lat arrays without the
+    closing vertex, and for each part the index of the row it came from."""
+    parts, index = _parts_of_type(geoms, 3)  # Polygon
     if len(parts) == 0:
         return [], index
     _, coords, (ring_off, poly_off) = shapely.to_ragged_array(parts)
@@ -167,12 +173,7 @@ def polygon_rings(geoms, crs) -> tuple[list, np.ndarray]:
 
 
 def _line_paths(geoms, crs) -> tuple[list, np.ndarray]:
-    geoms = np.asarray(geoms, dtype=object)
-    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    parts, index = shapely.get_parts(geoms[ok], return_index=True)
-    index = np.flatnonzero(ok)[index]
-    line = shapely.get_type_id(parts) == 1
-    parts, index = parts[line], index[line]
+    parts, index = _parts_of_type(geoms, 1)  # LineString
     if len(parts) == 0:
         return [], index
     _, coords, (off,) = shapely.to_ragged_array(parts)
