@@ -73,10 +73,9 @@ def merge_with_current(store: Store, item: LayerData, report: ImportReport) -> L
     key = getattr(item, "replace_key", None)
     if not key or isinstance(item.data, (bytes, bytearray)):
         return item
-    if item.name not in {info.name for info in store.layers()}:
-        return item
-    if store.kind_of(item.name) != item.kind:
-        return item  # the store refuses the kind change itself, with a clear error
+    existing = {info.name: info.kind for info in store.layers()}
+    if existing.get(item.name) != item.kind:
+        return item  # a new layer; or a kind change, which the store refuses clearly
     current = store.read(item.name)
     if key not in current.columns or key not in item.data.columns:
         return item
