@@ -169,9 +169,18 @@ def element_records(model, elements=None, relations: Relations | None = None
     elements = model_elements(model) if elements is None else elements
     rel = relations or Relations(model)
     predefined_index: dict[str, int] = {}
+    labels: dict[tuple, tuple] = {}  # per (storey, building): their GlobalIds and name
     out = []
     for el in elements:
         storey, building = rel.ancestry(el, is_element=True)
+        key = (storey.id() if storey is not None else 0,
+               building.id() if building is not None else 0)
+        label = labels.get(key)
+        if label is None:
+            label = labels[key] = (
+                storey.GlobalId if storey is not None else None,
+                (storey.Name or storey.GlobalId) if storey is not None else None,
+                building.GlobalId if building is not None else None)
         if el.id() in rel.with_psets:
             try:
                 psets = _clean(rel.psets(el))
@@ -189,10 +198,8 @@ def element_records(model, elements=None, relations: Relations | None = None
         predefined = el[index] if index >= 0 else None
         out.append(ElementRecord(
             guid=el[0], ifc_class=cls, name=el[2],  # IfcRoot: GlobalId, OwnerHistory, Name
-            storey_guid=storey.GlobalId if storey is not None else None,
-            storey=(storey.Name or storey.GlobalId) if storey is not None else None,
-            building_guid=building.GlobalId if building is not None else None,
-            psets=text, predefined_type=str(predefined) if predefined else None))
+            storey_guid=label[0], storey=label[1], building_guid=label[2], psets=text,
+            predefined_type=str(predefined) if predefined else None))
     return out
 
 

@@ -28,10 +28,11 @@ _GAP_M = 0.05
 
 def close_footprint(geoms) -> Polygon | MultiPolygon | None:
     """Union of footprints, closing gaps up to 5 cm and filling small inner holes."""
-    geoms = [g for g in geoms if g is not None and not g.is_empty]
-    if not geoms:
+    geoms = np.asarray(geoms, dtype=object)
+    geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    if not len(geoms):
         return None
-    merged = _union_largest_first(np.asarray(geoms, dtype=object))
+    merged = _union_largest_first(geoms)
     merged = merged.buffer(_GAP_M, join_style="mitre").buffer(-_GAP_M, join_style="mitre")
     parts = [merged] if merged.geom_type == "Polygon" else list(getattr(merged, "geoms", []))
     out = []
@@ -88,7 +89,7 @@ def lod1_rows(buildings: list[dict], elements, storeys: list[dict], spaces: dict
         if len(buildings) == 1:
             mine = elements  # elements outside any building still belong to the only one
         placed = mine[mine.geometry.notna() & ~mine.geometry.is_empty]
-        footprint = close_footprint(list(placed.geometry))
+        footprint = close_footprint(np.asarray(placed.geometry.array))
         z_lo = np.nanmin(placed["z_min_m"]) if len(placed) else np.nan
         z_hi = np.nanmax(placed["z_max_m"]) if len(placed) else np.nan
         floors = sum(1 for s in storeys if s["building_guid"] == b["guid"] or

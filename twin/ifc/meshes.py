@@ -157,19 +157,20 @@ def place_meshes(meshes: MeshSet, placement: Placement, dst, *, path=None,
     # footprints: hulls for everything (vectorised), exact unions for area-like classes
     if len(idx):
         footprints[idx] = _hulls(world[:, :2], vs, idx, meshes.counts[:, 0])
+        classes = meshes.classes
+        area_like = {c for c in set(classes) if c.startswith(AREA_CLASSES)}
         for i in idx:
             methods[i] = "hull"
-        for i in idx:
-            if meshes.classes[i].startswith(AREA_CLASSES):
+            if classes[i] in area_like:
                 exact = _top_union(world[vs[i]:vs[i + 1]], meshes.element_faces(i))
                 if exact is not None and not exact.is_empty:
                     footprints[i] = exact
                     methods[i] = "union"
-        for i in idx:
-            geom = footprints[i]
-            if geom is not None and geom.geom_type not in ("Polygon", "MultiPolygon"):
-                # a flat or linear element: give it a thin polygon so the kind holds
-                footprints[i] = geom.buffer(0.005)
+        # a flat or linear element: give it a thin polygon so the kind holds
+        kinds = shapely.get_type_id(footprints[idx])
+        thin = idx[(kinds != 3) & (kinds != 6) & (kinds >= 0)]  # Polygon, MultiPolygon
+        if len(thin):
+            footprints[thin] = shapely.buffer(footprints[thin], 0.005)
     return PlacedMeshes(meshes=meshes, origin=origin, ok=ok, z_min=z_min, z_max=z_max,
                         vertex_bytes=vertex_bytes, face_bytes=face_bytes,
                         footprints=footprints, footprint_method=methods, method=method,

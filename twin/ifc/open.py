@@ -209,8 +209,12 @@ def check_step_file(path, *, where_path=None, body: bool = True) -> tuple[str, l
     return schema, warnings
 
 
+_LINE_ID = re.compile(rb"\n[ \t\r\f\v]*#(\d+)\s*=")
+
+
 def _check_body(body: bytes, shown, warnings: list[dict]) -> None:
-    ids = re.findall(rb"(?m)^\s*#(\d+)\s*=", body)
+    # instance ids at line starts (a literal "\n" lets the regex engine skip ahead fast)
+    ids = _LINE_ID.findall(b"\n" + body)
     if ids and len(set(ids)) != len(ids):
         seen: set[bytes] = set()
         dups = []
