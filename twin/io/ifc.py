@@ -31,7 +31,6 @@ Options: ``anchor`` ("LON,LAT,ELEV,ROT"), ``building_id``, ``layer`` (name prefi
 from __future__ import annotations
 
 import time
-from collections import Counter
 from pathlib import Path
 
 import geopandas as gpd
@@ -51,6 +50,7 @@ from ..ifc.elements import (
 )
 from ..ifc.geometry import DEFAULT_KERNEL, FALLBACK_KERNEL, start_geometry
 from ..ifc.georef import DEFAULT_TOLERANCE_M, resolve_georef
+from ..ifc.idle import run_on_idle_cpu
 from ..ifc.lod1 import lod1_rows
 from ..ifc.meshes import absurd_limit_m, place_meshes
 from ..ifc.open import open_ifc
@@ -107,7 +107,7 @@ class IfcReader:
         progress(0, None, "opening")
         # The geometry child starts as soon as the model is open and its elements are
         # known; everything else (the DATA-section scan, georeferencing, attributes) runs
-        # here meanwhile. Any error on the way kills the child (finally below).
+        # meanwhile. Any error on the way kills the child (finally below).
         opened = open_ifc(path, defer_body_check=True)
         job = None
         try:
@@ -127,41 +127,15 @@ class IfcReader:
                 fallback=options.get("fallback_kernel", FALLBACK_KERNEL),
                 threads=options.get("threads"), memory_limit_mb=options.get("memory_limit_mb"),
                 time_limit_s=options.get("time_limit_s"), shown_path=path)
-            opened.check_body()
-            timings["open_s"] = round(time.perf_counter() - t, 4)
-            for w in opened.warnings:
-                report.warn(w["feature"], w["reason"])
-            if options.get("crs"):
-                report.warn("options", "--crs is ignored for IFC: the georeferencing comes "
-                            "from the file or --anchor")
-            dst = parse_crs(options.get("working_crs") or working_crs())
-            t = time.perf_counter()
-            decision = resolve_georef(model, path=path, anchor=options.get("anchor"),
-                                      fix_scale=bool(options.get("fix_scale")),
-                                      tolerance_m=float(options.get("georef_tolerance_m")
-                                                        or DEFAULT_TOLERANCE_M))
-            placement = decision.require()
-            timings["georef_s"] = round(time.perf_counter() - t, 4)
-            if not elements:
-                raise ReaderError("the model has no building elements (IfcElement) to import",
-                                  path=path, hint="check that the export included the model's "
-                                                  "elements, not only its project tree")
-            t = t_geom
-            # attributes while the child meshes
-            t_attr = time.perf_counter()
-            units = decision.units
-            relations = Relations(model)
-            records = element_records(model, elements, relations)
-            storeys = storey_records(model, units.length_to_m, relations)
-            spaces = space_areas(model, units.area_to_m2, relations)
-            buildings = model_buildings(model)
-            attrs = self._attributes(path, options, placement, records, storeys, buildings)
-            report.source_sha256 = file_sha256(path)  # here rather than after the import
+            # the checks, georeferencing and attributes run on the cores the kernel
+            # leaves idle (see twin.ifc.idle) while the child meshes
+            prep = run_on_idle_cpu(self._while_meshing, path, options, opened, elements,
+                                   shaped, report, t)
+            dst, decision, placement = prep["dst"], prep["decision"], prep["placement"]
+            units, storeys, spaces = decision.units, prep["storeys"], prep["spaces"]
+            buildings, attrs, limit_m = prep["buildings"], prep["attrs"], prep["limit_m"]
             shaped_guids = [el.GlobalId for el in shaped]
-            limit_m = absurd_limit_m(dst)
-            report.crs = dst.to_string()
-            report.source_crs = placement.crs_label
-            timings["attributes_s"] = round(time.perf_counter() - t_attr, 4)
+            t = t_geom
             total = len(shaped)
             meshes = job.wait(lambda d, n, m: progress(d, total, m))
             job = None
@@ -192,6 +166,47 @@ class IfcReader:
             if job is not None:
                 job.kill()
             opened.close()
+
+    def _while_meshing(self, path, options, opened, elements, shaped, report, t_open) -> dict:
+        """Everything the import needs besides the meshes: the DATA-section checks, the
+        georeferencing decision and the element attributes (run while the child meshes;
+        raises the reader's errors)."""
+        timings = report.timings
+        model = opened.model
+        opened.check_body()
+        timings["open_s"] = round(time.perf_counter() - t_open, 4)
+        for w in opened.warnings:
+            report.warn(w["feature"], w["reason"])
+        if options.get("crs"):
+            report.warn("options", "--crs is ignored for IFC: the georeferencing comes "
+                        "from the file or --anchor")
+        dst = parse_crs(options.get("working_crs") or working_crs())
+        t = time.perf_counter()
+        decision = resolve_georef(model, path=path, anchor=options.get("anchor"),
+                                  fix_scale=bool(options.get("fix_scale")),
+                                  tolerance_m=float(options.get("georef_tolerance_m")
+                                                    or DEFAULT_TOLERANCE_M))
+        placement = decision.require()
+        timings["georef_s"] = round(time.perf_counter() - t, 4)
+        if not elements:
+            raise ReaderError("the model has no building elements (IfcElement) to import",
+                              path=path, hint="check that the export included the model's "
+                                              "elements, not only its project tree")
+        t = time.perf_counter()
+        units = decision.units
+        relations = Relations(model)
+        records = element_records(model, elements, relations)
+        storeys = storey_records(model, units.length_to_m, relations)
+        spaces = space_areas(model, units.area_to_m2, relations)
+        buildings = model_buildings(model)
+        attrs = self._attributes(path, options, placement, records, storeys, buildings)
+        report.source_sha256 = file_sha256(path)  # here rather than after the import
+        report.crs = dst.to_string()
+        report.source_crs = placement.crs_label
+        timings["attributes_s"] = round(time.perf_counter() - t, 4)
+        return {"dst": dst, "decision": decision, "placement": placement,
+                "storeys": storeys, "spaces": spaces, "buildings": buildings,
+                "attrs": attrs, "limit_m": absurd_limit_m(dst)}
 
     @staticmethod
     def _check_area(placed, dst, path, decision) -> None:
@@ -304,7 +319,7 @@ class IfcReader:
             raise ReaderError(f"no element could be imported (all were skipped: {reasons})",
                               path=path, hint="check the georeferencing with `twin ifc "
                                               "doctor FILE` and the file with an IFC validator")
-        report.counts = dict(Counter(frame["ifc_class"]).most_common())
+        report.counts = {str(k): int(v) for k, v in frame["ifc_class"].value_counts().items()}
         report.extra["counts_by_class"] = report.counts
         report.extra["elements"] = int(len(frame))
         report.extra["elements_without_geometry"] = no_geometry
