@@ -27,7 +27,7 @@ for 1.5 s, waiting up to ``--quiet`` seconds (the machine is shared; other jobs 
 per-round ratios are printed too.
 
 Run: ``.venv/bin/python bench/ifc_import.py [--elements 3000] [--repeat 3] [--no-occ]
-[--quiet 60]``
+[--quiet 60] [--only real|generated]``
 """
 
 from __future__ import annotations
@@ -201,6 +201,8 @@ def main(argv=None) -> int:
     parser.add_argument("--elements", type=int, default=3000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-occ", action="store_true", help="skip the OpenCASCADE run")
+    parser.add_argument("--only", choices=("real", "generated"),
+                        help="run one of the two models")
     parser.add_argument("--quiet", type=float, default=60.0, metavar="S",
                         help="before each round wait up to S seconds for a ≥90 %% idle "
                              "machine (0: don't wait)")
@@ -210,11 +212,15 @@ def main(argv=None) -> int:
 
 
 def _run(args, pool) -> int:
-    if REAL.exists():
+    if args.only == "generated":
+        pass
+    elif REAL.exists():
         bench_model("real model", REAL, "EPSG:3857", {"fix_scale": True}, args.repeat,
                     not args.no_occ, args.quiet, pool)
     else:
         print(f"(real model skipped: {REAL} not present)")
+    if args.only == "real":
+        return 0
     folder = Path(tempfile.mkdtemp(prefix="twin-bench-gen-"))
     try:
         path = folder / f"generated_{args.elements}.ifc"
