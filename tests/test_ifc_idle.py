@@ -35,3 +35,11 @@ def test_only_the_worker_thread_is_lowered():
     inside = run_on_idle_cpu(_nice_of_this_thread)
     assert inside == max(before, IDLE_NICE) > 0
     assert _nice_of_this_thread() == before
+
+
+def test_the_caller_ticks_while_it_waits():
+    import time
+
+    ticks = []
+    run_on_idle_cpu(time.sleep, 0.35, tick=lambda: ticks.append(1), tick_s=0.05)
+    assert len(ticks) >= 3

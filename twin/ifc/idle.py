@@ -41,9 +41,11 @@ def _lower_this_thread(nice: int) -> None:
         pass
 
 
-def run_on_idle_cpu(fn, *args, nice: int = IDLE_NICE, **kwargs):
+def run_on_idle_cpu(fn, *args, nice: int = IDLE_NICE, tick=None, tick_s: float = 0.1,
+                    **kwargs):
     """``fn(*args, **kwargs)`` in a thread of lower priority; returns its result or raises
-    its exception here. The calling thread waits (without holding the GIL)."""
+    its exception here. The calling thread waits (without holding the GIL), calling
+    ``tick()`` every ``tick_s`` seconds meanwhile (e.g. to show progress)."""
     outcome: dict = {}
 
     def work():
@@ -55,7 +57,11 @@ def run_on_idle_cpu(fn, *args, nice: int = IDLE_NICE, **kwargs):
 
     thread = threading.Thread(target=work, name="twin-idle", daemon=True)
     thread.start()
-    thread.join()
+    while True:
+        thread.join(tick_s if tick is not None else None)
+        if not thread.is_alive():
+            break
+        tick()
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]

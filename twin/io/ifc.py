@@ -129,14 +129,15 @@ class IfcReader:
                 time_limit_s=options.get("time_limit_s"), shown_path=path)
             # the checks, georeferencing and attributes run on the cores the kernel
             # leaves idle (see twin.ifc.idle) while the child meshes
-            prep = run_on_idle_cpu(self._while_meshing, path, options, opened, elements,
-                                   shaped, report, t)
+            total = len(shaped)
+            prep = run_on_idle_cpu(
+                self._while_meshing, path, options, opened, elements, shaped, report, t,
+                tick=lambda: job and progress(job.progress()[0], total, "meshing elements"))
             dst, decision, placement = prep["dst"], prep["decision"], prep["placement"]
             units, storeys, spaces = decision.units, prep["storeys"], prep["spaces"]
             buildings, attrs, limit_m = prep["buildings"], prep["attrs"], prep["limit_m"]
             shaped_guids = [el.GlobalId for el in shaped]
             t = t_geom
-            total = len(shaped)
             meshes = job.wait(lambda d, n, m: progress(d, total, m))
             job = None
             meshed = set(meshes.guids)
