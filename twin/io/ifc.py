@@ -127,15 +127,32 @@ class IfcReader:
                 fallback=options.get("fallback_kernel", FALLBACK_KERNEL),
                 threads=options.get("threads"), memory_limit_mb=options.get("memory_limit_mb"),
                 time_limit_s=options.get("time_limit_s"), shown_path=path)
-            # the checks, georeferencing and attributes run on the cores the kernel
-            # leaves idle (see twin.ifc.idle) while the child meshes
+            # georeferencing in this thread: pyproj keeps its transformers per thread, and
+            # another thread would build them again (tens of milliseconds each)
+            dst = parse_crs(options.get("working_crs") or working_crs())
+            t_ref = time.perf_counter()
+            try:
+                decision = resolve_georef(model, path=path, anchor=options.get("anchor"),
+                                          fix_scale=bool(options.get("fix_scale")),
+                                          tolerance_m=float(options.get("georef_tolerance_m")
+                                                            or DEFAULT_TOLERANCE_M))
+                placement = decision.require()
+            except ReaderError:
+                opened.check_body()  # a broken DATA section explains more
+                raise
+            timings["georef_s"] = round(time.perf_counter() - t_ref, 4)
+            limit_m = absurd_limit_m(dst)
             total = len(shaped)
+            # the DATA-section checks and the attributes run on the cores the kernel
+            # leaves idle (see twin.ifc.idle) while the child meshes
             prep = run_on_idle_cpu(
-                self._while_meshing, path, options, opened, elements, shaped, report, t,
+                self._while_meshing, path, options, opened, elements, placement,
+                decision.units, report, t,
                 tick=lambda: job and progress(job.progress()[0], total, "meshing elements"))
-            dst, decision, placement = prep["dst"], prep["decision"], prep["placement"]
             units, storeys, spaces = decision.units, prep["storeys"], prep["spaces"]
-            buildings, attrs, limit_m = prep["buildings"], prep["attrs"], prep["limit_m"]
+            buildings, attrs = prep["buildings"], prep["attrs"]
+            report.crs = dst.to_string()
+            report.source_crs = placement.crs_label
             shaped_guids = [el.GlobalId for el in shaped]
             t = t_geom
             meshes = job.wait(lambda d, n, m: progress(d, total, m))
@@ -168,10 +185,11 @@ class IfcReader:
                 job.kill()
             opened.close()
 
-    def _while_meshing(self, path, options, opened, elements, shaped, report, t_open) -> dict:
-        """Everything the import needs besides the meshes: the DATA-section checks, the
-        georeferencing decision and the element attributes (run while the child meshes;
-        raises the reader's errors)."""
+    def _while_meshing(self, path, options, opened, elements, placement, units, report,
+                       t_open) -> dict:
+        """What the import needs besides the meshes and the georeferencing: the
+        DATA-section checks and the element attributes (run while the child meshes;
+        raises the reader's errors). Uses no pyproj (see the caller)."""
         timings = report.timings
         model = opened.model
         opened.check_body()
@@ -181,20 +199,11 @@ class IfcReader:
         if options.get("crs"):
             report.warn("options", "--crs is ignored for IFC: the georeferencing comes "
                         "from the file or --anchor")
-        dst = parse_crs(options.get("working_crs") or working_crs())
-        t = time.perf_counter()
-        decision = resolve_georef(model, path=path, anchor=options.get("anchor"),
-                                  fix_scale=bool(options.get("fix_scale")),
-                                  tolerance_m=float(options.get("georef_tolerance_m")
-                                                    or DEFAULT_TOLERANCE_M))
-        placement = decision.require()
-        timings["georef_s"] = round(time.perf_counter() - t, 4)
         if not elements:
             raise ReaderError("the model has no building elements (IfcElement) to import",
                               path=path, hint="check that the export included the model's "
                                               "elements, not only its project tree")
         t = time.perf_counter()
-        units = decision.units
         relations = Relations(model)
         records = element_records(model, elements, relations)
         storeys = storey_records(model, units.length_to_m, relations)
@@ -202,12 +211,8 @@ class IfcReader:
         buildings = model_buildings(model)
         attrs = self._attributes(path, options, placement, records, storeys, buildings)
         report.source_sha256 = file_sha256(path)  # here rather than after the import
-        report.crs = dst.to_string()
-        report.source_crs = placement.crs_label
         timings["attributes_s"] = round(time.perf_counter() - t, 4)
-        return {"dst": dst, "decision": decision, "placement": placement,
-                "storeys": storeys, "spaces": spaces, "buildings": buildings,
-                "attrs": attrs, "limit_m": absurd_limit_m(dst)}
+        return {"storeys": storeys, "spaces": spaces, "buildings": buildings, "attrs": attrs}
 
     @staticmethod
     def _check_area(placed, dst, path, decision) -> None:
