@@ -1,6 +1,6 @@
 """Benchmark: twin's full IFC import against the bare ``ifcopenshell.geom.iterator`` loop.
 
-For each model, in this one process, interleaved ``--repeat`` times (best time kept, the
+For each model, in this one process, interleaved ``--repeat`` times (the
 machine is shared):
 
 * **floor** — in a separate (spawned) process, so that its iterator leaves nothing to the
@@ -11,8 +11,11 @@ machine is shared):
 * **twin** — ``twin.importer.import_file`` into a fresh store: file checks, georeferencing,
   the geometry child process, attributes and property sets, placement in the working CRS,
   footprints, LOD1, storeys and the GeoParquet write.
-* **ratio** twin / floor (target ≤ 1.15), and the same ratio in CPU seconds (user +
-  system, every thread and child), which moves less when other jobs share the machine.
+* **ratio** twin / floor (target ≤ 1.15), judged on the median of the per-round ratios
+  (each round runs the floor and twin back to back, so both see the same machine; the
+  best floor and the best twin of different rounds are printed too, but one lucky floor
+  run moves their ratio by 0.1 on this shared two-core machine), and the same ratio in
+  CPU seconds (user + system, every thread and child).
 * **opencascade** — the floor loop with the OpenCASCADE kernel, for comparison.
 * **all products** — the floor loop without twin's element selection (openings, spaces,
   annotations included), for reference.
@@ -26,7 +29,7 @@ Each round (floor then twin, back to back) starts when the machine has been ≥ 
 for 1.5 s, waiting up to ``--quiet`` seconds (the machine is shared; other jobs swing wall times by 2×); the
 per-round ratios are printed too.
 
-Run: ``.venv/bin/python bench/ifc_import.py [--elements 3000] [--repeat 3] [--no-occ]
+Run: ``.venv/bin/python bench/ifc_import.py [--elements 3000] [--repeat 7] [--no-occ]
 [--quiet 60] [--only real|generated]``
 """
 
@@ -171,19 +174,21 @@ def bench_model(label: str, path: Path, crs: str, options: dict, repeat: int,
     if with_occ:
         occ.append(loop("opencascade")[0])
     best_floor, best_twin = min(floor), min(twin)
-    ratio = best_twin / best_floor
+    pairs = sorted(t / f for f, t in zip(floor, twin))
+    median = pairs[len(pairs) // 2] if len(pairs) % 2 else \
+        (pairs[len(pairs) // 2 - 1] + pairs[len(pairs) // 2]) / 2
     print(f"\n{label}: {path.name} ({path.stat().st_size / 1e6:.1f} MB, {shapes} meshed "
           f"elements, {multiprocessing.cpu_count()} threads)")
     print(f"  floor  bare iterator loop ({KERNEL})   {best_floor:8.3f} s")
     print(f"  twin   full import (meshes, attributes, LOD1, store) {best_twin:8.3f} s")
-    print(f"  ratio  twin / floor                          {ratio:8.3f}  (target ≤ 1.15) "
-          f"{'OK' if ratio <= 1.15 else 'OVER'}")
+    print(f"  ratio  twin / floor, median of {len(pairs)} rounds      {median:8.3f}  "
+          f"(target ≤ 1.15) {'OK' if median <= 1.15 else 'OVER'}; best / best "
+          f"{best_twin / best_floor:.3f}")
     cpu_ratio = min(twin_cpu) / min(floor_cpu)
     print(f"  cpu    floor {min(floor_cpu):.2f} s, twin {min(twin_cpu):.2f} s (all threads and "
           f"children): ratio {cpu_ratio:.3f}")
-    pairs = sorted(t / f for f, t in zip(floor, twin))
     print("  pairs  twin/floor of each round (floor, twin run back to back): "
-          + ", ".join(f"{r:.3f}" for r in pairs) + f"; median {pairs[len(pairs) // 2]:.3f}")
+          + ", ".join(f"{r:.3f}" for r in pairs))
     print(f"  load   1-min load average {load:.1f} → {os.getloadavg()[0]:.1f} on "
           f"{multiprocessing.cpu_count()} cores (wall times swing with other users' jobs)"
           + (f"; {quiet}/{repeat} rounds started on a ≥90 % idle machine" if quiet_s else ""))
@@ -192,14 +197,14 @@ def bench_model(label: str, path: Path, crs: str, options: dict, repeat: int,
               f"({min(occ) / best_floor:.1f}× the hybrid kernel)")
     print(f"  ref    bare loop over all products           {min(allp):8.3f} s")
     print("  twin stages (best run): " + ", ".join(f"{k} {v:.3f}" for k, v in timings.items()))
-    return ratio
+    return median
 
 
 def main(argv=None) -> int:
     """Run the benchmark; exit status 0 (figures are printed, not asserted)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--elements", type=int, default=3000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--no-occ", action="store_true", help="skip the OpenCASCADE run")
     parser.add_argument("--only", choices=("real", "generated"),
                         help="run one of the two models")
