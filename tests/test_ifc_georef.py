@@ -189,3 +189,67 @@ def test_outside_working_crs_is_refused_and_twin_crs_overrides(tmp_path, monkeyp
     verts = _element_vertices(result, info["corner_guid"])
     x, y, _ = info["corner_local_m"]
     assert np.min(np.hypot(verts[:, 0] - (121_000.0 + x), verts[:, 1] - (487_000.0 + y))) < 0.01
+
+
+def _set_wcs(path, location_m, turn_deg=0.0, z_axis=(0.0, 0.0, 1.0), unit_to_m=1.0):
+    """Give the model context a WorldCoordinateSystem at ``location_m``, turned about Z."""
+    import ifcopenshell
+
+    model = ifcopenshell.open(str(path))
+    ctx = next(c for c in model.by_type("IfcGeometricRepresentationContext",
+                                        include_subtypes=False) if c.ContextType == "Model")
+    t = math.radians(turn_deg)
+    ctx.WorldCoordinateSystem = model.createIfcAxis2Placement3D(
+        model.createIfcCartesianPoint(tuple(float(v) / unit_to_m for v in location_m)),
+        model.createIfcDirection(tuple(float(v) for v in z_axis)),
+        model.createIfcDirection((math.cos(t), math.sin(t), 0.0)))
+    model.write(str(path))
+
+
+@pytest.mark.parametrize(("unit", "turn"), [("m", 0.0), ("mm", 25.0)])
+def test_map_conversion_applies_relative_to_the_world_coordinate_system(tmp_path, unit, turn):
+    import ifcopenshell
+    import ifcopenshell.util.geolocation as geoloc
+
+    spec = {"crs": WORKING, "eastings": E0, "northings": N0, "orthogonal_height": H0,
+            "x_axis_abscissa": math.cos(math.radians(10)),
+            "x_axis_ordinate": math.sin(math.radians(10)),
+            "scale": 0.001 if unit == "mm" else None}
+    info = make_test_building(tmp_path / "wcs.ifc", unit=unit, map_conversion=spec)
+    _set_wcs(info["path"], (12.0, -30.0, 1.5), turn, unit_to_m=info["unit_to_m"])
+    # the oracle: ifcopenshell's own local → map conversion, which honours the WCS
+    model = ifcopenshell.open(str(info["path"]))
+    local = [c / info["unit_to_m"] for c in info["corner_local_m"]]
+    e, n, h = geoloc.auto_xyz2enh(model, *local)
+    result = read_file(info["path"])
+    assert _nearest(result, info["corner_guid"], (e, n, h)) < 0.01
+    naive = _expected_map(info, e0=E0, n0=N0, h0=H0, theta_deg=10.0,
+                          scale=0.001 if unit == "mm" else 1.0)
+    assert _nearest(result, info["corner_guid"], naive) > 10  # the WCS moved it
+    checks = result.report.extra["georeferencing"]["checks"]
+    wcs = next(c for c in checks if c["code"] == "world_coordinate_system")
+    assert wcs["offset_m"] == pytest.approx([12.0, -30.0, 1.5])
+    assert any("WorldCoordinateSystem" in w["reason"] for w in result.report.warnings)
+
+
+def test_tilted_world_coordinate_system_is_refused(tmp_path):
+    spec = {"crs": WORKING, "eastings": E0, "northings": N0}
+    info = make_test_building(tmp_path / "tilted.ifc", map_conversion=spec)
+    _set_wcs(info["path"], (0.0, 0.0, 0.0), z_axis=(0.0, 0.6, 0.8))
+    with pytest.raises(GeoreferenceError, match="tilted"):
+        read_file(info["path"])
+
+
+def test_anchor_written_into_a_model_with_a_world_coordinate_system(tmp_path):
+    from twin.ifc.write_georef import write_georef
+
+    info = make_test_building(tmp_path / "plain.ifc", unit="mm")
+    _set_wcs(info["path"], (250.0, 40.0, 0.0), 15.0, unit_to_m=info["unit_to_m"])
+    anchor = "119.9,35.73,3.2,40"
+    out = tmp_path / "placed.ifc"
+    write_georef(info["path"], out, anchor)
+    result = read_file(out)
+    assert result.report.extra["georeferencing"]["source"] == "IfcMapConversion"
+    assert not result.report.extra["georeferencing"]["contradictions"]
+    expected = _expected_geodesic(info, lon=119.9, lat=35.73, elev=3.2, rotation_deg=40.0)
+    assert _nearest(result, info["corner_guid"], expected) < 0.01

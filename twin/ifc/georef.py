@@ -22,7 +22,10 @@ mismatch, mm project and metre map without Scale, is flagged; ``fix_scale=True``
 the right Scale, and divides Eastings/Northings given in project units); an invalid or
 unknown EPSG name raises :class:`GeoreferenceError` naming it; MapConversion and
 RefLatitude further apart than ``tolerance_m`` are reported with both positions and their
-distance.
+distance. A model context whose WorldCoordinateSystem is not the identity has the
+IfcMapConversion applied to points relative to it, as
+:func:`ifcopenshell.util.geolocation.auto_xyz2enh` does (the check names the offset, since
+tools that ignore it place the model elsewhere); a tilted one is refused.
 
 Example
 -------
@@ -47,6 +50,8 @@ from .units import ProjectUnits, project_units, unit_label, unit_to_metres
 
 __all__ = [
     "Anchor",
+    "context_wcs",
+    "check_upright",
     "parse_anchor",
     "Placement",
     "GeorefDecision",
@@ -112,9 +117,11 @@ class Placement:
 
     ``helmert`` are the (effective) IfcMapConversion parameters, applied with
     :func:`ifcopenshell.util.geolocation.xyz2enh` to coordinates in *project units*
-    (after subtracting ``local_offset``); its result is in map units, turned into the CRS's
-    native axis unit (``map_unit_to_m / crs_unit_to_m``) for pyproj and into metres for
-    heights.
+    (after subtracting ``local_offset`` and applying ``local_matrix``, a 4×4 matrix in
+    project units: the inverse of the context's WorldCoordinateSystem for an
+    IfcMapConversion, as :func:`ifcopenshell.util.geolocation.auto_xyz2enh` does); its
+    result is in map units, turned into the CRS's native axis unit
+    (``map_unit_to_m / crs_unit_to_m``) for pyproj and into metres for heights.
     """
 
     source: str
@@ -125,6 +132,7 @@ class Placement:
     map_unit_to_m: float
     crs_unit_to_m: float
     local_offset: tuple = (0.0, 0.0, 0.0)
+    local_matrix: np.ndarray | None = None
 
     def local_to_map(self, x_m, y_m, z_m):
         """Local coordinates in metres → (E, N) in the map CRS's native units and height in
@@ -135,6 +143,11 @@ class Placement:
         xp = np.asarray(x_m, dtype=float) / self.length_to_m - ox
         yp = np.asarray(y_m, dtype=float) / self.length_to_m - oy
         zp = np.asarray(z_m, dtype=float) / self.length_to_m - oz
+        if self.local_matrix is not None:
+            m = self.local_matrix
+            xp, yp, zp = (m[0, 0] * xp + m[0, 1] * yp + m[0, 2] * zp + m[0, 3],
+                          m[1, 0] * xp + m[1, 1] * yp + m[1, 2] * zp + m[1, 3],
+                          m[2, 0] * xp + m[2, 1] * yp + m[2, 2] * zp + m[2, 3])
         e, n, h = geoloc.xyz2enh(xp, yp, zp, *self.helmert)
         k = self.map_unit_to_m / self.crs_unit_to_m
         return np.asarray(e) * k, np.asarray(n) * k, np.asarray(h) * self.map_unit_to_m
@@ -193,7 +206,9 @@ class Placement:
                 "helmert": {k: float(v) for k, v in zip(names, self.helmert)},
                 "rotation_deg": _rotation_deg(self.helmert),
                 "map_unit_to_m": self.map_unit_to_m, "project_unit_to_m": self.length_to_m,
-                "local_offset": list(self.local_offset)}
+                "local_offset": list(self.local_offset),
+                "local_matrix": None if self.local_matrix is None
+                else np.round(self.local_matrix, 9).tolist()}
 
 
 def _rotation_deg(helmert) -> float:
@@ -328,6 +343,48 @@ _KNOWN_RATIOS = {1000.0: "mm vs m", 0.001: "m vs mm", 0.3048: "ft vs m", 1 / 0.3
                  100.0: "cm vs m", 0.01: "m vs cm", 12.0: "ft vs in"}
 
 
+def context_wcs(model) -> np.ndarray | None:
+    """The model context's WorldCoordinateSystem as a 4×4 matrix in project units, or None
+    when it is missing or the identity."""
+    import ifcopenshell.util.geolocation as geoloc
+
+    try:
+        wcs = geoloc.get_wcs(model)
+    except Exception:  # noqa: BLE001 - a malformed placement: treated as missing
+        return None
+    if wcs is None or np.allclose(wcs, np.eye(4), atol=1e-9):
+        return None
+    return np.asarray(wcs, dtype=float)
+
+
+def check_upright(wcs: np.ndarray, *, path=None) -> None:
+    """Refuse a tilted WorldCoordinateSystem (its Z axis not vertical)."""
+    if not np.allclose(wcs[:3, 2], (0.0, 0.0, 1.0), atol=1e-9):
+        raise GeoreferenceError(
+            "the model context's WorldCoordinateSystem is tilted (its Z axis is "
+            f"{np.round(wcs[:3, 2], 6).tolist()}), which twin cannot place", path=path,
+            hint="export the model with an upright WorldCoordinateSystem, or pass --anchor")
+
+
+def _wcs_pre_transform(model, units: ProjectUnits, decision: GeorefDecision, *, path,
+                       source: str) -> np.ndarray | None:
+    """The inverse WorldCoordinateSystem to apply before ``source``'s Helmert transform,
+    with a check recording it; a tilted one is refused."""
+    wcs = context_wcs(model)
+    if wcs is None:
+        return None
+    check_upright(wcs, path=path)
+    loc = wcs[:3, 3] * units.length_to_m
+    turn = math.degrees(math.atan2(wcs[1, 0], wcs[0, 0]))
+    decision.flag("world_coordinate_system",
+                  f"the model context's WorldCoordinateSystem is at x {loc[0]:.3f}, "
+                  f"y {loc[1]:.3f}, z {loc[2]:.3f} m, turned {turn:.3f}°: {source} is "
+                  "applied relative to it (as ifcopenshell.util.geolocation does); tools "
+                  "that ignore it place the model off by that much", level="warning",
+                  offset_m=[round(float(v), 6) for v in loc], rotation_deg=round(turn, 9))
+    return np.linalg.inv(wcs)
+
+
 def _map_conversion(model, units: ProjectUnits, decision: GeorefDecision, *, path,
                     fix_scale: bool) -> Placement | None:
     import ifcopenshell.util.element as ue
@@ -418,6 +475,8 @@ def _map_conversion(model, units: ProjectUnits, decision: GeorefDecision, *, pat
     elif raw_scale is None and units.length_to_m != map_to_m:
         decision.flag("scale_implicit", "Scale is missing but units agree", level="info")
     return Placement(source=source, crs=crs, crs_label=code, helmert=_helmert(*helmert),
+                     local_matrix=_wcs_pre_transform(model, units, decision, path=path,
+                                                     source=source),
                      length_to_m=units.length_to_m, map_unit_to_m=map_to_m,
                      crs_unit_to_m=crs_unit)
 

@@ -7,7 +7,10 @@ to place the model with the anchor: an affine fit of local metres → target CRS
 origin and the direction of the project's +X axis on the grid (XAxisAbscissa /
 XAxisOrdinate, which include the meridian convergence); ``Scale`` converts the project
 length unit to the map unit. The IfcSite RefLatitude / RefLongitude / RefElevation and the
-context's TrueNorth are rewritten to agree, so that the copy has no contradiction.
+context's TrueNorth are rewritten to agree, so that the copy has no contradiction. A
+context with a WorldCoordinateSystem other than the identity gets parameters for points
+relative to it, since readers apply IfcMapConversion there (see
+:func:`twin.ifc.georef.context_wcs`).
 Writing uses ``ifcopenshell.api.georeference``; IFC2X3 gets ``ePSet_MapConversion`` and
 ``ePSet_ProjectedCRS``.
 
@@ -19,6 +22,7 @@ Example
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
@@ -26,7 +30,7 @@ import numpy as np
 
 from ..crs import parse_crs, working_crs
 from ..errors import GeoreferenceError, ReaderError
-from .georef import crs_unit_to_m, latlon_placement, parse_anchor
+from .georef import check_upright, context_wcs, crs_unit_to_m, latlon_placement, parse_anchor
 from .open import open_ifc
 from .units import project_units
 
@@ -84,7 +88,13 @@ def write_georef(src, out, anchor, *, target_crs=None) -> dict:
         units = project_units(model)
         placement = latlon_placement(anchor.lon, anchor.lat, anchor.elev_m,
                                       anchor.rotation_deg, units, source="anchor")
-        params = map_conversion_for(placement, target)
+        wcs = context_wcs(model)
+        if wcs is not None:  # IfcMapConversion applies to points relative to the WCS
+            check_upright(wcs, path=src)
+            params = map_conversion_for(dataclasses.replace(placement, local_matrix=wcs),
+                                        target)
+        else:
+            params = map_conversion_for(placement, target)
         op = {k: v for k, v in params.items() if not k.startswith("_")}
         if model.schema != "IFC2X3" and model.by_type("IfcCoordinateOperation"):
             ifcopenshell.api.georeference.remove_georeferencing(model)
