@@ -25,7 +25,8 @@ Models: the real 2.9 MB building ``fail-grf005-ifc4_blank_map_conversion.ifc`` f
 data is absent) and a generated model with ``--elements`` (default 3,000) extra columns,
 written with ifcopenshell.api (its generation time is printed, not counted).
 
-Each round (floor then twin, back to back) starts when the machine has been ≥ 90 % idle
+Each round (floor and twin back to back, which goes first alternating: the first run after
+an idle spell is the slower one here) starts when the machine has been ≥ 90 % idle
 for 1.5 s, waiting up to ``--quiet`` seconds (the machine is shared; other jobs swing wall times by 2×); the
 per-round ratios are printed too.
 
@@ -158,11 +159,14 @@ def bench_model(label: str, path: Path, crs: str, options: dict, repeat: int,
 
     loop(KERNEL)  # warm-ups: first imports of the geometry library, pyarrow writers etc.
     twin_import(path, crs, options)
-    for _ in range(repeat):
-        quiet += wait_for_quiet(quiet_s)
+    def run_floor():
+        nonlocal shapes
         t, shapes, cpu = loop(KERNEL)
         floor_cpu.append(cpu)
         floor.append(t)
+
+    def run_twin():
+        nonlocal timings
         c0 = cpu_seconds()
         t, timings_i = twin_import(path, crs, options)
         time.sleep(0.2)  # the geometry child is reaped in the background: count its CPU
@@ -170,6 +174,13 @@ def bench_model(label: str, path: Path, crs: str, options: dict, repeat: int,
         if not twin or t < min(twin):
             timings = timings_i
         twin.append(t)
+
+    for round_ in range(repeat):
+        quiet += wait_for_quiet(quiet_s)
+        # alternate which runs first after the quiet wait: the first run after an idle
+        # spell is the slower one on this virtual machine
+        for step in ((run_floor, run_twin) if round_ % 2 == 0 else (run_twin, run_floor)):
+            step()
         allp.append(loop(KERNEL, select=False)[0])
     if with_occ:
         occ.append(loop("opencascade")[0])
@@ -189,6 +200,8 @@ def bench_model(label: str, path: Path, crs: str, options: dict, repeat: int,
           f"children): ratio {cpu_ratio:.3f}")
     print("  pairs  twin/floor of each round (floor, twin run back to back): "
           + ", ".join(f"{r:.3f}" for r in pairs))
+    print("  rounds floor → twin seconds: "
+          + ", ".join(f"{f:.3f}→{t:.3f}" for f, t in zip(floor, twin)))
     print(f"  load   1-min load average {load:.1f} → {os.getloadavg()[0]:.1f} on "
           f"{multiprocessing.cpu_count()} cores (wall times swing with other users' jobs)"
           + (f"; {quiet}/{repeat} rounds started on a ≥90 % idle machine" if quiet_s else ""))
