@@ -50,7 +50,6 @@ from ..ifc.elements import (
 )
 from ..ifc.geometry import DEFAULT_KERNEL, FALLBACK_KERNEL, start_geometry
 from ..ifc.georef import DEFAULT_TOLERANCE_M, resolve_georef
-from ..ifc.idle import run_on_idle_cpu
 from ..ifc.lod1 import lod1_rows
 from ..ifc.meshes import absurd_limit_m, place_meshes
 from ..ifc.open import open_ifc
@@ -127,8 +126,6 @@ class IfcReader:
                 fallback=options.get("fallback_kernel", FALLBACK_KERNEL),
                 threads=options.get("threads"), memory_limit_mb=options.get("memory_limit_mb"),
                 time_limit_s=options.get("time_limit_s"), shown_path=path)
-            # georeferencing in this thread: pyproj keeps its transformers per thread, and
-            # another thread would build them again (tens of milliseconds each)
             dst = parse_crs(options.get("working_crs") or working_crs())
             t_ref = time.perf_counter()
             try:
@@ -143,12 +140,9 @@ class IfcReader:
             timings["georef_s"] = round(time.perf_counter() - t_ref, 4)
             limit_m = absurd_limit_m(dst)
             total = len(shaped)
-            # the DATA-section checks and the attributes run on the cores the kernel
-            # leaves idle (see twin.ifc.idle) while the child meshes
-            prep = run_on_idle_cpu(
-                self._while_meshing, path, options, opened, elements, placement,
-                decision.units, report, t,
-                tick=lambda: job and progress(job.progress()[0], total, "meshing elements"))
+            # the DATA-section checks and the attributes while the child meshes
+            prep = self._while_meshing(path, options, opened, elements, placement,
+                                       decision.units, report, t)
             units, storeys, spaces = decision.units, prep["storeys"], prep["spaces"]
             buildings, attrs = prep["buildings"], prep["attrs"]
             report.crs = dst.to_string()
@@ -189,7 +183,7 @@ class IfcReader:
                        t_open) -> dict:
         """What the import needs besides the meshes and the georeferencing: the
         DATA-section checks and the element attributes (run while the child meshes;
-        raises the reader's errors). Uses no pyproj (see the caller)."""
+        raises the reader's errors)."""
         timings = report.timings
         model = opened.model
         opened.check_body()
