@@ -78,7 +78,10 @@ def working_crs() -> CRS:
 def _pipeline(src: str, dst: str) -> str | None:
     """The PROJ pipeline of the one operation PROJ knows from ``src`` to ``dst`` (x/east
     first), or None when it has several to choose from point by point."""
-    group = TransformerGroup(_crs(src), _crs(dst), always_xy=True)
+    try:
+        group = TransformerGroup(_crs(src), _crs(dst), always_xy=True)
+    except Exception:  # noqa: BLE001 - let Transformer.from_crs decide (and explain)
+        return None
     if len(group.transformers) == 1 and not group.unavailable_operations:
         return group.transformers[0].definition
     return None
