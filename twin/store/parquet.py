@@ -45,6 +45,22 @@ CATALOG = "catalog.json"
 FORMAT = "twin-store/1"
 
 
+@contextlib.contextmanager
+def _discard_on_failure():
+    """Collect the files a write adds; when the write fails, remove them (and their folder
+    once it is empty), so that a failed import leaves nothing behind."""
+    written: list[Path] = []
+    try:
+        yield written
+    except BaseException:
+        for path in written:
+            with contextlib.suppress(OSError):
+                path.unlink()
+            with contextlib.suppress(OSError):
+                path.parent.rmdir()
+        raise
+
+
 def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
@@ -219,8 +235,7 @@ class ParquetStore(Store):
         """Write each layer as a new version in one atomic catalog update."""
         self.check_commit(layers)
         report = report or {}
-        written: list[Path] = []
-        try:
+        with _discard_on_failure() as written:
             files = []
             for item in layers:
                 rel, meta = self._write_data(item)
@@ -249,14 +264,7 @@ class ParquetStore(Store):
                     entry["current"] = number
                     out[item.name] = number
                 self._write_catalog(cat)
-            written.clear()
-            return out
-        finally:
-            for path in written:
-                with contextlib.suppress(OSError):
-                    path.unlink()
-                with contextlib.suppress(OSError):
-                    path.parent.rmdir()
+        return out
 
     def import_layer(self, name: str, kind: str, versions, *, current: int) -> None:
         """Write ``name`` with a whole history from another store (see :class:`Store`): the
@@ -266,8 +274,7 @@ class ParquetStore(Store):
         if name in self._load_catalog()["layers"]:
             raise StoreError(f"layer {name!r} already exists", where=str(self.root),
                              hint="copy into an empty store")
-        written: list[Path] = []
-        try:
+        with _discard_on_failure() as written:
             entries = []
             for info, data in versions:
                 rel, meta = self._write_data(LayerData(name, kind, data))
@@ -290,11 +297,6 @@ class ParquetStore(Store):
                 cat["layers"][name] = {"kind": kind, "current": int(current),
                                        "versions": sorted(entries, key=lambda e: e["version"])}
                 self._write_catalog(cat)
-            written.clear()
-        finally:
-            for path in written:
-                with contextlib.suppress(OSError):
-                    path.unlink()
 
     def rollback(self, layer: str, version: int) -> None:
         """Point ``layer`` at an earlier (or later) existing version; nothing is deleted."""
@@ -370,8 +372,7 @@ class ParquetStore(Store):
     def import_scenario(self, name: str, versions, *, current: int) -> None:
         """Write scenario ``name`` with its whole history (see :class:`Store`)."""
         check_name(name, "scenario")
-        written: list[Path] = []
-        try:
+        with _discard_on_failure() as written:
             entries = []
             for meta, doc in versions:
                 rel = f"scenarios/{name}/{uuid.uuid4().hex[:16]}.json"
@@ -390,11 +391,6 @@ class ParquetStore(Store):
                                      hint="copy into an empty store")
                 cat["scenarios"][name] = {"current": int(current), "versions": entries}
                 self._write_catalog(cat)
-            written.clear()
-        finally:
-            for path in written:
-                with contextlib.suppress(OSError):
-                    path.unlink()
 
     def delete_scenario(self, name: str) -> None:
         """Forget a scenario's pointer (its files stay for audit)."""
