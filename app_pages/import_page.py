@@ -16,7 +16,7 @@ from app_pages.common import deck_files, lang, store, store_url, tr
 from twin.config import upload_limit_bytes, upload_limit_mb
 from twin.errors import GeoreferenceError, TwinError
 from twin.i18n import label
-from twin.importer import read_file
+from twin.importer import commit_result, read_file
 from twin.kinds import KINDS
 from twin.render import build_deck, deck_layers, overview_view, prepare_layer
 
@@ -177,8 +177,7 @@ if uploaded is not None:
         note = st.text_input(tr("import.note"), key="import_note")
         if st.button(tr("import.commit"), key="import_commit", type="primary"):
             try:
-                versions = store().commit(result.layers, report=result.report.to_dict(),
-                                          note=note)
+                versions = commit_result(store(), result, note=note)
             except TwinError as exc:
                 st.error(str(exc))
             else:

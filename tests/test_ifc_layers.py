@@ -94,6 +94,19 @@ def test_second_building_is_added_and_reimport_replaces_it(two_models, store):
     assert list(store.read("ifc_building")["id"]) == ["A"]
 
 
+def test_a_previewed_import_committed_later_merges_too(two_models, store):
+    # the app's import page reads first (preview), then commits what it read
+    from twin.importer import commit_result
+
+    a, b = two_models
+    for model, bid in ((a, "A"), (b, "B")):
+        result = read_file(model["path"], building_id=bid)
+        assert store.layers() == [] or bid == "B"  # the preview wrote nothing
+        commit_result(store, result, note=f"building {bid}")
+    assert sorted(store.read("ifc_building")["id"]) == ["A", "B"]
+    assert set(store.read("bim_element")["building_id"]) == {"A", "B"}
+
+
 def test_read_file_writes_nothing_and_ifc_info_prints(two_models, tmp_path, capsys):
     a, _ = two_models
     target = tmp_path / "never"

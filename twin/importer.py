@@ -23,7 +23,7 @@ from .io.report import ImportReport, ImportResult, LayerData, file_sha256
 from .kinds import get_kind
 from .store.base import Store
 
-__all__ = ["read_file", "import_file", "merge_with_current"]
+__all__ = ["read_file", "import_file", "commit_result", "merge_with_current"]
 
 
 def read_file(path, *, format: str | None = None, **options) -> ImportResult:
@@ -53,14 +53,24 @@ def import_file(store: Store, path, *, format: str | None = None, note: str = ""
     Returns ``({layer: version}, report)``. On any error nothing is written.
     """
     result = read_file(path, format=format, **options)
+    return commit_result(store, result, note=note), result.report
+
+
+def commit_result(store: Store, result: ImportResult, *, note: str = "") -> dict[str, int]:
+    """Commit what :func:`read_file` read (after a preview, say) as new versions, merging
+    layers that have a ``replace_key`` (see :func:`merge_with_current`); returns
+    ``{layer: version}``. On any error nothing is written."""
     t0 = time.perf_counter()
-    layers = [merge_with_current(store, item, result.report) for item in result.layers]
+    existing = {info.name: info.kind for info in store.layers()}
+    layers = [merge_with_current(store, item, result.report, existing=existing)
+              for item in result.layers]
     versions = store.commit(layers, report=result.report.to_dict(), note=note)
     result.report.timings["commit_s"] = round(time.perf_counter() - t0, 4)
-    return versions, result.report
+    return versions
 
 
-def merge_with_current(store: Store, item: LayerData, report: ImportReport) -> LayerData:
+def merge_with_current(store: Store, item: LayerData, report: ImportReport, *,
+                       existing: dict[str, str] | None = None) -> LayerData:
     """Apply ``item.replace_key``: keep the current rows of other keys, replace the rest.
 
     Without a ``replace_key``, or when the layer does not exist yet, ``item`` is returned
@@ -68,12 +78,14 @@ def merge_with_current(store: Store, item: LayerData, report: ImportReport) -> L
     whose ``replace_key`` value, or kind id, appears in ``item.data`` are dropped and the
     remaining rows are put in front of the new ones; the union is committed as the new
     version, so versions and rollback work as for any import. The report's
-    ``extra["merged"]`` records how many rows were kept per layer.
+    ``extra["merged"]`` records how many rows were kept per layer. ``existing``
+    (``{layer: kind}`` of the store) saves reading the catalog again.
     """
     key = getattr(item, "replace_key", None)
     if not key or isinstance(item.data, (bytes, bytearray)):
         return item
-    existing = {info.name: info.kind for info in store.layers()}
+    if existing is None:
+        existing = {info.name: info.kind for info in store.layers()}
     if existing.get(item.name) != item.kind:
         return item  # a new layer; or a kind change, which the store refuses clearly
     current = store.read(item.name)
