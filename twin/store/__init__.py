@@ -30,11 +30,16 @@ def open_store(url=None) -> Store:
 
 
 def redact_url(url: str) -> str:
-    """``url`` with any password replaced by ``***``, for showing it to a user."""
-    from urllib.parse import urlsplit, urlunsplit
+    """``url`` with any password (``user:PASSWORD@host`` or a libpq ``?password=``)
+    replaced by ``***``, for showing it to a user."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
     parts = urlsplit(str(url))
-    if not parts.password:
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    if not parts.password and not any(k == "password" for k, _ in query):
         return str(url)
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
+    netloc = parts.netloc
+    if parts.password:
+        netloc = netloc.replace(f":{parts.password}@", ":***@", 1)
+    hidden = urlencode([(k, "***" if k == "password" else v) for k, v in query], safe="*")
+    return urlunsplit(parts._replace(netloc=netloc, query=hidden))

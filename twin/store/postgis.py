@@ -364,11 +364,9 @@ class PostGISStore(Store):
         self.schema = schema
         self.data_schema = f"{schema}_data"
         self._dsn = urlunsplit(parts._replace(query=urlencode(rest)))
-        netloc = parts.netloc
-        if "@" in netloc:
-            cred, host = netloc.rsplit("@", 1)
-            netloc = f"{cred.split(':', 1)[0]}:***@{host}" if ":" in cred else netloc
-        self.display_url = urlunsplit(parts._replace(netloc=netloc))
+        from . import redact_url
+
+        self.display_url = redact_url(self.url)
         self.connect_timeout = connect_timeout
         self._shared = _shared(self._dsn)
         self._lock = self._shared.lock
