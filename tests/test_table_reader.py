@@ -90,3 +90,10 @@ def test_import_writes_the_table_and_a_second_import_is_a_new_version(tmp_path, 
     assert versions == {"readings_b": 1}
     assert store.read("readings_b").sensor_id.tolist() == ["A", "B"]
     assert store.kind_of("readings_b") == "sensor_reading"
+
+
+def test_column_names_match_like_the_vector_readers(tmp_path):
+    # case, spaces and separators do not matter, as for GeoJSON attributes
+    path = _csv(tmp_path, "Sensor ID,Time,VALUE\nWL11,2026-07-13T00:00:00+08:00,3.25\n")
+    frame = read_file(path).layers[0].data
+    assert frame.sensor_id.tolist() == ["WL11"] and frame.value.tolist() == [3.25]

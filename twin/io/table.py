@@ -25,6 +25,7 @@ import pandas as pd
 
 from ..errors import ReaderError, SchemaError
 from ..kinds import conform, get_kind
+from .attributes import normalise_name
 from .report import ImportReport, ImportResult, LayerData
 
 __all__ = ["CSVTableReader", "DEFAULT_TZ"]
@@ -116,12 +117,12 @@ def _map_columns(raw: pd.DataFrame, kind, mapping: dict, path: Path):
                           path=path, hint="columns: " + ", ".join(map(str, frame.columns)))
     frame = frame.rename(columns=mapping)
     used.update(mapping)
-    lower = {str(c).lower(): c for c in frame.columns}
+    by_name = {normalise_name(c): c for c in frame.columns}
     for col in kind.columns:
         if col.name in frame.columns:
             continue
         for alias in col.aliases:
-            src = lower.get(alias.lower())
+            src = by_name.get(normalise_name(alias))
             if src is not None and src not in used and src not in [c.name for c in kind.columns]:
                 frame = frame.rename(columns={src: col.name})
                 used[str(src)] = col.name
