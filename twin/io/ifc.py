@@ -30,6 +30,7 @@ Options: ``anchor`` ("LON,LAT,ELEV,ROT"), ``building_id``, ``layer`` (name prefi
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -150,6 +151,7 @@ class IfcReader:
             shaped_guids = [el.GlobalId for el in shaped]
             t = t_geom
             meshes = job.wait(lambda d, n, m: progress(d, total, m))
+            threads = job.threads
             job = None
             meshed = set(meshes.guids)
             # only the elements without a mesh need the (slow) question: should they have one?
@@ -167,7 +169,7 @@ class IfcReader:
             report.extra["georeferencing"] = decision.to_dict()
             report.extra["geometry"] = {
                 "kernel": meshes.kernel, "attempts": meshes.attempts,
-                "threads": _job_threads(options), "elements_meshed": len(meshes),
+                "threads": threads, "elements_meshed": len(meshes),
                 "transform": placed.method, "affine_residual_m": placed.residual_m,
                 "origin": list(placed.origin)}
             report.extra["schema"] = opened.schema
@@ -273,7 +275,7 @@ class IfcReader:
         ids, fallback_id = attrs["ids"], attrs["fallback_id"]
         storey_elev = attrs["storey_elev"]
         units = decision.units
-        log = meshes.log or ""
+        failures = _failure_reasons(meshes.log or "")
         no_geometry = 0
         keep: list[int] = []
         mesh_of: list[int] = []
@@ -286,7 +288,8 @@ class IfcReader:
                             ifc_class=rec.ifc_class)
                 continue
             elif i is None and rec.guid in body_guids:
-                report.skip(rec.guid, _failure_reason(log, rec.guid), ifc_class=rec.ifc_class)
+                report.skip(rec.guid, failures.get(rec.guid, _NO_SHAPE),
+                            ifc_class=rec.ifc_class)
                 continue
             if i is None:
                 no_geometry += 1
@@ -358,20 +361,19 @@ class IfcReader:
         ]
 
 
-def _job_threads(options) -> int:
-    """The thread count the geometry step used."""
-    import multiprocessing
-
-    return int(options.get("threads") or multiprocessing.cpu_count())
-
-
 def _model_fallback_id(path) -> str:
     """A building id for elements outside any IfcBuilding: the file's stem."""
     return Path(path).stem
 
 
-def _failure_reason(log: str, guid: str) -> str:
+_NO_SHAPE = "the geometry kernel produced no shape for it"
+_GUID = re.compile(r"(?<![0-9A-Za-z_$])[0-9A-Za-z_$]{22}(?![0-9A-Za-z_$])")
+
+
+def _failure_reasons(log: str) -> dict[str, str]:
+    """``{GlobalId: reason}`` from the kernel log: the first line naming each GlobalId."""
+    out: dict[str, str] = {}
     for line in log.splitlines():
-        if guid in line:
-            return f"geometry failed: {line.strip()[:200]}"
-    return "the geometry kernel produced no shape for it"
+        for guid in _GUID.findall(line):
+            out.setdefault(guid, f"geometry failed: {line.strip()[:200]}")
+    return out
