@@ -8,8 +8,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import deck_files, lang, layer_tokens, store, store_url, tr
-from twin.config import basemap_url
+from app_pages.common import deck_options, lang, layer_tokens, store, store_url, tr
 from twin.errors import TwinError
 from twin.render import build_deck, deck_layers, legend_html, overview_view, prepare_features
 from twin.render.legend import plain
@@ -70,19 +69,25 @@ with st.form(f"query_form_{chosen}"):
             values[param.name] = _widget(param, f"q::{chosen}::{param.name}", language)
     submitted = st.form_submit_button(tr("queries.run"), type="primary")
 
+try:
+    the_store = store()
+    tokens = layer_tokens(the_store)
+except Exception as exc:  # noqa: BLE001 - any store failure is shown, not raised
+    st.error(tr("map.store_error", url=url, error=str(exc)))
+    st.stop()
 if submitted:
     try:
-        tokens = layer_tokens(store())
         params = {k: v for k, v in values.items() if not (isinstance(v, str) and not v.strip())}
         with st.spinner(tr("dash.computing")):
-            result = run(chosen, store(), **params)
+            result = run(chosen, the_store, **params)
         st.session_state["query_result"] = (chosen, url, tokens, result)
     except TwinError as exc:
         st.session_state.pop("query_result", None)
         st.error(tr("queries.error", error=str(exc)))
 
 held = st.session_state.get("query_result")
-if held and held[0] == chosen and held[1] == url:
+# a result shows only while the store still holds the versions it was computed from
+if held and held[0] == chosen and held[1] == url and held[2] == tokens:
     result = held[3]
     st.markdown(f"**{tr('queries.summary')}**")
     summary = result.summary_json()
@@ -116,7 +121,7 @@ if held and held[0] == chosen and held[1] == url:
         left, right = st.columns([4, 1])
         with left:
             st.pydeck_chart(build_deck(layers, data, view=overview_view(bounds),
-                                       map_style=basemap_url(), **deck_files()),
+                                       **deck_options()),
                             height=480, key="query_map")
         right.markdown(legend_html(legend), unsafe_allow_html=True)
     st.markdown(f"**{tr('queries.table')}**")

@@ -12,6 +12,7 @@ import shapely
 from small_town import build_town
 from streamlit.testing.v1 import AppTest
 
+from twin.io.report import LayerData
 from twin.store import ParquetStore
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -236,6 +237,14 @@ def test_queries_page_runs_a_registered_query(town):
     legend = " ".join(m.value for m in at.markdown)
     assert "result: pass" in legend or "result: fail" in legend
     assert at.metric and at.dataframe
+    # a new version of an input makes the old result stale: it is no longer shown
+    town.commit([LayerData("parcels", "parcel", town.read("parcels"))], note="stale test")
+    at.run()
+    _no_errors(at)
+    charts = at.get("deck_gl_json_chart")
+    assert not charts or not any(layer["id"].startswith("q-result::")
+                                 for layer in _deck(at)["layers"])
+    assert not at.metric
 
 
 def test_import_page_ifc_without_georeference_asks_for_an_anchor(town, tmp_path):
