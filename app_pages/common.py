@@ -12,28 +12,30 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from twin.config import inline_map_data
+from twin.config import basemap_url, inline_map_data
 from twin.i18n import t as _t
 from twin.render import prune_data_dir
 from twin.store import default_store_url, open_store, redact_url
 
 __all__ = ["lang", "tr", "store_url", "store", "layer_tokens", "read_layer", "escape",
-           "deck_files", "DATA_DIR", "DATA_URL"]
+           "deck_options", "DATA_DIR", "DATA_URL"]
 
 # Layer data files served by Streamlit's static serving (server.enableStaticServing).
 DATA_DIR = Path(__file__).resolve().parents[1] / "static" / "cache"
 DATA_URL = "app/static/cache/"
 
 
-def deck_files() -> dict:
-    """Keyword arguments for :func:`twin.render.build_deck` that serve layer data as files
-    (unless ``TWIN_INLINE_MAP_DATA`` is set); prunes old files once per session."""
+def deck_options() -> dict:
+    """Keyword arguments every page gives :func:`twin.render.build_deck`: the base map
+    (``TWIN_BASEMAP_URL``) and layer data served as files (unless ``TWIN_INLINE_MAP_DATA``
+    is set; old files are pruned once per session)."""
+    options = {"map_style": basemap_url()}
     if inline_map_data():
-        return {}
+        return options
     if not st.session_state.get("_twin_pruned"):
         prune_data_dir(DATA_DIR)
         st.session_state["_twin_pruned"] = True
-    return {"data_dir": DATA_DIR, "data_url": DATA_URL}
+    return {**options, "data_dir": DATA_DIR, "data_url": DATA_URL}
 
 
 def lang() -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import deck_files, lang, store, store_url, tr
+from app_pages.common import deck_options, lang, store, store_url, tr
 from twin.config import upload_limit_bytes, upload_limit_mb
 from twin.errors import GeoreferenceError, TwinError
 from twin.i18n import label
@@ -107,7 +107,7 @@ def _show_report(result) -> None:
             if prep.bounds else bounds
     if layers:
         st.markdown(f"**{tr('import.preview_map')}**")
-        st.pydeck_chart(build_deck(layers, data, view=overview_view(bounds), **deck_files()),
+        st.pydeck_chart(build_deck(layers, data, view=overview_view(bounds), **deck_options()),
                         height=320,
                         key="preview_map")
 

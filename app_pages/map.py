@@ -7,8 +7,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import deck_files, lang, layer_tokens, read_layer, store, store_url, tr
-from twin.config import basemap_url
+from app_pages.common import deck_options, lang, layer_tokens, read_layer, store, store_url, tr
 from twin.i18n import catalog, label
 from twin.render import (
     DRAWN_KINDS,
@@ -255,7 +254,7 @@ else:
     view = overview_view(town)
 view = nudge_view(view, st.session_state.get("view_nonce", 0))
 
-deck = build_deck(all_layers, all_data, view=view, map_style=basemap_url(), **deck_files())
+deck = build_deck(all_layers, all_data, view=view, **deck_options())
 with left:
     st.pydeck_chart(deck, on_select="rerun", selection_mode="single-object", key="map",
                     height=640, width="stretch")

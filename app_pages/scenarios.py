@@ -15,8 +15,7 @@ import shapely
 import streamlit as st
 from shapely.geometry import LineString, Point, Polygon
 
-from app_pages.common import lang, layer_tokens, read_layer, store, store_url, tr
-from twin.config import basemap_url
+from app_pages.common import deck_options, lang, layer_tokens, read_layer, store, store_url, tr
 from twin.crs import transform_xy, working_crs
 from twin.errors import TwinError
 from twin.i18n import label
@@ -438,7 +437,7 @@ with map_col:
     else:
         view = overview_view(None)
     view = nudge_view(view, st.session_state.get("scen_view_nonce", 0))
-    deck = build_deck(all_layers, all_data, view=view, map_style=basemap_url())
+    deck = build_deck(all_layers, all_data, view=view, **deck_options())
     st.pydeck_chart(deck, on_select="rerun", selection_mode="single-object", key="scen_map",
                     height=560, width="stretch")
     st.caption(tr("scen.legend"))
