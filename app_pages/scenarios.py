@@ -186,7 +186,9 @@ with top[2]:
         dup = st.text_input(tr("scen.duplicate_as"), key="scen_dup")
         if st.button(tr("scen.duplicate"), key="scen_dup_btn") and dup.strip():
             copy = load_scenario(the_store, name).copy(dup.strip())
-            if _save(the_store, copy, check=False):
+            if dup.strip() in names:  # saving would replace that scenario's edits
+                st.session_state["scen_error"] = tr("scen.exists", name=dup.strip())
+            elif _save(the_store, copy, check=False):
                 st.session_state["scen_select_next"] = dup.strip()
                 st.rerun()
 

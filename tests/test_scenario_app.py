@@ -93,6 +93,13 @@ def test_create_scenario_add_tower_and_read_diff(app_town):
     at.run()
     assert store.scenarios() == ["tower", "tower2"]
     assert at.selectbox(key="scen_name").value == "tower2"
+    # duplicating onto an existing name is refused: it would replace that scenario
+    before = store.load_scenario("tower")
+    at.text_input(key="scen_dup").input("tower")
+    at.button(key="scen_dup_btn").click()
+    at.run()
+    assert at.error and "tower" in at.error[0].value
+    assert store.load_scenario("tower") == before
     at.radio(key="scen_show").set_value("base")
     at.run()
     assert not at.exception, at.exception
