@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 
 ## make run: install, build the Boli demo twin if missing, start the app on localhost
 run: $(STAMP)
-	test -f layers/catalog.json || $(BIN)/twin demo
+	$(BIN)/twin layers --json | grep -q '"name"' || $(BIN)/twin demo  # the store $$TWIN_STORE names
 	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address 127.0.0.1
 
 ## make test: install and run the whole suite (ruff first)
