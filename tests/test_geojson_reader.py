@@ -417,6 +417,12 @@ def test_cli_import_layers_versions_rollback_export_info(tmp_path, capsys):
     info = json.loads(capsys.readouterr().out)
     assert info["layers"] == [{"layer": "building", "kind": "building", "rows": 4}]
     assert info["report"]["source_crs"] == "EPSG:4326"
+    # info answers as import would: the same invalid file fails both, unless told to warn
+    bow = str(bowtie_file(tmp_path))
+    capsys.readouterr()
+    assert main(["info", bow, "--kind", "parcel"]) == 1
+    assert "Self-intersection" in capsys.readouterr().err
+    assert main(["info", bow, "--kind", "parcel", "--on-invalid", "warn", "--json"]) == 0
 
 
 def test_cli_invalid_file_leaves_store_unchanged(tmp_path, capsys):

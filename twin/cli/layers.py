@@ -27,6 +27,15 @@ def parse_mapping(items: list[str] | None) -> dict[str, str]:
     return out
 
 
+def _read_options(kind, layer, crs, mapping, on_invalid, anchor, building_id,
+                  fix_scale) -> dict:
+    """The reader options shared by `twin import` and `twin info` (unset ones left out)."""
+    options = {"kind": kind, "layer": layer, "crs": crs, "mapping": parse_mapping(mapping),
+               "on_invalid": on_invalid, "anchor": anchor, "building_id": building_id,
+               "fix_scale": True if fix_scale else None}
+    return {k: v for k, v in options.items() if v not in (None, {}, "")}
+
+
 def _print_report(report: dict) -> None:
     counts = ", ".join(f"{k} {v}" for k, v in report.get("counts", {}).items())
     console.print(f"  source  {report.get('source')}  sha256 {report.get('source_sha256', '')[:12]}")
@@ -67,15 +76,8 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     ) -> None:
         """Import a file as a new version of a layer."""
-        options = {"kind": kind, "layer": layer, "crs": crs, "mapping": parse_mapping(mapping),
-                   "on_invalid": on_invalid}
-        if anchor:
-            options["anchor"] = anchor
-        if building_id:
-            options["building_id"] = building_id
-        if fix_scale:
-            options["fix_scale"] = True
-        options = {k: v for k, v in options.items() if v not in (None, {})}
+        options = _read_options(kind, layer, crs, mapping, on_invalid, anchor, building_id,
+                                fix_scale)
         store = get_store()
         with progress_bar(f"importing {file.name}",
                           enabled=not as_json and sys.stderr.isatty()) as progress:
@@ -140,16 +142,21 @@ def register(app: typer.Typer) -> None:
     def info_cmd(
         file: Path,
         kind: str = typer.Option(None, "--kind", "-k"),
+        layer: str = typer.Option(None, "--layer", "-l"),
         crs: str = typer.Option(None, "--crs"),
         mapping: list[str] = typer.Option(None, "--map"),
-        on_invalid: str = typer.Option("warn", "--on-invalid"),
+        on_invalid: str = typer.Option("raise", "--on-invalid", help="raise | warn | fix"),
+        format: str = typer.Option(None, "--format"),
+        anchor: str = typer.Option(None, "--anchor"),
+        building_id: str = typer.Option(None, "--building-id"),
+        fix_scale: bool = typer.Option(False, "--fix-scale"),
         as_json: bool = typer.Option(False, "--json"),
     ) -> None:
-        """Read a file and describe what an import would do; writes nothing."""
-        options = {"kind": kind, "crs": crs, "mapping": parse_mapping(mapping),
-                   "on_invalid": on_invalid}
-        options = {k: v for k, v in options.items() if v not in (None, {})}
-        result = read_file(file, **options)
+        """Read a file and describe what `twin import` with the same options would do;
+        writes nothing."""
+        options = _read_options(kind, layer, crs, mapping, on_invalid, anchor, building_id,
+                                fix_scale)
+        result = read_file(file, format=format, **options)
         rep = result.report.to_dict()
         summary = [{"layer": ld.name, "kind": ld.kind,
                     "rows": len(ld.data) if hasattr(ld.data, "__len__")
