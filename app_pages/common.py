@@ -6,10 +6,8 @@ Every cached function takes plain values (store URL, layer name, version, checks
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
 
 from twin.config import basemap_url, inline_map_data
@@ -17,7 +15,7 @@ from twin.i18n import t as _t
 from twin.render import prune_data_dir
 from twin.store import default_store_url, open_store, redact_url
 
-__all__ = ["lang", "tr", "store_url", "store", "layer_tokens", "read_layer", "escape",
+__all__ = ["lang", "tr", "store_url", "store", "layer_tokens", "read_layer",
            "deck_options", "DATA_DIR", "DATA_URL"]
 
 # Layer data files served by Streamlit's static serving (server.enableStaticServing).
@@ -79,11 +77,3 @@ def read_layer(url: str, layer: str, version: int, sha: str):
     """A layer version read from the store (cached on url, layer, version and checksum)."""
     return open_store(url).read(layer, version=version)
 
-
-def escape(value) -> str:
-    """HTML-escaped text of any value (None and NaN become an empty string)."""
-    if value is None or value is pd.NA:
-        return ""
-    if isinstance(value, float) and value != value:
-        return ""
-    return html.escape(str(value), quote=True)

@@ -6,7 +6,6 @@ import json
 import sys
 from contextlib import contextmanager
 
-import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -53,8 +52,3 @@ def progress_bar(label: str, *, enabled: bool = True):
 
         yield update
 
-
-def fail(message: str, code: int = 1) -> typer.Exit:
-    """Print one error line on stderr and return the Exit to raise."""
-    err_console.print(f"error: {message}", markup=False)
-    return typer.Exit(code)
