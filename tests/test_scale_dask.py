@@ -55,3 +55,27 @@ def test_far_partitions_are_skipped(tmp_path):
     assert info["partitions_checked"] < info["partitions"]
     embedded = get_query("setbacks").run(Layers(store), roads=False).table
     assert list(table["building_id"]) == list(embedded["building_id"])
+
+
+def test_rail_lines_are_not_red_lines_in_the_dask_run_either(tmp_path):
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+
+    from twin.io.report import LayerData
+    from twin.scale.dask_setbacks import dask_setbacks
+
+    town = synthetic_town(300)
+    buildings = town[0].data
+    x, y = shapely.get_coordinates(buildings.geometry.iloc[0].centroid)[0]
+    metro = gpd.GeoDataFrame(  # a metro line straight through the first building
+        {"id": ["M13"], "name": ["地铁13号线"], "road_class": ["metro"], "width_m": [10.0]},
+        geometry=[shapely.LineString([(x - 50, y), (x + 50, y)])], crs=buildings.crs)
+    store = ParquetStore(tmp_path / "layers")
+    store.commit([town[0], LayerData("road", "road", metro)])
+    table, _ = dask_setbacks(store.root, partitions=2, rivers=False, workdir=tmp_path)
+    embedded = get_query("setbacks").run(Layers(store), rivers=False).table
+    assert len(table) == len(embedded) == 0
+    checked, _ = dask_setbacks(store.root, partitions=2, rivers=False, workdir=tmp_path,
+                               skip_road_classes="none")
+    assert buildings["id"].iloc[0] in set(pd.Series(checked["building_id"]))

@@ -54,11 +54,9 @@ def nearest_distance(points, facilities) -> np.ndarray:
 
 def _network(layers: Layers):
     from .network import RoadNetwork
-    from .setbacks import SKIP_ROAD_CLASSES
+    from .setbacks import checked_roads
 
-    roads = layers.require("road", query="coverage over the road network")
-    skip = set(SKIP_ROAD_CLASSES.split(","))
-    roads = roads[~text(roads, "road_class").isin(skip).to_numpy()]
+    roads = checked_roads(layers.require("road", query="coverage over the road network"))
     return RoadNetwork.from_lines(roads.geometry.to_numpy())
 
 

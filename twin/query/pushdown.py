@@ -107,11 +107,12 @@ def candidates(layers, name: str, geometries, distance) -> Candidates | None:
 
 
 def setback_candidates(layers, *, road_setback_m: float = 0.0, by_class: dict | None = None,
-                       rivers: bool = True, roads: bool = True) -> Candidates | None:
+                       rivers: bool = True, roads: bool = True,
+                       skip_road_classes: str | None = None) -> Candidates | None:
     """The buildings within the required clear distance of any enabled river or road
     (see :mod:`twin.query.setbacks`), found on the PostGIS server; None when the search
     cannot be pushed down."""
-    from .setbacks import required_distance
+    from .setbacks import checked_roads, required_distance
 
     if pushdown_store(layers, "building") is None:
         return None
@@ -119,7 +120,8 @@ def setback_candidates(layers, *, road_setback_m: float = 0.0, by_class: dict | 
     for rule, enabled in (("river", rivers), ("road", roads)):
         if not enabled or rule not in layers:
             continue
-        refs = layers[rule]
+        refs = checked_roads(layers[rule], skip_road_classes) if rule == "road" \
+            else layers[rule]
         if not len(refs):
             continue
         geoms.append(refs.geometry.to_numpy())

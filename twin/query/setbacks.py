@@ -39,7 +39,8 @@ from .inputs import Layers
 from .pushdown import setback_candidates
 from .registry import Param, QueryResult, QuerySpec, register
 
-__all__ = ["required_distance", "find_violations", "run_setbacks", "SKIP_ROAD_CLASSES"]
+__all__ = ["required_distance", "find_violations", "run_setbacks", "checked_roads",
+           "SKIP_ROAD_CLASSES"]
 
 _ROUND = 6  # decimals (µm) before comparing a distance with its rule
 
@@ -109,6 +110,16 @@ def _joined_refs(table: pd.DataFrame, pos: np.ndarray) -> np.ndarray:
 SKIP_ROAD_CLASSES = "metro,subway,rail,railway,light_rail"
 
 
+def checked_roads(roads, skip: str | None = SKIP_ROAD_CLASSES):
+    """The roads a red line applies to: those whose ``road_class`` is not in ``skip``
+    (comma separated; empty or ``none`` keeps every road). Also the roads people walk
+    along for network coverage."""
+    classes = {c.strip() for c in str(skip or "").split(",") if c.strip()} - {"none"}
+    if not classes or not len(roads):
+        return roads
+    return roads[~text(roads, "road_class").isin(classes).to_numpy()]
+
+
 def run_setbacks(layers: Layers, *, road_setback_m: float = 0.0,
                  road_setback_by_class: str | None = None, rivers: bool = True,
                  roads: bool = True,
@@ -116,7 +127,8 @@ def run_setbacks(layers: Layers, *, road_setback_m: float = 0.0,
     """Run ``setbacks`` on ``layers``; see the module docstring."""
     by_class = parse_kv(road_setback_by_class, what="road_setback_by_class")
     pushed = setback_candidates(layers, road_setback_m=road_setback_m, by_class=by_class,
-                                rivers=rivers, roads=roads)  # PostGIS: search on the server
+                                rivers=rivers, roads=roads,
+                                skip_road_classes=skip_road_classes)  # PostGIS: on the server
     buildings = pushed.frame if pushed is not None else layers.require("building",
                                                                        query="setbacks")
     bgeom = buildings.geometry.to_numpy()
@@ -128,9 +140,8 @@ def run_setbacks(layers: Layers, *, road_setback_m: float = 0.0,
         if not enabled or rule not in layers:
             continue
         refs = layers[rule]
-        if rule == "road" and skip_road_classes and len(refs):
-            skip = {c.strip() for c in str(skip_road_classes).split(",") if c.strip()} - {"none"}
-            refs = refs[~text(refs, "road_class").isin(skip).to_numpy()]
+        if rule == "road":
+            refs = checked_roads(refs, skip_road_classes)
         if not len(refs):
             continue
         req = required_distance(refs, rule, extra_m=road_setback_m, by_class=by_class)

@@ -39,7 +39,7 @@ import pandas as pd
 
 from ..errors import StoreError
 from ..query.common import parse_kv, text
-from ..query.setbacks import find_violations, required_distance
+from ..query.setbacks import SKIP_ROAD_CLASSES, checked_roads, find_violations, required_distance
 
 __all__ = ["current_files", "partition_layer", "dask_setbacks", "VIOLATION_COLUMNS"]
 
@@ -78,7 +78,8 @@ def partition_layer(path, out_dir, *, partitions: int = 8):
 
 
 def _references(root, *, road_setback_m: float, by_class: dict | None, rivers: bool,
-                roads: bool) -> list[tuple[str, gpd.GeoDataFrame, np.ndarray]]:
+                roads: bool, skip_road_classes: str | None
+                ) -> list[tuple[str, gpd.GeoDataFrame, np.ndarray]]:
     out = []
     for rule, enabled in (("river", rivers), ("road", roads)):
         if not enabled:
@@ -88,6 +89,8 @@ def _references(root, *, road_setback_m: float, by_class: dict | None, rivers: b
             continue
         refs = pd.concat([gpd.read_parquet(p) for p in files.values()], ignore_index=True)
         refs = gpd.GeoDataFrame(refs, geometry="geometry", crs=refs.crs)
+        if rule == "road":
+            refs = checked_roads(refs, skip_road_classes)
         if len(refs):
             out.append((rule, refs, required_distance(refs, rule, extra_m=road_setback_m,
                                                       by_class=by_class)))
@@ -114,7 +117,8 @@ def _partition_violations(part: gpd.GeoDataFrame, references) -> pd.DataFrame:
 
 def dask_setbacks(root, *, partitions: int = 8, road_setback_m: float = 0.0,
                   road_setback_by_class: str | None = None, rivers: bool = True,
-                  roads: bool = True, workdir=None) -> tuple[pd.DataFrame, dict]:
+                  roads: bool = True, skip_road_classes: str | None = SKIP_ROAD_CLASSES,
+                  workdir=None) -> tuple[pd.DataFrame, dict]:
     """Run the ``setbacks`` rule over the store at ``root`` with dask-geopandas.
 
     Uses the current dask client when there is one (e.g. a ``LocalCluster``), else dask's
@@ -126,7 +130,8 @@ def dask_setbacks(root, *, partitions: int = 8, road_setback_m: float = 0.0,
 
     by_class = parse_kv(road_setback_by_class, what="road_setback_by_class")
     references = _references(root, road_setback_m=road_setback_m, by_class=by_class,
-                             rivers=rivers, roads=roads)
+                             rivers=rivers, roads=roads,
+                             skip_road_classes=skip_road_classes)
     files = current_files(root, "building")
     if not files:
         raise StoreError("the store has no building layer", path=root)
