@@ -80,7 +80,14 @@ def build_review(source, parcels: list[str] | None = None, *, road_setback_m: fl
     sun = None
     sun_rows = None
     if sunlight and "building" in layers:
-        sun = run("sunlight", layers)
+        sun_layers = layers
+        if parcels:  # hours only for the parcels' homes; every other building still shades
+            from ..scenario.local import LocalPlan, mask_receivers
+
+            homes = LocalPlan(frozenset(evidence["building_id"]))
+            sun_layers = layers.copy().override(
+                "building", mask_receivers(layers["building"], homes))
+        sun = run("sunlight", sun_layers)
         sun_rows = sun.table
         if parcels:
             sun_rows = sun_rows[text(sun_rows, "id").isin(set(evidence["building_id"]))]
