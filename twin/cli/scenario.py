@@ -11,7 +11,6 @@ Edits use the compact syntax of :mod:`twin.scenario.syntax`, for example::
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import typer
 from rich.table import Table
 
 from ..errors import ScenarioError
+from ..io.report import file_sha256
 from ..scenario import (
     AddIfc,
     Scenario,
@@ -60,8 +60,7 @@ def _pin_ifc(edits):
             path = Path(e.path).expanduser().resolve()
             if not path.is_file():
                 raise ScenarioError(f"IFC file {e.path!r} not found", where="add_ifc")
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
-            e = AddIfc(path=str(path), anchor=e.anchor, id=e.id, sha256=digest)
+            e = AddIfc(path=str(path), anchor=e.anchor, id=e.id, sha256=file_sha256(path))
         out.append(e)
     return out
 

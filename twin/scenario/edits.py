@@ -9,7 +9,6 @@ number and type.
 
 from __future__ import annotations
 
-import hashlib
 import io
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +21,7 @@ from shapely.validation import explain_validity
 
 from ..crs import parse_crs, transform_xy, working_crs
 from ..errors import ScenarioError, TwinError
+from ..io.report import file_sha256
 from ..kinds import conform, get_kind
 from .model import (
     AddBuilding,
@@ -302,17 +302,16 @@ def _add_facility(view: LayerView, edit: AddFacility, index: int) -> None:
 _IFC_CACHE: dict[tuple, list] = {}
 
 
-def read_ifc_proposal(path, *, anchor=None, building_id=None):
+def read_ifc_proposal(path, *, anchor=None, building_id=None, sha256: str | None = None):
     """Read an IFC file with the importer's reader WITHOUT committing; returns its layers.
 
-    Results are cached by the file's content hash and the options, so re-applying a
-    scenario does not re-read the file.
+    Results are cached by the file's content hash (``sha256`` when the caller has it) and
+    the options, so re-applying a scenario does not re-read the file.
     """
     from ..importer import read_file
-    from ..io.report import file_sha256
 
     path = Path(path)
-    key = (file_sha256(path), anchor, building_id)
+    key = (sha256 or file_sha256(path), anchor, building_id)
     if key not in _IFC_CACHE:
         options = {}
         if anchor:
@@ -332,14 +331,15 @@ def _add_ifc(view: LayerView, edit: AddIfc, index: int) -> None:
     if not path.is_file():
         raise ScenarioError(f"IFC file {edit.path!r} not found", where=where,
                             hint="keep the file where the scenario says, or add it again")
+    digest = file_sha256(path)  # streamed: IFC files run to hundreds of MB
     if edit.sha256:
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
         if digest != edit.sha256:
             raise ScenarioError(f"IFC file {edit.path!r} changed since it was added "
                                 f"(sha256 {digest[:12]} ≠ {edit.sha256[:12]})", where=where,
                                 hint="add it again to propose the new version")
     try:
-        layers = read_ifc_proposal(path, anchor=edit.anchor, building_id=edit.id)
+        layers = read_ifc_proposal(path, anchor=edit.anchor, building_id=edit.id,
+                                   sha256=digest)
     except TwinError as exc:
         raise ScenarioError(str(exc), where=where) from None
     buildings = [data for kind, data in layers if kind == "building"]
