@@ -494,6 +494,7 @@ def _run_local(spec, base, scenario, base_layers, scen_layers, params, kinds, ti
     if receivers is None:
         return None
     out = []
+    reasons = []
     for side, layers, frame in (("base", base_layers, b_frame),
                                 ("scenario", scen_layers, s_frame)):
         t = time.perf_counter()
@@ -501,9 +502,11 @@ def _run_local(spec, base, scenario, base_layers, scen_layers, params, kinds, ti
             out.append(_run(spec, layers.copy().override(lq.kind, lq.mask(frame, receivers)),
                             params))
         except QueryError as exc:
-            skipped[spec.name] = f"{side}: {exc}"
+            reasons.append(f"{side}: {exc}")
             out.append(None)
         timings[f"{spec.name}/{side}"] = round(time.perf_counter() - t, 4)
+    if reasons:  # both sides' reasons, as for a whole-town run
+        skipped[spec.name] = "; ".join(reasons)
     timings[f"{spec.name}/receivers"] = round(time.perf_counter() - t0, 4)
     results[spec.name] = (out[0], out[1])
     return out[0], out[1], len(receivers)
