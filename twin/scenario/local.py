@@ -32,6 +32,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..query.common import numeric, text
+
 __all__ = ["LocalQuery", "LocalPlan", "LOCAL_QUERIES", "sunlight_receivers",
            "mask_receivers", "MASKED_USE", "NO_OBSTACLE_ELEV"]
 
@@ -69,22 +71,18 @@ class LocalQuery:
     mask: Callable
 
 
-def _num(frame: pd.DataFrame, col: str, default: float) -> np.ndarray:
-    if col not in frame.columns:
-        return np.full(len(frame), default)
-    out = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float)
-    return np.where(np.isfinite(out), out, default)
-
-
 def _ids(frame: pd.DataFrame) -> np.ndarray:
-    return frame["id"].astype("string").fillna("").to_numpy(dtype=object)
+    return text(frame, "id").to_numpy(dtype=object)
 
 
 def sunlight_receivers(base_b, scen_b, changed: set[str], params: dict) -> LocalPlan | None:
     """The residential buildings whose 大寒 sunlight can differ (see module doc), and the
     zone of the obstacles that can shade them."""
     from ..query.common import location_lonlat
+    from ..query.registry import get_query
     from ..query.solar import grid_north_offset, major_cold, solar_times, sun_position
+
+    params = {**get_query("sunlight").defaults(), **params}  # the query's own defaults
 
     if not changed:
         return LocalPlan(frozenset())
@@ -92,20 +90,19 @@ def sunlight_receivers(base_b, scen_b, changed: set[str], params: dict) -> Local
     if not frames:
         return LocalPlan(frozenset())
     crs = frames[0].crs
-    day = params.get("date") or major_cold(int(params.get("year") or 2026))
+    day = params["date"] or major_cold(int(params["year"]))
     # The sun as the query sees it: at the centre of the scenario's buildings.
     lon, lat = location_lonlat(scen_b if scen_b is not None and len(scen_b) else base_b)
-    times = solar_times(day, lon, float(params.get("start_solar_h", 8.0)),
-                        float(params.get("end_solar_h", 16.0)),
-                        float(params.get("step_min", 10.0)))
+    times = solar_times(day, lon, float(params["start_solar_h"]),
+                        float(params["end_solar_h"]), float(params["step_min"]))
     alt, az = sun_position(times, lat, lon)
     az = az + grid_north_offset(lon, lat, crs)
     up = alt > 0.05
     if not up.any():
         return LocalPlan(frozenset())
     alt, az = alt[up], az[up]
-    sill = float(params.get("sill_m", 0.9))
-    z_low = min(float(np.min(_num(f, "base_elev_m", 0.0))) for f in frames) + sill
+    sill = float(params["sill_m"])
+    z_low = min(float(np.min(numeric(f, "base_elev_m", 0.0))) for f in frames) + sill
     away = np.radians(az + 180.0)
     unit = np.column_stack([np.sin(away), np.cos(away)]) / np.tan(np.radians(alt))[:, None]
 
@@ -115,7 +112,7 @@ def sunlight_receivers(base_b, scen_b, changed: set[str], params: dict) -> Local
         hit = np.isin(ids, list(changed))
         if not hit.any():
             continue
-        tops = _num(frame, "base_elev_m", 0.0)[hit] + _num(frame, "height_m", 0.0)[hit]
+        tops = numeric(frame, "base_elev_m", 0.0)[hit] + numeric(frame, "height_m", 0.0)[hit]
         for geom, top in zip(frame.geometry.to_numpy()[hit], tops):
             if geom is None or geom.is_empty:
                 continue
@@ -134,7 +131,7 @@ def sunlight_receivers(base_b, scen_b, changed: set[str], params: dict) -> Local
             out |= set(_ids(frame)[idx].tolist())
     # Any building farther from every receiver than the longest shadow of the day
     # (the tallest top over the lowest sample point, at the lowest sun) cannot block it.
-    top = max(float(np.max(_num(f, "base_elev_m", 0.0) + _num(f, "height_m", 0.0)))
+    top = max(float(np.max(numeric(f, "base_elev_m", 0.0) + numeric(f, "height_m", 0.0)))
               for f in frames)
     longest = max(top - z_low, 0.0) / np.tan(np.radians(float(np.min(alt)))) * _LENGTH_SLACK
     homes = [f.geometry.to_numpy()[np.isin(_ids(f), list(out))] for f in frames]
