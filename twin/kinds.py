@@ -27,6 +27,7 @@ __all__ = [
     "get_kind",
     "validate",
     "conform",
+    "empty_frame",
 ]
 
 
@@ -236,3 +237,20 @@ def validate(frame, kind, *, crs=None, layer: str | None = None) -> None:
             f"has geometry types {sorted(bad)}; a {kind.name} layer takes {list(kind.geometry)}",
             where=where, hint="import it as another --kind",
         )
+
+
+def empty_frame(kind: str):
+    """An empty frame with ``kind``'s columns in their conformed types (a GeoDataFrame in
+    the working CRS for geometry kinds; None for a raster kind)."""
+    import geopandas as gpd
+
+    from .crs import working_crs
+
+    k = get_kind(kind)
+    if k.is_raster:
+        return None
+    frame, _ = conform(pd.DataFrame({c.name: [] for c in k.columns}), k)
+    if k.is_table:
+        return frame
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([], crs=working_crs()),
+                            crs=working_crs())

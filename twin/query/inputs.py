@@ -32,23 +32,10 @@ from collections.abc import Iterator, Mapping
 import geopandas as gpd
 import pandas as pd
 
-from ..crs import working_crs
 from ..errors import QueryError
-from ..kinds import get_kind
+from ..kinds import empty_frame, get_kind
 
 __all__ = ["Layers", "as_layers", "empty_frame"]
-
-
-def empty_frame(kind: str):
-    """An empty frame with the columns of ``kind`` (GeoDataFrame for geometry kinds)."""
-    k = get_kind(kind)
-    cols = [c.name for c in k.columns]
-    if k.is_raster:
-        return None
-    if k.is_table:
-        return pd.DataFrame({c: pd.Series(dtype="object") for c in cols})
-    return gpd.GeoDataFrame({c: pd.Series(dtype="object") for c in cols},
-                            geometry=gpd.GeoSeries([], crs=working_crs()), crs=working_crs())
 
 
 class Layers(Mapping):

@@ -20,9 +20,8 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from ..crs import working_crs
 from ..errors import StoreError
-from ..kinds import get_kind
+from ..kinds import empty_frame
 from ..store.base import LayerInfo
 
 __all__ = ["Change", "LayerView", "empty_frame", "CHANGE_COLUMN"]
@@ -49,19 +48,6 @@ class Change:
                 "id": self.id, "change": self.change,
                 "geometry": None if self.geometry is None else self.geometry.wkt,
                 "fields": self.fields}
-
-
-def empty_frame(kind: str):
-    """An empty frame with ``kind``'s columns (a GeoDataFrame in the working CRS for
-    geometry kinds)."""
-    from ..kinds import conform
-
-    k = get_kind(kind)
-    frame, _ = conform(pd.DataFrame({c.name: [] for c in k.columns}), k)
-    if k.is_table:
-        return frame
-    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([], crs=working_crs()),
-                            crs=working_crs())
 
 
 class LayerView:
