@@ -62,14 +62,7 @@ def store():
 
 def layer_tokens(st_obj) -> dict[str, tuple[str, int, str]]:
     """``{layer: (kind, current version, sha256)}``: the cache key of every layer."""
-    out = {}
-    for info in st_obj.layers():
-        sha = ""
-        for v in st_obj.versions(info.name):
-            if v.version == info.current:
-                sha = v.sha256
-        out[info.name] = (info.kind, info.current, sha)
-    return out
+    return {info.name: (info.kind, info.current, info.sha256) for info in st_obj.layers()}
 
 
 @st.cache_data(show_spinner=False, max_entries=48)

@@ -48,7 +48,8 @@ class VersionInfo:
 
 @dataclass
 class LayerInfo:
-    """A layer as listed by :meth:`Store.layers`: its current version and how many exist."""
+    """A layer as listed by :meth:`Store.layers`: its current version (with its checksum)
+    and how many exist."""
 
     name: str
     kind: str
@@ -57,10 +58,13 @@ class LayerInfo:
     rows: int
     bbox: list[float] | None = None
     source: str = ""
+    # the current version's checksum, of the backend's own stored form (so not compared
+    # across backends, nor listed): a cache key for that version
+    sha256: str = field(default="", compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-serialisable dict."""
-        return dict(self.__dict__)
+        """A JSON-serialisable dict (without the backend-specific checksum)."""
+        return {k: v for k, v in self.__dict__.items() if k != "sha256"}
 
 
 class Store(ABC):

@@ -132,7 +132,8 @@ class ParquetStore(Store):
             cur = self._version_entry(entry, entry["current"], name)
             out.append(LayerInfo(name=name, kind=entry["kind"], current=entry["current"],
                                  versions=len(entry["versions"]), rows=cur["rows"],
-                                 bbox=cur.get("bbox"), source=cur.get("source", "")))
+                                 bbox=cur.get("bbox"), source=cur.get("source", ""),
+                                 sha256=cur.get("sha256", "")))
         return out
 
     @staticmethod

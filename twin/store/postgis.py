@@ -579,11 +579,12 @@ class PostGISStore(Store):
             cur.execute(self._sql(
                 "SELECT l.name, l.kind, l.current, "
                 "(SELECT count(*) FROM {s}.versions c WHERE c.layer = l.name), "
-                "v.rows, v.bbox, v.source FROM {s}.layers l "
+                "v.rows, v.bbox, v.source, v.sha256 FROM {s}.layers l "
                 "JOIN {s}.versions v ON v.layer = l.name AND v.version = l.current"))
             rows = cur.fetchall()
         return [LayerInfo(name=r[0], kind=r[1], current=r[2], versions=int(r[3]), rows=int(r[4]),
-                          bbox=list(r[5]) if r[5] is not None else None, source=r[6])
+                          bbox=list(r[5]) if r[5] is not None else None, source=r[6],
+                          sha256=r[7] or "")
                 for r in sorted(rows, key=lambda r: r[0])]
 
     def versions(self, layer: str) -> list[VersionInfo]:
