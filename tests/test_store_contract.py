@@ -477,3 +477,21 @@ def test_more_column_types_round_trip(any_store):
     got = any_store.read("building")
     pd.testing.assert_frame_equal(got, gdf)
     assert data_sha256(got) == data_sha256(gdf)
+
+
+def test_a_merge_built_on_an_old_version_is_refused(any_store):
+    # two imports of different buildings overlap: the second one's merge was built on
+    # version 1, but the first has committed version 2 meanwhile
+    from twin.errors import StoreError
+
+    any_store.commit([LayerData("buildings", "building", buildings(5))])
+    stale = LayerData("buildings", "building", buildings(5), base_version=1)
+    fresh = LayerData("buildings", "building", buildings(5), base_version=1)
+    any_store.commit([fresh])
+    before = [(i.name, i.current, i.versions) for i in any_store.layers()]
+    with pytest.raises(StoreError, match="changed during the import"):
+        any_store.commit([stale])
+    assert [(i.name, i.current, i.versions) for i in any_store.layers()] == before
+    with pytest.raises(StoreError, match="changed during the import"):
+        any_store.commit([LayerData("new_layer", "building", buildings(5), base_version=3)])
+    assert "new_layer" not in {i.name for i in any_store.layers()}

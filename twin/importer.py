@@ -14,6 +14,7 @@ Example
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -86,11 +87,14 @@ def merge_with_current(store: Store, item: LayerData, report: ImportReport, *,
         return item
     if existing is None:
         existing = {info.name: info.kind for info in store.layers()}
-    if existing.get(item.name) != item.kind:
-        return item  # a new layer; or a kind change, which the store refuses clearly
-    current = store.read(item.name)
+    if item.name not in existing:  # a new layer, unless another import creates it first
+        return replace(item, base_version=0)
+    if existing[item.name] != item.kind:
+        return item  # a kind change, which the store refuses clearly
+    base = store.current_version(item.name)
+    current = store.read(item.name, version=base)
     if key not in current.columns or key not in item.data.columns:
-        return item
+        return replace(item, base_version=base)
     drop = current[key].isin(set(item.data[key].dropna()))
     id_col = get_kind(item.kind).id_column
     if id_col and id_col in current.columns and id_col in item.data.columns:
@@ -99,10 +103,10 @@ def merge_with_current(store: Store, item: LayerData, report: ImportReport, *,
     report.extra.setdefault("merged", {})[item.name] = {"kept_rows": int(len(kept)),
                                                         "replaced_rows": int(drop.sum())}
     if not len(kept):
-        return item
+        return replace(item, base_version=base)
     merged = pd.concat([kept, item.data], ignore_index=True)
     if hasattr(item.data, "crs") and not isinstance(merged, type(item.data)):
         import geopandas as gpd
 
         merged = gpd.GeoDataFrame(merged, geometry=item.data.geometry.name, crs=item.data.crs)
-    return LayerData(item.name, item.kind, merged, replace_key=key)
+    return LayerData(item.name, item.kind, merged, replace_key=key, base_version=base)

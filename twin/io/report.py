@@ -86,12 +86,16 @@ class LayerData:
     ``replace_key`` (optional, e.g. ``"building_id"``) asks the importer to merge instead of
     replace: rows of the layer's current version whose key value (or kind id) appears in
     ``data`` are dropped, the others are kept, and the union becomes the new version.
+    ``base_version`` is then the version that union was built from (0: the layer did not
+    exist): the store refuses the commit when another import has moved the layer on
+    meanwhile, instead of dropping that import's rows.
     """
 
     name: str
     kind: str
     data: Any
     replace_key: str | None = None
+    base_version: int | None = None
 
 
 @dataclass

@@ -124,6 +124,18 @@ class Store(ABC):
         """Names of stored scenarios."""
 
     @staticmethod
+    def check_base(item: LayerData, current: int) -> None:
+        """Refuse ``item`` when it was merged into another version than the ``current`` one
+        (0: no such layer); called with the layer locked."""
+        from ..errors import StoreError
+
+        if item.base_version is not None and int(item.base_version) != int(current):
+            raise StoreError(
+                f"layer {item.name!r} changed during the import: it was merged into version "
+                f"{item.base_version}, but version {current} is current now",
+                hint="import the file again; nothing was written")
+
+    @staticmethod
     def check_commit(layers: list[LayerData]) -> None:
         """Refuse a commit before anything is written: no layers, a bad or repeated layer
         name, or a layer that breaks its kind's contract."""

@@ -247,6 +247,7 @@ class ParquetStore(Store):
                 out = {}
                 for item, rel, meta, digest in files:
                     entry = cat["layers"].get(item.name)
+                    self.check_base(item, entry["current"] if entry else 0)
                     if entry is None:
                         entry = cat["layers"][item.name] = {"kind": item.kind, "current": 0,
                                                             "versions": []}

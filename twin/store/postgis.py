@@ -806,9 +806,10 @@ class PostGISStore(Store):
             self._lock_names(cur, "layer", [item.name for item in layers])
             out = {}
             for item, meta in staged:
-                cur.execute(self._sql("SELECT kind FROM {s}.layers WHERE name = %s"),
+                cur.execute(self._sql("SELECT kind, current FROM {s}.layers WHERE name = %s"),
                             (item.name,))
                 row = cur.fetchone()
+                self.check_base(item, row[1] if row else 0)
                 if row is None:
                     cur.execute(self._sql("INSERT INTO {s}.layers VALUES (%s, %s, 0)"),
                                 (item.name, item.kind))
