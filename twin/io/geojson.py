@@ -334,10 +334,7 @@ class GeoJSONReader:
             raise ReaderError(f"GDAL cannot read it as GeoJSON ({gdal_text})", path=path,
                               hint="check the file against RFC 7946") from None
         if on_invalid == "raise":
-            first = linted.errors[0]
-            more = len(linted.errors) - 1
-            raise ReaderError(first.message + (f" ({more} more problem(s))" if more else ""),
-                              path=path, where=first.where(), hint=_HINT)
+            _raise_first(linted.errors, path)
         cleaned = _without_bad_features(linted)
         try:
             return (*_read_arrow(io.BytesIO(cleaned), on_batch=geometry), linted)
@@ -370,10 +367,7 @@ class GeoJSONReader:
     def _apply_lint(linted: LintResult, path, on_invalid, report) -> None:
         errors = linted.errors
         if errors and on_invalid == "raise":
-            first = errors[0]
-            more = len(errors) - 1
-            raise ReaderError(first.message + (f" ({more} more problem(s))" if more else ""),
-                              path=path, where=first.where(), hint=_HINT)
+            _raise_first(errors, path)
         for p in errors[:MAX_LISTED]:
             report.warn(p.feature_id if p.feature_id is not None else p.feature,
                         f"format error: {p.message}", index=p.feature, check="format")
@@ -435,7 +429,7 @@ class GeoJSONReader:
         b = checks.bounds[live]
         bounds = (float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()),
                   float(b[:, 3].max()))
-        box = "[" + ", ".join(f"{v:.6g}" for v in bounds) + "]"
+        box = _fmt_bounds(bounds)
         if isinstance(src, _NoCRS):
             if twin_crs.lonlat_in_range(bounds):
                 report.warn(None, "the file has no CRS; its coordinates are in lon/lat range, "
@@ -814,6 +808,13 @@ def _gdal_text(exc) -> str:
     if "not recognized as" in text:
         return "not recognised as a supported vector format"
     return text[:300]
+
+
+def _raise_first(errors, path) -> None:
+    """Raise the first format error of a lint, counting the others."""
+    first, more = errors[0], len(errors) - 1
+    raise ReaderError(first.message + (f" ({more} more problem(s))" if more else ""),
+                      path=path, where=first.where(), hint=_HINT)
 
 
 def _fmt_bounds(b) -> str:
