@@ -90,11 +90,11 @@ class GeoTIFFReader:
             report.extra["reprojected"] = True
         else:
             report.extra["reprojected"] = False
-        progress(2, 3, "writing GeoTIFF")
-        blob = _geotiff_bytes(data, transform, dst_crs)
         valid = np.isfinite(data)
         if not valid.any():
             raise ReaderError("the raster holds no valid elevations (all nodata)", path=path)
+        progress(2, 3, "writing GeoTIFF")
+        blob = _geotiff_bytes(data, transform, dst_crs)
         report.counts = {"cells": int(valid.sum()), "nodata": int((~valid).sum())}
         report.extra.update({
             "width": int(width), "height": int(height),

@@ -133,7 +133,7 @@ def check(geoms: np.ndarray, *, lonlat: bool, winding: bool = True,
     wound = np.zeros(n, dtype=bool)
     rep = np.zeros(n, dtype=bool)
     if (winding or repeated) and len(coords):
-        live_idx = np.flatnonzero(live & ~nonfinite) if nonfinite.any() else np.flatnonzero(live)
+        live_idx = np.flatnonzero(live)  # the non-finite ones are out already
         if nonfinite.any():
             coords, index = shapely.get_coordinates(geoms[live_idx], return_index=True)
         _ring_stats(geoms, live_idx, coords, index, wound, rep, winding, repeated)

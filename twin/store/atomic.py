@@ -10,21 +10,13 @@ import os
 import uuid
 from pathlib import Path
 
-__all__ = ["atomic_path", "atomic_write_bytes", "fsync_dir", "TMP_PREFIX"]
+__all__ = ["atomic_path", "atomic_write_bytes", "fsync_path", "TMP_PREFIX"]
 
 TMP_PREFIX = ".tmp-"
 
 
-def fsync_dir(folder: Path) -> None:
-    """fsync a folder so that a rename in it survives a crash."""
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_file(path: Path) -> None:
+def fsync_path(path: Path) -> None:
+    """fsync a file (its bytes) or a folder (so that a rename in it survives a crash)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -43,9 +35,9 @@ def atomic_path(target):
     tmp = target.parent / f"{TMP_PREFIX}{uuid.uuid4().hex[:12]}-{target.name}"
     try:
         yield tmp
-        _fsync_file(tmp)
+        fsync_path(tmp)
         os.replace(tmp, target)
-        fsync_dir(target.parent)
+        fsync_path(target.parent)
     finally:
         if tmp.exists():
             with contextlib.suppress(OSError):
