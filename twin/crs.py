@@ -32,7 +32,6 @@ __all__ = [
     "parse_crs",
     "transformer",
     "transform_xy",
-    "to_working",
     "to_wgs84",
     "transform_geometries",
     "lonlat_in_range",
@@ -117,23 +116,6 @@ def transform_xy(x, y, src, dst):
     return np.asarray(tx), np.asarray(ty)
 
 
-def to_working(frame, src=None):
-    """Reproject a GeoDataFrame (or GeoSeries) into the working CRS.
-
-    ``src`` overrides the frame's own CRS. A frame with no CRS and no ``src`` is refused.
-    """
-    src_crs = parse_crs(src) if src is not None else frame.crs
-    if src_crs is None:
-        raise GeoreferenceError("the data has no coordinate reference system",
-                                hint="pass --crs EPSG:XXXX")
-    if frame.crs is None or parse_crs(frame.crs) != src_crs:
-        frame = frame.set_crs(src_crs, allow_override=True)
-    dst = working_crs()
-    if src_crs == dst:
-        return frame
-    return frame.to_crs(dst)
-
-
 def transform_geometries(geoms, src, dst, *, in_place: bool = False):
     """Transform an array of shapely geometries from ``src`` to ``dst`` with one pyproj call.
 
@@ -173,8 +155,12 @@ def transform_geometries(geoms, src, dst, *, in_place: bool = False):
 
 
 def to_wgs84(frame):
-    """Reproject a GeoDataFrame (or GeoSeries) from its CRS to WGS84 lon/lat."""
-    return frame.to_crs(WGS84)
+    """Reproject a GeoDataFrame from its CRS to WGS84 lon/lat, through this module's
+    transformers (one pyproj call; see :func:`transformer`)."""
+    if frame.crs is None:
+        raise GeoreferenceError("the data has no coordinate reference system")
+    geoms = transform_geometries(frame.geometry.to_numpy(), frame.crs, WGS84)
+    return frame.set_geometry(geoms, crs=WGS84)
 
 
 def lonlat_in_range(bounds) -> bool:

@@ -8,7 +8,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from ..crs import WGS84
+from ..crs import to_wgs84
 from ..errors import StoreError
 from .atomic import atomic_path
 
@@ -65,7 +65,7 @@ def export_frame(frame, out: Path, *, driver: str | None = None, layer: str = "l
             frame.to_parquet(tmp, index=False)
         elif isinstance(frame, gpd.GeoDataFrame):
             if drv == "GeoJSON":
-                frame = frame.to_crs(WGS84)
+                frame = to_wgs84(frame)
                 frame.to_file(tmp, driver="GeoJSON", engine="pyogrio", RFC7946="YES")
             else:
                 frame.to_file(tmp, driver=drv, engine="pyogrio", layer=layer)
