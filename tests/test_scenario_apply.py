@@ -163,6 +163,9 @@ def test_compact_syntax_parses_every_edit_type():
         parse_edits(["id=B1"])
     with pytest.raises(ScenarioError, match="edit 0 \\(set_parcel\\).*field 'colour'|has no field"):
         parse_edits(["set-parcel", "id=P1", "colour=red"])
+    with pytest.raises(ScenarioError) as err:  # a bad number says which edit it is in
+        parse_edits(["flood", "level=4.5", "set-building", "id=B2", "height=tall"])
+    assert "edit 1 (set_building)" in str(err.value) and "height" in str(err.value)
 
 
 # -- apply --------------------------------------------------------------------------------------

@@ -109,7 +109,7 @@ def _finish(op: str, words: list[str], index: int) -> Edit:
                 raise ScenarioError(f"{key} must be a whole number, got {value!r}",
                                     where=f"edit {index} ({op})") from None
         else:
-            data[key] = _number_or_text(value, cls, key)
+            data[key] = _number_or_text(value, cls, key, where=f"edit {index} ({op})")
     if positional:
         if op == "add_facility" and len(positional) == 1:
             pts = parse_points(positional[0], "position")
@@ -125,14 +125,13 @@ def _finish(op: str, words: list[str], index: int) -> Edit:
     return edit_from_dict(data, index=index)
 
 
-def _number_or_text(value: str, cls, key: str):
+def _number_or_text(value: str, cls, key: str, *, where: str):
     field = {f.name: f for f in dataclasses.fields(cls)}[key]
     if "float" in str(field.type):
         try:
             return float(value)
         except ValueError:
-            raise ScenarioError(f"{key} must be a number, got {value!r}",
-                                where=cls.op) from None
+            raise ScenarioError(f"{key} must be a number, got {value!r}", where=where) from None
     return value
 
 
