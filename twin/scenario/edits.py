@@ -16,6 +16,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from shapely.geometry import LineString, Point, Polygon
 from shapely.validation import explain_validity
 
@@ -176,7 +177,7 @@ def _add_building(view: LayerView, edit: AddBuilding, index: int) -> None:
     if not poly.is_valid or poly.area <= 0:
         raise ScenarioError(f"the footprint is not a valid polygon ({explain_validity(poly)})",
                             where=where, hint="give the corners in order, without crossings")
-    poly = poly.normalize() if poly.exterior.is_ccw else Polygon(poly.exterior.coords[::-1])
+    poly = shapely.orient_polygons(poly)  # counter-clockwise shell, whatever was drawn
     height, floors = edit.height_m, edit.floors
     if height is None and floors is None:
         raise ScenarioError("give height_m or floors", where=where)
