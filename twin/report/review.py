@@ -24,7 +24,7 @@ import shapely
 
 from ..errors import QueryError
 from ..query import Layers, run
-from ..query.common import text
+from ..query.common import as_fraction, text
 from ..query.inputs import as_layers
 from ..store.atomic import atomic_write_bytes
 from .svgmap import MapLayer, svg_map
@@ -167,8 +167,8 @@ def _limit_text(value, sym: str, key: str) -> str:
         return "—"
     if np.isnan(v):
         return "—"
-    if key in ("max_density", "min_green_ratio") and v > 1:
-        v = v / 100.0
+    if key in ("max_density", "min_green_ratio"):
+        v = float(as_fraction(v))  # read as the indicators query reads it
     return f"{sym} {v:.4g}"
 
 
