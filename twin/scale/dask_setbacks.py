@@ -36,6 +36,8 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
+import shapely
 
 from ..errors import StoreError
 from ..query.common import parse_kv, text
@@ -135,6 +137,9 @@ def dask_setbacks(root, *, partitions: int = 8, road_setback_m: float = 0.0,
     files = current_files(root, "building")
     if not files:
         raise StoreError("the store has no building layer", path=root)
+    # the zone of each reference set that a building must reach to be checked at all
+    zones = [refs.geometry.union_all().buffer((float(np.nanmax(req)) if len(req) else 0.0)
+                                              + 1e-6) for _rule, refs, req in references]
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
         parts = []
         checked = total = 0
@@ -144,18 +149,15 @@ def dask_setbacks(root, *, partitions: int = 8, road_setback_m: float = 0.0,
             total += ddf.npartitions
             extents = ddf.spatial_partitions.to_numpy()
             keep = np.zeros(len(extents), dtype=bool)
-            for _rule, refs, req in references:  # prune partitions far from every reference
-                reach = float(np.nanmax(req)) if len(req) else 0.0
-                near = refs.geometry.union_all().buffer(reach + 1e-6)
-                keep |= np.asarray([e.intersects(near) for e in extents])
+            for near in zones:  # prune partitions far from every reference
+                keep |= shapely.intersects(extents, near)
             idx = np.flatnonzero(keep).tolist()
             checked += len(idx)
             if idx:
                 meta = _partition_violations(ddf._meta, [])
                 parts.append(ddf.partitions[idx].map_partitions(
                     _partition_violations, references, meta=meta))
-        n_buildings = int(sum(len(gpd.read_parquet(p, columns=["id", "geometry"]))
-                              for p in files.values()))
+        n_buildings = int(sum(pq.read_metadata(p).num_rows for p in files.values()))
         t1 = time.perf_counter()
         table = dd.concat(parts).compute() if parts else _partition_violations(None, [])
         t2 = time.perf_counter()
