@@ -17,10 +17,16 @@ from twin.config import upload_limit_bytes, upload_limit_mb
 from twin.errors import GeoreferenceError, TwinError
 from twin.i18n import label
 from twin.importer import commit_result, read_file
+from twin.io import readers
 from twin.kinds import KINDS
 from twin.render import build_deck, deck_layers, overview_view, prepare_layer
 
-KIND_CHOICES = ["auto", "parcel", "road", "river", "building", "facility", "sensor"]
+KIND_CHOICES = ["auto", "parcel", "road", "river", "building", "facility", "sensor",
+                "sensor_reading", "terrain"]
+# every suffix a reader takes, but shapefiles (their side files cannot come in one upload)
+UPLOAD_TYPES = sorted({s.lstrip(".") for r in readers() for s in r.suffixes} - {"shp"})
+EXPORT_FORMATS = {"GeoPackage": ".gpkg", "GeoJSON": ".geojson", "GeoParquet": ".parquet",
+                  "CSV": ".csv"}
 ON_INVALID = ["fix", "warn", "raise"]
 
 
@@ -45,7 +51,8 @@ def _save(uploaded) -> Path:
     return path
 
 
-def _options(kind: str, layer: str, crs: str, on_invalid: str, anchor: dict | None) -> dict:
+def _options(kind: str, layer: str, crs: str, on_invalid: str, anchor: dict | None,
+             building_id: str = "", fix_scale: bool = False) -> dict:
     opts: dict = {"on_invalid": on_invalid}
     if kind != "auto":
         opts["kind"] = kind
@@ -55,6 +62,10 @@ def _options(kind: str, layer: str, crs: str, on_invalid: str, anchor: dict | No
         opts["crs"] = crs.strip()
     if anchor:
         opts["anchor"] = anchor
+    if building_id.strip():
+        opts["building_id"] = building_id.strip()
+    if fix_scale:
+        opts["fix_scale"] = True
     return opts
 
 
@@ -116,7 +127,7 @@ language = lang()
 st.subheader(tr("import.title"))
 limit_mb = upload_limit_mb()
 uploaded = st.file_uploader(tr("import.upload", mb=f"{limit_mb:g}"),
-                            type=["ifc", "geojson", "json"], key="upload")
+                            type=UPLOAD_TYPES, key="upload")
 c1, c2, c3, c4 = st.columns(4)
 kind = c1.selectbox(tr("import.kind"), KIND_CHOICES, key="import_kind",
                     format_func=lambda k: tr("import.kind.auto") if k == "auto"
@@ -133,7 +144,12 @@ if uploaded is not None:
                     limit=f"{limit_mb:g}"))
         st.stop()
     path = _save(uploaded)
-    options = _options(kind, layer_name, crs, on_invalid, anchor)
+    building_id, fix_scale = "", False
+    if path.suffix.lower() in (".ifc", ".ifczip"):
+        i1, i2 = st.columns(2)
+        building_id = i1.text_input(tr("import.building_id"), key="import_building_id")
+        fix_scale = i2.checkbox(tr("import.fix_scale"), key="import_fix_scale")
+    options = _options(kind, layer_name, crs, on_invalid, anchor, building_id, fix_scale)
     signature = (str(path), repr(sorted(options.items())))
     if st.button(tr("import.preview"), key="import_preview", type="secondary"):
         st.session_state.pop("import_result", None)
@@ -229,3 +245,20 @@ else:
     rolled = st.session_state.pop("rollback_done", None)
     if rolled:
         st.success(tr("import.rolled_back", layer=rolled[0], version=rolled[1]))
+    # export the current version (the same writer as `twin export`)
+    e1, e2 = st.columns([1, 2])
+    fmt = e1.selectbox(tr("import.export_format"), list(EXPORT_FORMATS), key="export_format")
+    if e2.button(tr("import.export"), key="export_button"):
+        out = _upload_dir() / "export" / f"{chosen}{EXPORT_FORMATS[fmt]}"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            written = the_store.export(chosen, out)
+        except TwinError as exc:
+            st.error(str(exc))
+        else:
+            st.session_state["export_file"] = (chosen, current, str(written))
+    ready = st.session_state.get("export_file")
+    if ready and ready[:2] == (chosen, current) and Path(ready[2]).exists():
+        name = Path(ready[2]).name
+        st.download_button(tr("import.download", name=name), Path(ready[2]).read_bytes(),
+                           file_name=name, key="export_download")

@@ -212,6 +212,25 @@ def test_import_page_upload_preview_commit_and_rollback(town, tmp_path):
     at.button(key="rollback_button").click().run()
     _no_errors(at)
     assert town.current_version("parcels") == 1
+    # export the current version from the page, as `twin export` would
+    at.selectbox(key="export_format").set_value("GeoJSON").run()
+    at.button(key="export_button").click().run()
+    _no_errors(at)
+    buttons = at.get("download_button")
+    assert buttons and "parcels.geojson" in buttons[0].proto.label
+
+
+def test_import_page_takes_sensor_readings_as_csv(town, tmp_path):
+    data = b"sensor_id,time,value\nWL1,2026-07-13T00:00:00+08:00,3.2\n"
+    at = _app()
+    at.switch_page("app_pages/import_page.py").run()
+    at.file_uploader(key="upload").set_value(("readings.csv", data, "text/csv")).run()
+    at.selectbox(key="import_kind").set_value("sensor_reading").run()
+    at.button(key="import_preview").click().run()
+    _no_errors(at)
+    at.button(key="import_commit").click().run()
+    _no_errors(at)
+    assert "sensor_reading" in {info.kind for info in town.layers()}
 
 
 def test_import_page_refuses_files_over_the_limit(town, monkeypatch):
