@@ -4,6 +4,8 @@ parameters; the result's summary, table and map (coloured by status)."""
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -128,3 +130,25 @@ if held and held[0] == chosen and held[1] == url and held[2] == tokens:
     table = pd.DataFrame(result.table)
     st.dataframe(table.drop(columns=["geometry"], errors="ignore").astype("string"),
                  hide_index=True, height=280)
+
+# ---- the planning review report (as `twin report`) -----------------------------------------
+st.divider()
+with st.expander(tr("queries.report"), expanded=False):
+    ids_text = st.text_input(tr("queries.report_parcels"), key="report_parcels",
+                             placeholder="P220, P079")
+    if st.button(tr("queries.report_build"), key="report_build"):
+        from twin.report import write_report
+
+        parcels = [p.strip() for p in ids_text.replace("，", ",").split(",") if p.strip()]
+        out = Path(tempfile.mkdtemp(prefix="twin-report-")) / "review.html"
+        try:
+            with st.spinner(tr("dash.computing")):
+                write_report(the_store, out, parcels=parcels or None)
+        except TwinError as exc:
+            st.error(tr("queries.error", error=str(exc)))
+        else:
+            st.session_state["report_file"] = (tokens, str(out))
+    ready = st.session_state.get("report_file")
+    if ready and ready[0] == tokens and Path(ready[1]).exists():
+        st.download_button(tr("queries.report_download"), Path(ready[1]).read_bytes(),
+                           file_name="规划审查报告.html", mime="text/html", key="report_download")

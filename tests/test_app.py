@@ -264,6 +264,12 @@ def test_queries_page_runs_a_registered_query(town):
     assert not charts or not any(layer["id"].startswith("q-result::")
                                  for layer in _deck(at)["layers"])
     assert not at.metric
+    # the review report, as `twin report --parcel P1` writes it
+    at.text_input(key="report_parcels").set_value("P1")
+    at.button(key="report_build").click().run()
+    _no_errors(at)
+    buttons = at.get("download_button")
+    assert buttons and buttons[0].proto.label == "下载报告 (HTML)"
 
 
 def test_import_page_ifc_without_georeference_asks_for_an_anchor(town, tmp_path):
