@@ -15,7 +15,7 @@ from twin.i18n import t as _t
 from twin.render import prune_data_dir
 from twin.store import default_store_url, open_store, redact_url
 
-__all__ = ["lang", "tr", "store_url", "store", "layer_tokens", "read_layer",
+__all__ = ["lang", "tr", "store_url", "store", "layer_tokens", "store_or_stop", "read_layer",
            "deck_options", "DATA_DIR", "DATA_URL"]
 
 # Layer data files served by Streamlit's static serving (server.enableStaticServing).
@@ -63,6 +63,17 @@ def store():
 def layer_tokens(st_obj) -> dict[str, tuple[str, int, str]]:
     """``{layer: (kind, current version, sha256)}``: the cache key of every layer."""
     return {info.name: (info.kind, info.current, info.sha256) for info in st_obj.layers()}
+
+
+def store_or_stop():
+    """``(store, layer tokens)`` of the configured store; when it cannot be opened or read,
+    the page shows why and stops."""
+    try:
+        opened = store()
+        return opened, layer_tokens(opened)
+    except Exception as exc:  # noqa: BLE001 - any store failure is shown, not raised
+        st.error(tr("map.store_error", url=store_url(), error=str(exc)))
+        st.stop()
 
 
 @st.cache_data(show_spinner=False, max_entries=48)

@@ -9,7 +9,7 @@ import pandas as pd
 import shapely
 import streamlit as st
 
-from app_pages.common import lang, layer_tokens, read_layer, store, store_url, tr
+from app_pages.common import lang, read_layer, store_or_stop, store_url, tr
 from twin.i18n import label
 from twin.render import latest_readings
 from twin.render.palette import land_use_group
@@ -86,11 +86,7 @@ def summary(url: str, by_kind: dict) -> dict:
 language = lang()
 url = store_url()
 st.subheader(tr("dash.title"))
-try:
-    tokens = layer_tokens(store())
-except Exception as exc:  # noqa: BLE001 - any store failure is shown, not raised
-    st.error(tr("map.store_error", url=url, error=str(exc)))
-    st.stop()
+_, tokens = store_or_stop()
 if not tokens:
     st.info(tr("map.empty", url=url))
     st.stop()

@@ -19,7 +19,7 @@ from twin.i18n import label
 from twin.importer import commit_result, read_file
 from twin.io import readers
 from twin.kinds import KINDS
-from twin.render import build_deck, deck_layers, overview_view, prepare_layer
+from twin.render import build_deck, deck_layers, overview_view, prepare_layer, union_bounds
 
 KIND_CHOICES = ["auto", "parcel", "road", "river", "building", "facility", "sensor",
                 "sensor_reading", "terrain"]
@@ -102,7 +102,7 @@ def _show_report(result) -> None:
         st.markdown(f"**{title}** ({len(items)})")
         if items:
             st.dataframe(pd.DataFrame(items).astype("string"), hide_index=True, height=160)
-    drawn, layers, data, bounds = [], [], {}, None
+    drawn, layers, data, bounds = [], [], {}, []
     for item in result.layers:
         if getattr(KINDS.get(item.kind), "is_table", True) or item.kind not in (
                 "parcel", "road", "river", "building", "facility", "sensor"):
@@ -112,13 +112,10 @@ def _show_report(result) -> None:
         layers += more
         data.update(more_data)
         drawn.append(item.name)
-        bounds = prep.bounds if bounds is None else (
-            min(bounds[0], prep.bounds[0]), min(bounds[1], prep.bounds[1]),
-            max(bounds[2], prep.bounds[2]), max(bounds[3], prep.bounds[3])) \
-            if prep.bounds else bounds
+        bounds.append(prep.bounds)
     if layers:
         st.markdown(f"**{tr('import.preview_map')}**")
-        st.pydeck_chart(build_deck(layers, data, view=overview_view(bounds), **deck_options()),
+        st.pydeck_chart(build_deck(layers, data, view=overview_view(union_bounds(bounds)), **deck_options()),
                         height=320,
                         key="preview_map")
 

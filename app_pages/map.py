@@ -3,11 +3,10 @@ camera presets and BIM detail for IFC buildings."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import deck_options, lang, layer_tokens, read_layer, store, store_url, tr
+from app_pages.common import deck_options, lang, read_layer, store_or_stop, store_url, tr
 from twin.i18n import catalog, label
 from twin.render import (
     DRAWN_KINDS,
@@ -26,6 +25,7 @@ from twin.render import (
     prepare_layer,
     psets_of,
     split_layer_id,
+    union_bounds,
 )
 from twin.render.palette import HEIGHT_BINS
 
@@ -132,12 +132,7 @@ def _view_changed():
 language = lang()
 url = store_url()
 st.subheader(tr("map.title"))
-try:
-    the_store = store()
-    tokens = layer_tokens(the_store)
-except Exception as exc:  # noqa: BLE001 - any store failure is shown, not raised
-    st.error(tr("map.store_error", url=url, error=str(exc)))
-    st.stop()
+the_store, tokens = store_or_stop()
 
 drawn = {n: v for n, v in tokens.items() if v[0] in DRAWN_KINDS or v[0] == "bim_element"}
 if not drawn:
@@ -242,11 +237,7 @@ with st.spinner(tr("map.loading")):
             all_layers += layers
             all_data.update(data)
 
-if bounds:
-    arr = np.array(bounds)
-    town = (arr[:, 0].min(), arr[:, 1].min(), arr[:, 2].max(), arr[:, 3].max())
-else:
-    town = None
+town = union_bounds(bounds)
 if preset.startswith("bim:") and preset[4:] in bim_ids and bim_ids[preset[4:]][1]:
     view = bounds_view(bim_ids[preset[4:]][1], pitch=55.0, bearing=-20.0, max_zoom=19.0)
     view["zoom"] = round(view["zoom"] - 0.4, 2)  # room around the building

@@ -10,9 +10,16 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import deck_options, lang, layer_tokens, store, store_url, tr
+from app_pages.common import deck_options, lang, store_or_stop, store_url, tr
 from twin.errors import TwinError
-from twin.render import build_deck, deck_layers, legend_html, overview_view, prepare_features
+from twin.render import (
+    build_deck,
+    deck_layers,
+    legend_html,
+    overview_view,
+    prepare_features,
+    union_bounds,
+)
 from twin.render.legend import plain
 
 
@@ -71,12 +78,7 @@ with st.form(f"query_form_{chosen}"):
             values[param.name] = _widget(param, f"q::{chosen}::{param.name}", language)
     submitted = st.form_submit_button(tr("queries.run"), type="primary")
 
-try:
-    the_store = store()
-    tokens = layer_tokens(the_store)
-except Exception as exc:  # noqa: BLE001 - any store failure is shown, not raised
-    st.error(tr("map.store_error", url=url, error=str(exc)))
-    st.stop()
+the_store, tokens = store_or_stop()
 if submitted:
     try:
         params = {k: v for k, v in values.items() if not (isinstance(v, str) and not v.strip())}
@@ -100,7 +102,7 @@ if held and held[0] == chosen and held[1] == url and held[2] == tokens:
             for col, (key, value) in zip(row, items[start:start + 4]):
                 col.metric(str(key), plain(value) if not isinstance(value, (int, float))
                            else f"{value:,.4g}")
-    layers, data, bounds = [], {}, None
+    layers, data, bounds = [], {}, []
     legend = []
     color_by = result.status_column or result.color_by or spec.color_by
     frames = [("result", result.layer, color_by)] + [
@@ -114,15 +116,12 @@ if held and held[0] == chosen and held[1] == url and held[2] == tokens:
         layers += more
         data.update(more_data)
         legend += [(f"{name}: {g.key}", g.color, g.count) for g in prep.groups]
-        if prep.bounds:
-            b = prep.bounds
-            bounds = b if bounds is None else (min(bounds[0], b[0]), min(bounds[1], b[1]),
-                                               max(bounds[2], b[2]), max(bounds[3], b[3]))
+        bounds.append(prep.bounds)
     if layers:
         st.markdown(f"**{tr('queries.map')}**")
         left, right = st.columns([4, 1])
         with left:
-            st.pydeck_chart(build_deck(layers, data, view=overview_view(bounds),
+            st.pydeck_chart(build_deck(layers, data, view=overview_view(union_bounds(bounds)),
                                        **deck_options()),
                             height=480, key="query_map")
         right.markdown(legend_html(legend), unsafe_allow_html=True)

@@ -15,7 +15,7 @@ import shapely
 import streamlit as st
 from shapely.geometry import LineString, Point, Polygon
 
-from app_pages.common import deck_options, lang, layer_tokens, read_layer, store, store_url, tr
+from app_pages.common import deck_options, lang, read_layer, store_or_stop, store_url, tr
 from twin.crs import transform_xy, working_crs
 from twin.errors import TwinError
 from twin.i18n import label
@@ -26,6 +26,7 @@ from twin.render import (
     nudge_view,
     overview_view,
     prepare_layer,
+    union_bounds,
 )
 from twin.render.prepare import wgs84_bounds
 from twin.render.scenario import (
@@ -144,13 +145,8 @@ def _picked_vertex() -> str | None:
 language = lang()
 url = store_url()
 st.subheader(tr("scen.title"))
-try:
-    the_store = store()
-    tokens = layer_tokens(the_store)
-    names = the_store.scenarios()
-except Exception as exc:  # noqa: BLE001 - any store failure is shown, not raised
-    st.error(tr("map.store_error", url=url, error=str(exc)))
-    st.stop()
+the_store, tokens = store_or_stop()
+names = the_store.scenarios()
 
 # The footprint box is cleared (after a building was added) before it is drawn again.
 if st.session_state.pop("scen_clear_fp", False):
@@ -432,12 +428,8 @@ with map_col:
     elif focus_changes:
         # Frame what the scenario changes, with the neighbourhood it can affect.
         view = bounds_view(wgs84_bounds(changes.buffer(FOCUS_MARGIN_M)), pitch=50.0)
-    elif bounds:
-        arr = np.array([b for b in bounds if b is not None])
-        view = overview_view((arr[:, 0].min(), arr[:, 1].min(), arr[:, 2].max(),
-                              arr[:, 3].max()))
     else:
-        view = overview_view(None)
+        view = overview_view(union_bounds(bounds))
     view = nudge_view(view, st.session_state.get("scen_view_nonce", 0))
     deck = build_deck(all_layers, all_data, view=view, **deck_options())
     st.pydeck_chart(deck, on_select="rerun", selection_mode="single-object", key="scen_map",

@@ -21,6 +21,7 @@ from .deck import (
     nudge_view,
     overview_view,
     prune_data_dir,
+    union_bounds,
 )
 from .layers import bim_layer, deck_layers, layer_id, split_layer_id
 from .legend import attribute_html, legend_html, plain
@@ -47,6 +48,7 @@ __all__ = [
     "build_deck",
     "nudge_view",
     "overview_view",
+    "union_bounds",
     "prune_data_dir",
     "bim_layer",
     "deck_layers",

@@ -163,6 +163,16 @@ def bounds_view(bounds, *, pitch: float = 45.0, bearing: float = 0.0,
             "pitch": pitch, "bearing": bearing, "maxPitch": 85}
 
 
+def union_bounds(bounds) -> tuple | None:
+    """The box around every ``(minx, miny, maxx, maxy)`` in ``bounds`` (None entries
+    ignored); None when there is none."""
+    boxes = [b for b in bounds if b is not None]
+    if not boxes:
+        return None
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes),
+            max(b[3] for b in boxes))
+
+
 def overview_view(bounds) -> dict:
     """The town overview: the bounds of every drawn layer, tilted 45 degrees."""
     if bounds is None:
