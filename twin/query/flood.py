@@ -82,15 +82,22 @@ def river_cells(rivers: gpd.GeoDataFrame, shape, transform) -> np.ndarray:
         transform=transform, fill=0, all_touched=True, dtype="uint8").astype(bool)
 
 
-def flood_cells(dem: np.ndarray, seeds: np.ndarray, level: float) -> np.ndarray:
-    """Cells strictly below ``level`` and 4-connected to a below ``seeds`` cell."""
+def flood_cells(dem: np.ndarray, seeds: np.ndarray, level: float, *,
+                with_labels: bool = False):
+    """Cells strictly below ``level`` and 4-connected to a below ``seeds`` cell; with
+    ``with_labels`` also the component label of each flooded cell (0 elsewhere), which
+    :func:`flood_polygons` can use instead of labelling the grid again."""
     with np.errstate(invalid="ignore"):
         below = dem < level
     labels, n = ndimage.label(below, structure=_FOUR)
     hit = np.unique(labels[seeds & below])
     lut = np.zeros(n + 1, dtype=bool)
     lut[hit[hit > 0]] = True
-    return lut[labels]
+    flooded = lut[labels]
+    if not with_labels:
+        return flooded
+    labels[~flooded] = 0
+    return flooded, labels
 
 
 def _to_cell(transform, x, y):
@@ -99,17 +106,21 @@ def _to_cell(transform, x, y):
     return inv.a * x + inv.b * y + inv.c, inv.d * x + inv.e * y + inv.f
 
 
-def flood_polygons(flooded: np.ndarray, depth: np.ndarray, transform, crs) -> gpd.GeoDataFrame:
-    """Polygonize the flooded cells; each polygon gets ``area_m2`` and ``mean_depth_m``."""
+def flood_polygons(flooded: np.ndarray, depth: np.ndarray, transform, crs, *,
+                   labels: np.ndarray | None = None) -> gpd.GeoDataFrame:
+    """Polygonize the flooded cells; each polygon gets ``area_m2`` and ``mean_depth_m``.
+    ``labels`` (from :func:`flood_cells`) saves labelling the grid again."""
     geoms = []
     for geom, _value in rasterio.features.shapes(flooded.astype("uint8"), mask=flooded,
                                                  transform=transform, connectivity=4):
         geoms.append(shapely.geometry.shape(geom))
     geoms = np.asarray(geoms, dtype=object)
-    labels, n = ndimage.label(flooded, structure=_FOUR)
-    mean_depth = np.zeros(0)
-    if n:
-        mean_depth = np.asarray(ndimage.mean(depth, labels, index=np.arange(1, n + 1)))
+    if labels is None:
+        labels, _ = ndimage.label(flooded, structure=_FOUR)
+    ids = np.unique(labels[labels > 0])
+    mean_depth = np.zeros(int(labels.max()) + 1 if ids.size else 0)
+    if ids.size:
+        mean_depth[ids] = ndimage.mean(depth, labels, index=ids)
     frame = gpd.GeoDataFrame({"area_m2": shapely.area(geoms) if len(geoms) else np.zeros(0)},
                              geometry=gpd.GeoSeries(geoms, crs=crs), crs=crs)
     if len(frame) and len(mean_depth):
@@ -119,8 +130,7 @@ def flood_polygons(flooded: np.ndarray, depth: np.ndarray, transform, crs) -> gp
         r = np.clip(np.floor(rows).astype(int), 0, flooded.shape[0] - 1)
         c = np.clip(np.floor(cols).astype(int), 0, flooded.shape[1] - 1)
         lab = labels[r, c]
-        frame["mean_depth_m"] = np.round(np.where(lab > 0, mean_depth[np.maximum(lab - 1, 0)],
-                                                  np.nan), 3)
+        frame["mean_depth_m"] = np.round(np.where(lab > 0, mean_depth[lab], np.nan), 3)
     else:
         frame["mean_depth_m"] = pd.Series(dtype=float)
     frame.insert(0, "id", [f"flood-{i + 1}" for i in range(len(frame))])
@@ -270,10 +280,10 @@ def run_flood(layers: Layers, *, level_m: float | None = None,
     dem, transform, dem_crs = read_dem(layers.require("terrain", query="flood"))
     rivers = layers["river"]
     seeds = river_cells(rivers, dem.shape, transform)
-    flooded = flood_cells(dem, seeds, level)
+    flooded, labels = flood_cells(dem, seeds, level, with_labels=True)
     depth = np.where(flooded, level - dem, 0.0)
     crs = rivers.crs if rivers is not None and rivers.crs is not None else dem_crs
-    area = flood_polygons(flooded, depth, transform, crs)
+    area = flood_polygons(flooded, depth, transform, crs, labels=labels)
     cell_area = abs(transform.a * transform.e)
 
     buildings = layers["building"]
