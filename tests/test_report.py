@@ -12,6 +12,7 @@ from twin.cli import main
 from twin.io.report import LayerData
 from twin.kinds import conform
 from twin.report import render_html, svg_map, write_report
+from twin.report.fonts import cjk_font
 from twin.report.review import build_review
 
 
@@ -83,7 +84,35 @@ def test_pdf_from_the_same_html(town, tmp_path):
     pdf = paths[1]
     data = pdf.read_bytes()
     assert pdf.suffix == ".pdf" and data.startswith(b"%PDF") and len(data) > 5000
+    if cjk_font() is None:
+        pytest.skip("no CJK font installed (apt-get install fonts-noto-cjk): the embedding "
+                    "check needs one; test_pdf_without_cjk_font covers this machine")
     assert any(b"NotoSansCJK" in s for s in _streams(data))   # the CJK font is embedded
+
+
+def test_pdf_without_cjk_font_warns_in_footer_and_cli(town, tmp_path, monkeypatch, capsys):
+    from twin.report import fonts, pdf
+
+    monkeypatch.setattr(pdf, "cjk_font", lambda: None)
+    monkeypatch.setattr(fonts, "cjk_font", lambda: None)
+    page = pdf.with_font_warning("<html><body><p>审查</p></body></html>")
+    assert page.endswith("</body></html>") and "fonts-noto-cjk" in page
+    assert page.index("fonts-noto-cjk") > page.index("审查")        # in the footer
+    out = tmp_path / "r.pdf"
+    assert main(["--store", str(town.root), "report", "--parcel", "P1", "--out", str(out),
+                 "--no-sunlight"]) == 0
+    err = capsys.readouterr().err
+    warning = [line for line in err.splitlines() if "no CJK font" in line]
+    assert len(warning) == 1 and "fonts-noto-cjk" in warning[0]
+    assert out.read_bytes().startswith(b"%PDF")
+
+
+def test_pdf_with_cjk_font_has_no_warning(monkeypatch):
+    from twin.report import pdf
+
+    monkeypatch.setattr(pdf, "cjk_font", lambda: "Noto Sans CJK SC")
+    page = "<html><body>x</body></html>"
+    assert pdf.with_font_warning(page) == page
 
 
 def _streams(data: bytes):

@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 
 from ..errors import QueryError
-from .common import console, emit_json, get_store
+from .common import console, emit_json, err_console, get_store
 
 __all__ = ["register", "parse_query_args"]
 
@@ -149,6 +149,11 @@ def register(app: typer.Typer) -> None:
             raise QueryError("say which parcels: --parcel ID (repeatable) or --all")
         if details not in (None, "all", "failing"):
             raise QueryError(f"--details takes all or failing, got {details!r}")
+        if pdf or Path(out).suffix.lower() == ".pdf":
+            from ..report.fonts import NO_CJK_FONT, cjk_font
+
+            if cjk_font() is None:
+                err_console.print(f"warning: {NO_CJK_FONT}")
         paths = write_report(get_store(), out, parcels=None if all_ else list(parcel),
                              pdf=pdf, road_setback_m=road_setback_m, sunlight=sunlight,
                              details=details)
