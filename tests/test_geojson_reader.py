@@ -334,9 +334,13 @@ def test_kind_is_required_and_checked(tmp_path):
         read_file(town(tmp_path), kind="building", on_invalid="ignore")
 
 
-def test_empty_collection_gives_an_empty_layer(tmp_path, store):
+def test_empty_collection_is_refused_unless_asked(tmp_path, store):
     path = write_fc(tmp_path / "empty.geojson", [])
-    versions, report = import_file(store, path, kind="road")
+    with pytest.raises(ReaderError, match=r"empty\.geojson: nothing to import into road.*"
+                                          r"--allow-empty"):
+        import_file(store, path, kind="road")
+    assert store.layers() == []
+    versions, report = import_file(store, path, kind="road", allow_empty=True)
     assert versions == {"road": 1}
     assert len(store.read("road")) == 0
     assert any("empty" in w["reason"] for w in report.warnings)

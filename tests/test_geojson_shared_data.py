@@ -94,11 +94,17 @@ def test_every_valid_spec_file_loads(rel):
 
 def test_null_geometry_and_empty_collection_load(store):
     path = shared("geojson", "spec", "geojsonhint_good", "nullgeometry.geojson")
-    versions, report = import_file(store, path, kind="feature")
+    with pytest.raises(TwinError, match=r"nullgeometry\.geojson: nothing to import.*skipped"):
+        import_file(store, path, kind="feature")           # it would write no feature
+    assert store.layers() == []
+    versions, report = import_file(store, path, kind="feature", allow_empty=True)
     assert versions == {"feature": 1} and report.skipped[0]["reason"].startswith("null")
     empty = shared("geojson", "spec", "chrieke_valid",
                    "valid_featurecollection_empty_features.geojson")
-    versions, report = import_file(store, empty, kind="feature")
+    with pytest.raises(TwinError, match="the file holds no feature"):
+        import_file(store, empty, kind="feature")
+    assert store.current_version("feature") == 1
+    versions, report = import_file(store, empty, kind="feature", allow_empty=True)
     assert versions == {"feature": 2} and len(store.read("feature")) == 0
 
 

@@ -19,12 +19,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from .errors import ReaderError
 from .io import reader_for
 from .io.report import ImportReport, ImportResult, LayerData, file_sha256
 from .kinds import get_kind
 from .store.base import Store
 
-__all__ = ["read_file", "import_file", "commit_result", "merge_with_current"]
+__all__ = ["read_file", "import_file", "commit_result", "refuse_empty", "merge_with_current"]
 
 
 def read_file(path, *, format: str | None = None, **options) -> ImportResult:
@@ -46,21 +47,29 @@ def read_file(path, *, format: str | None = None, **options) -> ImportResult:
 
 
 def import_file(store: Store, path, *, format: str | None = None, note: str = "",
-                **options) -> tuple[dict[str, int], ImportReport]:
+                allow_empty: bool = False, **options) -> tuple[dict[str, int], ImportReport]:
     """Read ``path`` and commit its layers to ``store`` as new versions.
 
     A layer with a ``replace_key`` (the IFC reader sets ``"building_id"``) is merged into
     the layer's current version rather than replacing it: see :func:`merge_with_current`.
-    Returns ``({layer: version}, report)``. On any error nothing is written.
+    Returns ``({layer: version}, report)``. On any error nothing is written; a file that
+    gives no feature at all is refused unless ``allow_empty``.
     """
     result = read_file(path, format=format, **options)
-    return commit_result(store, result, note=note), result.report
+    return commit_result(store, result, note=note, allow_empty=allow_empty), result.report
 
 
-def commit_result(store: Store, result: ImportResult, *, note: str = "") -> dict[str, int]:
+def commit_result(store: Store, result: ImportResult, *, note: str = "",
+                  allow_empty: bool = False) -> dict[str, int]:
     """Commit what :func:`read_file` read (after a preview, say) as new versions, merging
     layers that have a ``replace_key`` (see :func:`merge_with_current`); returns
-    ``{layer: version}``. On any error nothing is written."""
+    ``{layer: version}``. On any error nothing is written.
+
+    An import that would write no feature at all (an empty collection, only null or
+    unusable geometries) would replace the current layer with nothing, so it is refused
+    with a :class:`~twin.errors.ReaderError` unless ``allow_empty``."""
+    if not allow_empty:
+        refuse_empty(result)
     t0 = time.perf_counter()
     existing = {info.name: info.kind for info in store.layers()}
     layers = [merge_with_current(store, item, result.report, existing=existing)
@@ -68,6 +77,24 @@ def commit_result(store: Store, result: ImportResult, *, note: str = "") -> dict
     versions = store.commit(layers, report=result.report.to_dict(), note=note)
     result.report.timings["commit_s"] = round(time.perf_counter() - t0, 4)
     return versions
+
+
+def refuse_empty(result: ImportResult) -> None:
+    """Raise :class:`~twin.errors.ReaderError` when ``result`` holds no feature in any layer."""
+    sized = [item for item in result.layers if not isinstance(item.data, (bytes, bytearray))]
+    if not sized or any(len(item.data) for item in sized):
+        return
+    names = ", ".join(item.name for item in sized)
+    skipped = result.report.skipped
+    why = "the file holds no feature"
+    if skipped:
+        first = skipped[0]
+        why = (f"all {len(skipped)} features were skipped (feature {first['feature']}: "
+               f"{first['reason']})")
+    raise ReaderError(f"nothing to import into {names}: {why}, and committing would replace "
+                      "the layer with an empty version", path=result.report.source,
+                      hint="fix the file, or pass "
+                           "--allow-empty to write an empty version on purpose")
 
 
 def merge_with_current(store: Store, item: LayerData, report: ImportReport, *,

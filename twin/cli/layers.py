@@ -73,6 +73,8 @@ def register(app: typer.Typer) -> None:
         fix_scale: bool = typer.Option(False, "--fix-scale", help="IFC: apply the expected "
                                        "MapConversion Scale when it mismatches the units."),
         note: str = typer.Option("", "--note", help="A note stored with the version."),
+        allow_empty: bool = typer.Option(False, "--allow-empty", help="Write the version even "
+                                         "when the file gives no feature (it empties the layer)."),
         as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     ) -> None:
         """Import a file as a new version of a layer."""
@@ -82,7 +84,8 @@ def register(app: typer.Typer) -> None:
         with progress_bar(f"importing {file.name}",
                           enabled=not as_json and sys.stderr.isatty()) as progress:
             versions, report = import_file(store, file, format=format, note=note,
-                                           progress=progress, **options)
+                                           allow_empty=allow_empty, progress=progress,
+                                           **options)
         if as_json:
             emit_json({"versions": versions, "report": report.to_dict()})
             return

@@ -136,7 +136,8 @@ def check(geoms: np.ndarray, *, lonlat: bool, winding: bool = True,
         live_idx = np.flatnonzero(live)  # the non-finite ones are out already
         if nonfinite.any():
             coords, index = shapely.get_coordinates(geoms[live_idx], return_index=True)
-        _ring_stats(geoms, live_idx, coords, index, wound, rep, winding, repeated)
+        if len(coords):  # every feature may have been non-finite
+            _ring_stats(geoms, live_idx, coords, index, wound, rep, winding, repeated)
     return Findings(
         masks={"null": null, "empty": empty, "nonfinite": nonfinite,
                "out_of_range": out_of_range, "invalid": invalid, "winding": wound,
