@@ -16,7 +16,8 @@ $(STAMP): pyproject.toml
 ## make run: install, build the Boli demo twin if missing, start the app on localhost
 run: $(STAMP)
 	$(BIN)/twin layers --json | grep -q '"name"' || $(BIN)/twin demo  # the store $$TWIN_STORE names
-	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address 127.0.0.1
+	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address 127.0.0.1 \
+	  --server.maxUploadSize $$($(BIN)/python -c 'import math; from twin.config import upload_limit_mb; print(math.ceil(upload_limit_mb()))')
 
 ## make test: install and run the whole suite (ruff first)
 test: $(STAMP)

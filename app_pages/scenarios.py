@@ -16,6 +16,7 @@ import streamlit as st
 from shapely.geometry import LineString, Point, Polygon
 
 from app_pages.common import deck_options, lang, read_layer, store_or_stop, store_url, tr
+from twin.config import upload_limit_bytes, upload_limit_mb
 from twin.crs import transform_xy, working_crs
 from twin.errors import TwinError
 from twin.i18n import label
@@ -53,6 +54,7 @@ from twin.scenario.export import changes_frame
 from twin.scenario.syntax import parse_points
 from twin.scenario.view import CHANGE_COLUMN
 from twin.store import open_store
+from twin.store.atomic import atomic_write_bytes
 
 DRAWN = ("parcel", "river", "road", "building", "facility")
 ORDER = {"parcel": 0, "river": 1, "road": 2, "building": 3, "facility": 4}
@@ -260,17 +262,26 @@ with edit_col:
                                help=tr("scen.anchor_help"))
         ifc_id = st.text_input(tr("scen.id"), key="scen_ifc_id")
         if st.button(tr("scen.add_ifc"), key="scen_add_ifc") and upload is not None:
+            if upload.size > upload_limit_bytes():
+                st.session_state["scen_error"] = tr(
+                    "import.too_big", name=upload.name, mb=round(upload.size / 2**20, 1),
+                    limit=f"{upload_limit_mb():g}")
+                st.rerun()
             data = upload.getvalue()
             digest = hashlib.sha256(data).hexdigest()
             root = getattr(the_store, "root", None)
             folder = (Path(root) if root is not None else Path(".")) / "scenario_files"
             folder.mkdir(parents=True, exist_ok=True)
-            path = folder / f"{digest[:16]}-{upload.name}"
-            if not path.exists():
-                path.write_bytes(data)
+            path = folder / f"{digest[:32]}.ifc"   # named by content, never by the client
+            new_file = not path.exists()
+            if new_file:
+                atomic_write_bytes(path, data)
             scenario.add(AddIfc(path=str(path.resolve()), anchor=anchor.strip() or None,
                                 id=ifc_id.strip() or None, sha256=digest))
-            _save(the_store, scenario)
+            if not _save(the_store, scenario):
+                scenario.edits.pop()            # the refused edit and its file leave nothing
+                if new_file:
+                    path.unlink(missing_ok=True)
             st.rerun()
     with tab_other:
         line = st.text_input(tr("scen.edit_line"), key="scen_line",

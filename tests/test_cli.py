@@ -44,3 +44,45 @@ def test_console_script_runs_in_a_fresh_process(tmp_path):
                            "layers"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "the store is empty" in proc.stdout
+
+
+WRONG_INVOCATIONS = [
+    (["layers", "--bogus"], "No such option: --bogus"),
+    (["versions"], "Missing argument 'layer'"),
+    (["rollback", "parcel", "x"], "Invalid value for 'version'"),
+    (["nosuch"], "No such command 'nosuch'"),
+    (["import"], "Missing argument"),
+    (["versions", "a", "b"], "unexpected extra argument"),
+]
+
+
+def test_usage_mistakes_give_clicks_usage_error_not_a_traceback(tmp_path):
+    """Run as the user does (a fresh process) so nothing of pytest hides a traceback."""
+    for args, expected in WRONG_INVOCATIONS:
+        proc = subprocess.run([sys.executable, "-m", "twin.cli", "--store",
+                               str(tmp_path / "s"), *args], capture_output=True, text=True,
+                              timeout=120)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert "Traceback" not in proc.stderr, (args, proc.stderr)
+        assert expected in proc.stderr and "Usage: twin" in proc.stderr, (args, proc.stderr)
+
+
+def test_store_option_after_the_subcommand(tmp_path, capsys):
+    store = tmp_path / "s"
+    assert main(["versions", "nope", "--store", str(store)]) == 1
+    assert "no layer called 'nope'" in capsys.readouterr().err
+    assert main(["layers", f"--store={store}"]) == 0
+    assert "the store is empty" in capsys.readouterr().out
+
+
+def test_streamlit_config_hides_tracebacks_and_caps_uploads():
+    from pathlib import Path
+
+    import tomllib
+
+    from twin.config import DEFAULT_UPLOAD_LIMIT_MB
+
+    config = tomllib.loads((Path(__file__).parents[1] / ".streamlit" / "config.toml")
+                           .read_text(encoding="utf-8"))
+    assert config["client"]["showErrorDetails"] in ("type", "none", False)
+    assert config["server"]["maxUploadSize"] == DEFAULT_UPLOAD_LIMIT_MB

@@ -511,3 +511,19 @@ def test_can_read_leaves_cityjson_to_its_reader(tmp_path):
     reader = GeoJSONReader()
     assert not reader.can_read(city)
     assert reader.can_read(town(tmp_path)) and not reader.can_read(tmp_path / "x.csv")
+
+
+@pytest.mark.parametrize("suffix", [".geojson", ".gpkg"])
+def test_exported_collection_is_named_after_the_layer(tmp_path, store, suffix):
+    import pyogrio
+
+    path = write_fc(tmp_path / "roads.geojson", [
+        {"type": "Feature", "properties": {"id": "r1"},
+         "geometry": {"type": "LineString", "coordinates": [[LON, LAT], [LON + 0.01, LAT]]}}])
+    import_file(store, path, kind="road")
+    out = store.export("road", tmp_path / f"out{suffix}")
+    names = [name for name, _ in pyogrio.list_layers(out)]
+    assert names == ["road"]
+    if suffix == ".geojson":
+        assert json.loads(out.read_text(encoding="utf-8"))["name"] == "road"
+    assert not any(p.name.startswith(".tmp-") for p in tmp_path.iterdir())

@@ -19,7 +19,7 @@ from . import scenario as _scenario_cli
 from . import store as _store_cli
 from .common import err_console, state
 
-__all__ = ["app", "main"]
+__all__ = ["app", "main", "hoist_global_options"]
 
 app = typer.Typer(
     name="twin",
@@ -47,8 +47,52 @@ _store_cli.register(app)
 _scenario_cli.register(app)
 
 
+def _click_exceptions() -> tuple[tuple[type, ...], tuple[type, ...]]:
+    """(ClickException, Abort) classes of click and of the copy typer may vendor."""
+    import click
+
+    errors, aborts = [click.ClickException], [click.exceptions.Abort, typer.Abort]
+    try:
+        from typer._click import exceptions as vendored
+    except ImportError:  # a typer that uses click itself
+        vendored = None
+    if vendored is not None:
+        errors.append(vendored.ClickException)
+    return tuple(errors), tuple(aborts)
+
+
+_GLOBAL_OPTIONS = ("--store",)
+
+
+def hoist_global_options(argv: list[str]) -> list[str]:
+    """Move ``--store VALUE`` (or ``--store=VALUE``) typed after the subcommand to the front,
+    where the root command reads it; everything else keeps its order."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            rest.extend(argv[i:])
+            break
+        name = arg.split("=", 1)[0]
+        if name in _GLOBAL_OPTIONS:
+            if "=" in arg:
+                front.append(arg)
+            else:
+                front.extend(argv[i:i + 2])
+                i += 1
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; a TwinError prints one line on stderr and exits with status 1."""
+    """Run the CLI; a TwinError prints one line on stderr and exits with status 1, and a
+    usage mistake click's one-line usage error with status 2 (never a traceback)."""
+    click_errors, click_aborts = _click_exceptions()
+    argv = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
     try:
         # Without standalone mode click returns the code of a ``typer.Exit`` instead of
         # raising it; keep it.
@@ -63,15 +107,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         err_console.print("error: interrupted", markup=False)
         return 130
-    except Exception as exc:  # click.ClickException and friends
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return exc.exit_code
-        if isinstance(exc, click.exceptions.Abort):
-            return 1
-        raise
+    except click_errors as exc:  # usage errors: unknown option, missing argument, bad value
+        exc.show()
+        return exc.exit_code
+    except click_aborts:
+        return 1
     return result if isinstance(result, int) else 0
 
 

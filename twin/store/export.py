@@ -66,7 +66,7 @@ def export_frame(frame, out: Path, *, driver: str | None = None, layer: str = "l
         elif isinstance(frame, gpd.GeoDataFrame):
             if drv == "GeoJSON":
                 frame = to_wgs84(frame)
-                frame.to_file(tmp, driver="GeoJSON", engine="pyogrio", RFC7946="YES")
+                frame.to_file(tmp, driver="GeoJSON", engine="pyogrio", layer=layer, RFC7946="YES")
             else:
                 frame.to_file(tmp, driver=drv, engine="pyogrio", layer=layer)
         else:
