@@ -70,7 +70,10 @@ def _assert_clear(err: TwinError, path: Path) -> None:
 
 # -- valid files -------------------------------------------------------------------------
 @pytest.mark.parametrize("rel", VALID)
-def test_every_valid_spec_file_loads(rel):
+def test_every_valid_spec_file_loads(rel, monkeypatch):
+    # The spec's examples lie near 100°E 0°N, outside Boli's zone: a working CRS that covers
+    # the whole earth lets them load, as it would for a user who sets $TWIN_CRS.
+    monkeypatch.setenv("TWIN_CRS", "EPSG:3857")
     path = shared("geojson", *rel.split("/"))
     if rel in OFF_THE_EARTH:
         with pytest.raises(ReaderError) as err:
@@ -82,7 +85,7 @@ def test_every_valid_spec_file_loads(rel):
         return
     result = read_file(path, kind="feature")
     data = result.layers[0].data
-    assert data.crs.to_epsg() == 4549
+    assert data.crs.to_epsg() == 3857                     # the working CRS
     assert result.report.counts["features_written"] + result.report.counts["skipped"] \
         == result.report.counts["features_read"]
     # the same file as the specific kind its geometry types call for
@@ -200,7 +203,8 @@ def _oracle_cases() -> list[str]:
 
 
 @pytest.mark.parametrize("stem", _oracle_cases())
-def test_geojsonhint_oracle(stem):
+def test_geojsonhint_oracle(stem, monkeypatch):
+    monkeypatch.setenv("TWIN_CRS", "EPSG:3857")  # the cases lie far from Boli
     root = shared("geojson", "invalid", "geojsonhint_bad")
     path = root / f"{stem}.geojson"
     expected = list(dict.fromkeys(e["message"].split("\n")[0]
@@ -267,14 +271,20 @@ def test_hefei_tree_self_intersection_is_repaired(store):
     assert data["geometry_original"].notna().all()
 
 
-def test_dengzhou_rivers_import_as_river(store):
+def test_dengzhou_rivers_import_as_river(store, monkeypatch):
     path = shared("geojson", "real", "dengzhou_henan", "rivers.geojson")
+    # Dengzhou (112°E) lies outside Boli's zone (CM 120E, 118.5–121.5°E): refused, named
+    with pytest.raises(ReaderError, match=r"rivers\.geojson: feature .*outside the working "
+                                          r"CRS's area.*TWIN_CRS"):
+        import_file(store, path, kind="river")
+    assert store.layers() == []
+    monkeypatch.setenv("TWIN_CRS", "EPSG:4546")        # CGCS2000 GK CM 111E covers it
     versions, report = import_file(store, path, kind="river")
     data = store.read("river")
     assert versions == {"river": 1} and len(data) == 19
     assert report.mapping.get("name_zh") == "name" and data["name"].notna().all()
     assert data["id"].str.startswith("osm-way-").all()
-    assert data.crs.to_epsg() == 4549
+    assert data.crs.to_epsg() == 4546
 
 
 def test_wgs84_declared_file_with_mercator_numbers_is_refused(tmp_path):

@@ -169,6 +169,16 @@ def lonlat_in_range(bounds) -> bool:
     return -180.0 <= minx <= maxx <= 180.0 and -90.0 <= miny <= maxy <= 90.0
 
 
+def working_area_lonlat(*, margin_deg: float = 2.0) -> tuple[float, float, float, float] | None:
+    """The working CRS's area of use as (west, south, east, north) in degrees, widened by
+    ``margin_deg``; ``None`` when the CRS has none or it crosses the antimeridian."""
+    aou = working_crs().area_of_use
+    if aou is None or aou.west > aou.east:
+        return None
+    return (aou.west - margin_deg, aou.south - margin_deg, aou.east + margin_deg,
+            aou.north + margin_deg)
+
+
 def bounds_in_area_of_use(crs, bounds, *, margin_deg: float = 2.0) -> bool:
     """True when ``bounds`` (in ``crs``) fall inside the CRS's area of use, widened by a margin.
 

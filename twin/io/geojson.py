@@ -487,9 +487,9 @@ class GeoJSONReader:
              lambda i: f"unreadable geometry ({decoded.reasons.get(i, 'bad WKB')})"),
             ("empty", masks["empty"], "empty geometry (no coordinates)"),
             ("nonfinite", masks["nonfinite"], "NaN or infinite coordinates"),
-            ("out_of_range", masks["out_of_range"],
-             lambda i: "coordinates outside longitude/latitude range "
-                       f"{_fmt_bounds(checks.bounds[i])}"),
+            ("out_of_range", masks["out_of_range"], lambda i: _out_of_range_reason(checks.bounds[i])),
+            ("outside_area", masks.get("outside_area", np.zeros(n, dtype=bool)),
+             lambda i: _outside_area_reason(checks.bounds[i])),
         ]
         for code, mask, reason in drop:
             mask = mask & keep
@@ -767,7 +767,8 @@ class _GeometryWork:
         t0 = time.perf_counter()
         decoded = decode(wkb)
         t1 = time.perf_counter()
-        checks = check(decoded.geoms, lonlat=src.is_geographic)
+        checks = check(decoded.geoms, lonlat=src.is_geographic,
+                       area=twin_crs.working_area_lonlat() if src.is_geographic else None)
         t2 = time.perf_counter()
         if self.reprojected:
             twin_crs.transform_geometries(decoded.geoms, src, twin_crs.working_crs(),
@@ -815,6 +816,27 @@ def _raise_first(errors, path) -> None:
     first, more = errors[0], len(errors) - 1
     raise ReaderError(first.message + (f" ({more} more problem(s))" if more else ""),
                       path=path, where=first.where(), hint=_HINT)
+
+
+def _out_of_range_reason(b) -> str:
+    """Why lon/lat bounds ``b`` are impossible; names swapped axes when they look swapped."""
+    text = f"coordinates outside longitude/latitude range {_fmt_bounds(b)}"
+    if abs(b[1]) > 90 and abs(b[3]) > 90 and abs(b[0]) <= 90 and abs(b[2]) <= 90:
+        text += ("; the axes look swapped (latitude first): write each position as "
+                 "[longitude, latitude]")
+    return text
+
+
+def _outside_area_reason(b) -> str:
+    """Why lon/lat bounds ``b`` cannot be placed in the working CRS."""
+    work = twin_crs.working_crs()
+    aou = work.area_of_use
+    text = (f"coordinates {_fmt_bounds(b)} lie outside the working CRS's area "
+            f"({work.to_string()}: {aou.name if aou else 'unknown'})")
+    if b[2] - b[0] > 180.0:
+        text += (f"; the feature spans {b[2] - b[0]:.0f}° of longitude, so it probably "
+                 "crosses the antimeridian (cut it there, as RFC 7946 asks)")
+    return text + "; set $TWIN_CRS to a CRS that covers them, or fix the coordinates"
 
 
 def _fmt_bounds(b) -> str:

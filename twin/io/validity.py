@@ -98,11 +98,14 @@ class Findings:
 
 
 def check(geoms: np.ndarray, *, lonlat: bool, winding: bool = True,
-          repeated: bool = True) -> Findings:
+          repeated: bool = True, area: tuple[float, float, float, float] | None = None
+          ) -> Findings:
     """Run every geometry check on ``geoms`` at once.
 
     Masks: ``null``, ``empty``, ``nonfinite`` (NaN/Inf coordinates), ``out_of_range`` (only
-    when ``lonlat``: outside -180..180 / -90..90), ``invalid`` (not OGC-valid; reasons in
+    when ``lonlat``: outside -180..180 / -90..90), ``outside_area`` (only when ``lonlat``
+    and ``area`` (west, south, east, north in degrees) is given: beyond that box),
+    ``invalid`` (not OGC-valid; reasons in
     ``invalid_reason``), ``winding`` (a polygon ring against the right-hand rule) and
     ``repeated`` (consecutive duplicate vertices).
     """
@@ -123,6 +126,13 @@ def check(geoms: np.ndarray, *, lonlat: bool, winding: bool = True,
         with np.errstate(invalid="ignore"):
             out_of_range = live & ((bounds[:, 0] < -180) | (bounds[:, 2] > 180)
                                    | (bounds[:, 1] < -90) | (bounds[:, 3] > 90))
+    outside_area = np.zeros(n, dtype=bool)
+    if lonlat and area is not None:
+        west, south, east, north = area
+        with np.errstate(invalid="ignore"):
+            outside_area = live & ~out_of_range & (
+                (bounds[:, 0] < west) | (bounds[:, 2] > east) | (bounds[:, 1] < south)
+                | (bounds[:, 3] > north))
     invalid = np.zeros(n, dtype=bool)
     invalid[live] = ~shapely.is_valid(geoms[live])
     reasons = {}
@@ -140,7 +150,8 @@ def check(geoms: np.ndarray, *, lonlat: bool, winding: bool = True,
             _ring_stats(geoms, live_idx, coords, index, wound, rep, winding, repeated)
     return Findings(
         masks={"null": null, "empty": empty, "nonfinite": nonfinite,
-               "out_of_range": out_of_range, "invalid": invalid, "winding": wound,
+               "out_of_range": out_of_range, "outside_area": outside_area, "invalid": invalid,
+               "winding": wound,
                "repeated": rep},
         invalid_reason=reasons, bounds=bounds,
     )
