@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -10,16 +9,9 @@ from test_scenario_apply import tree_digest
 
 from twin.scenario import FloodLevel, Scenario, apply, load_base
 from twin.scenario.diff import diff
+from twin.scenario.propose import propose_tower
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _bench():
-    spec = importlib.util.spec_from_file_location("scenario_diff_bench",
-                                                  ROOT / "bench" / "scenario_diff.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +26,7 @@ def demo_store(tmp_path_factory):
 
 def test_demo_tower_flips_exactly_far_and_height_and_shades_homes(demo_store):
     before_files = tree_digest(demo_store.root)
-    tower, parcel = _bench().propose_tower(demo_store)
+    tower, parcel = propose_tower(demo_store)
     base = load_base(demo_store)
     view = apply(base, Scenario("tower", [tower]))
     result = diff(base, view, queries=["indicators", "sunlight"])

@@ -275,10 +275,12 @@ def extract_ifczip(path, tmpdir) -> Path:
                 ratio = info.file_size / info.compress_size
                 raise ReaderError(f"archive entry {name!r} has compression ratio {ratio:.0f}:1 "
                                   f"(limit {ZIP_MAX_RATIO:.0f}:1), typical of a zip bomb",
-                                  path=path)
+                                  path=path, hint="if the model is genuine, unpack it and "
+                                  "import the .ifc itself")
             if info.file_size > ZIP_MAX_BYTES:
                 raise ReaderError(f"archive entry {name!r} would be {info.file_size} bytes "
-                                  f"(limit {ZIP_MAX_BYTES})", path=path)
+                                  f"(limit {ZIP_MAX_BYTES})", path=path,
+                                  hint="unpack it and import the .ifc itself")
             if pure.suffix.lower() == ".ifc":
                 ifcs.append(info)
         if len(ifcs) != 1:

@@ -356,6 +356,17 @@ class _Linter:
                                f"[{min(xs)}, {min(ys)}]..[{max(xs)}, {max(ys)}])")
 
 
+def _decodes_as_gbk(data) -> bool:
+    """True when ``data`` (bytes) is not UTF-8 but reads as GBK text with some Chinese in it."""
+    if not isinstance(data, (bytes, bytearray)):
+        return False
+    try:
+        text = bytes(data[:1_000_000]).decode("gbk")
+    except UnicodeDecodeError:
+        return False
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
 def lint_geojson(data: bytes | str) -> LintResult:
     """Parse GeoJSON text and list its structural problems; never raises for bad input."""
     result = LintResult()
@@ -363,6 +374,10 @@ def lint_geojson(data: bytes | str) -> LintResult:
         doc, duplicates = _parse(data)
     except (ValueError, RecursionError) as exc:
         detail = str(exc).split("\n")[0]
+        if isinstance(exc, UnicodeDecodeError) and _decodes_as_gbk(data):
+            detail = ("the text is not UTF-8 but decodes as GBK, as older Chinese GIS tools "
+                      "write it; RFC 7946 requires UTF-8: convert it first, e.g. "
+                      "iconv -f GBK -t UTF-8 in.geojson > out.geojson")
         result.problems.append(Problem("fatal", f"not valid JSON ({detail})"))
         return result
     result.document = doc

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -148,7 +149,9 @@ def _check_readings(frame: pd.DataFrame, path: Path, report: ImportReport,
     times = pd.to_datetime(stamped, errors="coerce", utc=True, format="ISO8601")
     if times.isna().any():
         # Formats other than ISO 8601 (e.g. 2026/7/13 8:00): parse element by element.
-        retry = pd.to_datetime(text[times.isna()], errors="coerce")
+        with warnings.catch_warnings():  # pandas' format-inference notice is not for users
+            warnings.simplefilter("ignore", UserWarning)
+            retry = pd.to_datetime(text[times.isna()], errors="coerce")
         if pd.api.types.is_datetime64_any_dtype(retry):
             retry = retry.dt.tz_localize(_CST) if retry.dt.tz is None else retry
             times = times.copy()
