@@ -34,6 +34,18 @@ def test_every_literal_key_used_by_the_app_exists():
     assert not missing, missing
 
 
+def test_every_f_string_key_prefix_exists():
+    """``tr(f"import.on_invalid.{v}")``: some catalogue key must start with the literal part."""
+    zh = catalog("zh")
+    prefixes = set()
+    for path in [ROOT / "app.py", *sorted((ROOT / "app_pages").glob("*.py"))]:
+        text = path.read_text(encoding="utf-8")
+        prefixes |= set(re.findall(r"\btr?\(\s*f\"([a-z_]+\.[a-z_.]*)\{", text))
+    assert prefixes, "no f-string keys found: the pattern no longer matches the pages"
+    missing = sorted(p for p in prefixes if not any(k.startswith(p) for k in zh))
+    assert not missing, missing
+
+
 def test_lookup_and_fallbacks():
     assert t("page.map", "zh") == "一张图"
     assert t("page.map", "en") == "One map"

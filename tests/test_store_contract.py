@@ -311,8 +311,9 @@ def test_failure_in_the_middle_of_a_commit_leaves_nothing(any_store):
     with pytest.raises(StoreError, match="holds kind 'building', not 'road'"):
         any_store.commit([LayerData("road", "road", roads()),
                           LayerData("building", "road", roads())])
-    # a raster whose data is not bytes fails while writing, after the first layer
-    with pytest.raises(TypeError):
+    # a raster whose data is not bytes is refused as a StoreError, before any write
+    with pytest.raises(StoreError, match="'terrain' is a terrain raster, but its data is "
+                                         "NoneType"):
         any_store.commit([LayerData("road", "road", roads()),
                           LayerData("terrain", "terrain", None)])
     assert snapshot(any_store) == before
@@ -327,7 +328,11 @@ def test_bad_names_and_empty_commits_are_refused(any_store):
         any_store.commit([LayerData("../evil", "road", roads())])
     with pytest.raises(StoreError, match="names a layer twice"):
         any_store.commit([LayerData("r", "road", roads()), LayerData("r", "road", roads())])
+    for bad in ("abc\n", "-rf", "a b", "x" * 300, "道" * 22):   # one rule on both stores
+        with pytest.raises(StoreError, match="layer name"):
+            any_store.commit([LayerData(bad, "road", roads())])
     assert any_store.layers() == []
+    assert any_store.commit([LayerData("道路_2026-v2", "road", roads())]) == {"道路_2026-v2": 1}
 
 
 # -- scenarios and export ----------------------------------------------------------------

@@ -12,16 +12,23 @@ from ..io.report import LayerData
 
 __all__ = ["VersionInfo", "LayerInfo", "Store", "check_name"]
 
-_NAME = re.compile(r"^[A-Za-z0-9_\-\u4e00-\u9fff]+$")
+_NAME = re.compile(r"[A-Za-z0-9\u4e00-\u9fff][A-Za-z0-9_\-\u4e00-\u9fff]*")
+_NAME_MAX_BYTES = 63  # PostgreSQL's identifier limit; one rule for both stores
 
 
 def check_name(name: str, what: str = "layer") -> str:
-    """Refuse layer or scenario names that are empty or could climb out of the store."""
-    if not name or not _NAME.match(name):
-        from ..errors import StoreError
+    """Refuse layer or scenario names that are empty, too long (63 UTF-8 bytes) or could
+    climb out of the store or pass for an option: letters, digits, Chinese, '_' and '-',
+    starting with a letter, digit or Chinese character. Both stores use this one rule."""
+    from ..errors import StoreError
 
+    if not isinstance(name, str) or not name or not _NAME.fullmatch(name):
         raise StoreError(f"invalid {what} name {name!r}",
-                         hint="use letters, digits, '_' or '-'")
+                         hint="use letters, digits, Chinese, '_' or '-', starting with a "
+                              "letter, digit or Chinese character")
+    if len(name.encode("utf-8")) > _NAME_MAX_BYTES:
+        raise StoreError(f"{what} name {name[:20]!r}… is {len(name.encode('utf-8'))} bytes "
+                         f"long (limit {_NAME_MAX_BYTES})", hint="choose a shorter name")
     return name
 
 
@@ -151,6 +158,10 @@ class Store(ABC):
             kind = get_kind(item.kind)
             if not kind.is_raster:
                 validate(item.data, kind, layer=item.name)
+            elif not isinstance(item.data, (bytes, bytearray, memoryview)):
+                raise StoreError(f"layer {item.name!r} is a {kind.name} raster, but its data is "
+                                 f"{type(item.data).__name__}, not the GeoTIFF's bytes",
+                                 hint="read the raster with the GeoTIFF reader")
 
     def kind_of(self, layer: str) -> str:
         """The kind of ``layer``."""
