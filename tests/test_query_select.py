@@ -108,3 +108,16 @@ def test_unknown_reference_and_layer():
         q.run("select", _town(), layer="roadz")
     with pytest.raises(QueryError, match="must be one of"):
         q.run("select", _town(), near="river", predicate="touches")
+
+
+@pytest.mark.parametrize("text,message", [
+    ("(" * 500 + "max_far > 1" + ")" * 500, "nests parentheses or 'not' more than 64"),
+    ("not " * 5000 + "max_far > 1", "nests parentheses or 'not' more than 64"),
+    (" or ".join(["max_far > 1"] * 1000), "joins more than 256 tests"),
+])
+def test_hostile_filters_are_refused_in_one_line(text, message):
+    from twin.query.expr import parse
+
+    with pytest.raises(QueryError, match=message):
+        parse(text)
+    assert parse(" or ".join(["max_far > 1"] * 200))[0] == "or"   # a long but fair filter

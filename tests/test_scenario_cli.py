@@ -101,3 +101,20 @@ def test_diff_json_lists_the_parcel_that_flips_and_store_is_untouched(cli_town, 
                 if not p.startswith("scenarios/") and p != "catalog.json"}
 
     assert layer_files(tree_digest(store.root)) == layer_files(before)
+
+
+@pytest.mark.parametrize("data,message", [
+    ({"op": "add_building", "footprint": [[0, 0], [30, 0], [30, 30]], "height_m": 1e309},
+     "height_m must be a finite number"),
+    ({"op": "add_building", "footprint": [[0, 0], [30, 0], [30, 30]], "floors": "1e309"},
+     "floors must be a finite number"),
+    ({"op": "flood_level", "level_m": "abc"}, "level_m must be a number, got 'abc'"),
+    ({"op": "flood_level", "level_m": True}, "level_m must be a number"),
+])
+def test_edit_numbers_must_be_finite(data, message):
+    from twin.errors import ScenarioError
+    from twin.scenario.model import edit_from_dict
+
+    with pytest.raises(ScenarioError, match=message):
+        edit_from_dict(data, index=0)
+    assert edit_from_dict({"op": "flood_level", "level_m": "4.5"}).level_m == 4.5

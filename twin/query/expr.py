@@ -94,11 +94,29 @@ def _tokenize(text: str) -> list[tuple[str, object]]:
     return out
 
 
+MAX_DEPTH = 64    # nested parentheses and 'not'
+MAX_TERMS = 256   # 'and' / 'or' joins in one filter
+
+
 class _Parser:
     def __init__(self, text: str):
         self.text = text
         self.toks = _tokenize(text)
         self.i = 0
+        self.depth = 0
+        self.joins = 0
+
+    def nest(self):
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise QueryError(f"the filter nests parentheses or 'not' more than {MAX_DEPTH} "
+                             "deep", hint="write it flatter, e.g. with in (...)")
+
+    def join(self):
+        self.joins += 1
+        if self.joins > MAX_TERMS:
+            raise QueryError(f"the filter joins more than {MAX_TERMS} tests with and/or",
+                             hint="use in ('a', 'b', ...) for many values of one column")
 
     def peek(self, offset: int = 0):
         j = self.i + offset
@@ -134,6 +152,7 @@ class _Parser:
         node = self.and_()
         while self.peek() == ("kw", "or"):
             self.take()
+            self.join()
             node = ("or", node, self.and_())
         return node
 
@@ -141,17 +160,23 @@ class _Parser:
         node = self.not_()
         while self.peek() == ("kw", "and"):
             self.take()
+            self.join()
             node = ("and", node, self.not_())
         return node
 
     def not_(self):
         if self.peek() == ("kw", "not"):
             self.take()
-            return ("not", self.not_())
+            self.nest()
+            node = ("not", self.not_())
+            self.depth -= 1
+            return node
         if self.peek() == ("op", "("):
             self.take()
+            self.nest()
             node = self.or_()
             self.expect("op", ")")
+            self.depth -= 1
             return node
         return self.test()
 

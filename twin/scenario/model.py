@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -237,12 +238,31 @@ def edit_from_dict(data: dict, *, index: int | None = None) -> Edit:
         raise ScenarioError(f"{op} has no field(s) {extra}", where=where,
                             hint="fields: " + ", ".join(sorted(names)))
     kwargs = {k: v for k, v in data.items() if k != "op"}
+    scalar = {f.name: str(f.type).replace(" | None", "") for f in dataclasses.fields(cls)}
+    for key, value in kwargs.items():
+        if value is not None and scalar[key] in ("float", "int"):
+            kwargs[key] = _finite_number(value, key, whole=scalar[key] == "int",
+                                         where=f"{where} ({op})")
     try:
         return cls(**kwargs)
     except ScenarioError as exc:
         raise ScenarioError(exc.message, where=f"{where} ({op})") from None
     except (TypeError, ValueError) as exc:
         raise ScenarioError(f"{op}: {exc}", where=where) from None
+
+
+def _finite_number(value, key: str, *, whole: bool, where: str):
+    """``value`` as a finite float (or int when ``whole``); else a :class:`ScenarioError`."""
+    kind = "a whole number" if whole else "a number"
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ScenarioError(f"{key} must be {kind}, got {value!r}", where=where) from None
+    if not math.isfinite(number):
+        raise ScenarioError(f"{key} must be a finite number, got {value!r}", where=where)
+    return int(number) if whole else number
 
 
 def _now() -> str:

@@ -105,7 +105,7 @@ def _finish(op: str, words: list[str], index: int) -> Edit:
         elif key in _INT_FIELDS:
             try:
                 data[key] = int(float(value))
-            except ValueError:
+            except (ValueError, OverflowError):
                 raise ScenarioError(f"{key} must be a whole number, got {value!r}",
                                     where=f"edit {index} ({op})") from None
         else:
