@@ -86,3 +86,36 @@ def test_streamlit_config_hides_tracebacks_and_caps_uploads():
                            .read_text(encoding="utf-8"))
     assert config["client"]["showErrorDetails"] in ("type", "none", False)
     assert config["server"]["maxUploadSize"] == DEFAULT_UPLOAD_LIMIT_MB
+
+
+def test_disk_full_is_one_line_and_the_store_is_unchanged(tmp_path, capsys, monkeypatch):
+    import errno
+    import hashlib
+    import json as _json
+
+    import twin.store.atomic as atomic
+
+    src = tmp_path / "p.geojson"
+    square = [[119.9, 35.73], [119.901, 35.73], [119.901, 35.731], [119.9, 35.73]]
+    src.write_text(_json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"id": "P1"},
+         "geometry": {"type": "Polygon", "coordinates": [square]}}]}))
+    store = tmp_path / "s"
+    assert main(["--store", str(store), "import", str(src), "--kind", "parcel"]) == 0
+
+    def snapshot():
+        return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in store.rglob("*") if p.is_file()}
+
+    before = snapshot()
+    capsys.readouterr()
+
+    def full(path):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(atomic, "fsync_path", full)
+    for args in (["import", str(src), "--kind", "parcel"], ["rollback", "parcel", "1"]):
+        assert main(["--store", str(store), *args]) == 1
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "no space left" in err[0] and "Hint: free some" in err[0]
+        assert snapshot() == before

@@ -6,6 +6,7 @@ and turns every :class:`~twin.errors.TwinError` into one clear line and a non-ze
 
 from __future__ import annotations
 
+import errno
 import sys
 
 import typer
@@ -19,7 +20,7 @@ from . import scenario as _scenario_cli
 from . import store as _store_cli
 from .common import err_console, state
 
-__all__ = ["app", "main", "hoist_global_options"]
+__all__ = ["app", "main", "hoist_global_options", "resource_error"]
 
 app = typer.Typer(
     name="twin",
@@ -88,6 +89,27 @@ def hoist_global_options(argv: list[str]) -> list[str]:
     return front + rest
 
 
+_RESOURCE_ERRORS = {
+    errno.ENOSPC: ("no space left on the device", "free some space and run it again"),
+    errno.EDQUOT: ("the disk quota is exhausted", "free some space and run it again"),
+    errno.EFBIG: ("the file grew past the system's file-size limit",
+                  "raise the limit (ulimit -f) and run it again"),
+    errno.EROFS: ("the file system is read-only", "point --store at a writable folder"),
+}
+
+
+def resource_error(exc: OSError) -> str | None:
+    """One line for a machine limit met while writing (disk full, file-size limit, read-only
+    file system), or ``None`` for any other OSError. Writes are atomic, so the store still
+    holds what it held before."""
+    known = _RESOURCE_ERRORS.get(exc.errno)
+    if known is None:
+        return None
+    what, hint = known
+    where = f"{exc.filename}: " if exc.filename else ""
+    return (f"{where}{what}; nothing was changed (every write is atomic). Hint: {hint}.")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; a TwinError prints one line on stderr and exits with status 1, and a
     usage mistake click's one-line usage error with status 2 (never a traceback)."""
@@ -107,6 +129,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         err_console.print("error: interrupted", markup=False)
         return 130
+    except OSError as exc:
+        message = resource_error(exc)
+        if message is None:
+            raise
+        err_console.print(f"error: {message}", markup=False)
+        return 1
     except click_errors as exc:  # usage errors: unknown option, missing argument, bad value
         exc.show()
         return exc.exit_code
