@@ -122,6 +122,7 @@ GEOJSON_ROWS = [
     ("nested-properties", _poly(SQUARE, extra={"a": {"b": [1, 2]}}), []),
     ("html-in-name", _poly(SQUARE, name="<script>alert(1)</script>"), []),
     ("10k-char-property", _poly(SQUARE, name="泊" * 10_000), []),
+    ("11m-char-property", _poly(SQUARE, note="x" * 11_000_000), []),
     ("gbk-bytes", _gbk, []),
     ("utf8-bom", _bom, []),
     ("antimeridian", _poly([[179.9, 10.0], [-179.9, 10.0], [-179.9, 10.1], [179.9, 10.1],

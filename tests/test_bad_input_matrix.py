@@ -24,7 +24,7 @@ MESSAGES = {  # what the one line must say, beyond naming the file
     "nan": "non-finite", "infinity": "non-finite", "minus-infinity": "non-finite",
     "nan-fix": "--allow-empty", "empty-collection": "--allow-empty",
     "null-geometry": "--allow-empty", "swapped-lat-lon": "axes look swapped",
-    "gbk-bytes": "GBK", "antimeridian": "antimeridian",
+    "gbk-bytes": "GBK", "11m-char-property": "10 million characters", "antimeridian": "antimeridian",
     "projected-without-crs": "--crs", "crs-contradicts-coordinates": "--crs EPSG:4326",
     "ifczip-bomb": "zip bomb", "ifczip-parent-entry": "climbs out",
     "ifczip-nested-zip": "nested archives", "ifc-unknown-schema": "IFC9",

@@ -332,7 +332,7 @@ class GeoJSONReader:
             linted = self._lint(raw, path)
         if not linted.errors:
             raise ReaderError(f"GDAL cannot read it as GeoJSON ({gdal_text})", path=path,
-                              hint="check the file against RFC 7946") from None
+                              hint=_gdal_limit_hint(gdal_text)) from None
         if on_invalid == "raise":
             _raise_first(linted.errors, path)
         cleaned = _without_bad_features(linted)
@@ -802,6 +802,18 @@ class _GeometryWork:
             invalid_reason=invalid,
             bounds=np.concatenate([p[2].bounds for p in self.parts]))
         return wkb, decoded, checks
+
+
+def _gdal_limit_hint(gdal_text: str) -> str:
+    """What to do when GDAL refuses a file that is valid GeoJSON: name the limit it hit."""
+    if "OGR_GEOJSON_MAX_OBJ_SIZE" in gdal_text or "maximum object size" in gdal_text.lower():
+        return ("one feature is larger than GDAL's object-size limit: raise it with "
+                "OGR_GEOJSON_MAX_OBJ_SIZE=0 (no limit, in MB otherwise) and import again")
+    if "Too many characters" in gdal_text:
+        return ("the file is valid GeoJSON, but one value in it is longer than the 10 million "
+                "characters GDAL reads in one JSON token (a huge property or coordinate "
+                "string): shorten that value, or keep it in a file of its own")
+    return "check the file against RFC 7946"
 
 
 def _gdal_text(exc) -> str:
