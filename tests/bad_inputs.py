@@ -188,7 +188,29 @@ def _tiff_without_crs(p: Path) -> None:
         ds.write(np.ones((1, 4, 4), dtype="float32"))
 
 
+def _ifc_with_nan(p: Path, *, where: str) -> None:
+    """A real model (``tests/ifc_factory``) whose element placement or context origin holds NaN."""
+    import re
+
+    from ifc_factory import make_test_building
+
+    make_test_building(p, unit="m", map_conversion={"crs": "EPSG:4549",
+                                                    "eastings": 500000.0,
+                                                    "northings": 3955000.0})
+    text = p.read_text()
+    if where == "element":  # (2., 3., 0.) places an element (a wall or slab)
+        text = text.replace("IFCCARTESIANPOINT((2.,3.,0.))", "IFCCARTESIANPOINT((NaN,3.,0.))", 1)
+    else:
+        text = re.sub(r"IFCCARTESIANPOINT\(\(0\.,0\.,0\.\)\)", "IFCCARTESIANPOINT((0.,INF,0.))",
+                      text, count=1)
+    p.write_text(text)
+
+
 OTHER_ROWS = [  # (name, filename, writer, kind, extra args)
+    ("ifc-nan-in-element-placement", "bad.ifc", lambda p: _ifc_with_nan(p, where="element"), None,
+     ["--building-id", "B"]),
+    ("ifc-inf-in-context-origin", "bad.ifc", lambda p: _ifc_with_nan(p, where="origin"), None,
+     ["--building-id", "B"]),
     ("ifc-truncated", "bad.ifc", lambda p: p.write_text(_ifc_text()[:300]), None, []),
     ("ifc-random-bytes", "bad.ifc", _random, None, []),
     ("ifc-unknown-schema", "bad.ifc", lambda p: p.write_text(_ifc_text(schema="IFC9")), None,

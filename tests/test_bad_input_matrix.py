@@ -8,6 +8,7 @@ valid is imported.
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,8 @@ MESSAGES = {  # what the one line must say, beyond naming the file
     "projected-without-crs": "--crs", "crs-contradicts-coordinates": "--crs EPSG:4326",
     "ifczip-bomb": "zip bomb", "ifczip-parent-entry": "climbs out",
     "ifczip-nested-zip": "nested archives", "ifc-unknown-schema": "IFC9",
-    "csv-bad-timestamps": "yesterday", "geotiff-without-crs": "--crs",
+    "csv-bad-timestamps": "yesterday", "ifc-nan-in-element-placement": "IFCCARTESIANPOINT((NaN",
+    "ifc-inf-in-context-origin": "coordinate origin", "geotiff-without-crs": "--crs",
 }
 
 
@@ -63,4 +65,6 @@ def test_bad_input(name, filename, writer, kind, args, tmp_path, capsys):
     assert len(lines) == 1 and lines[0].startswith("error: "), err
     assert path.name in lines[0] and "Hint:" in lines[0], lines[0]
     assert MESSAGES.get(name, "") in lines[0], lines[0]
+    if name == "ifc-nan-in-element-placement":   # names the element it places, by GlobalId
+        assert re.search(r": IFC[A-Z]+ [0-9A-Za-z_$]{22} \(#\d+\):", lines[0]), lines[0]
     assert _snapshot(store) == before            # a failed import changes nothing

@@ -227,6 +227,7 @@ def _check_body(body: bytes, shown, warnings: list[dict]) -> None:
             raise ReaderError(f"duplicate instance ids {listed}: references to them are "
                               "ambiguous", path=shown,
                               hint="export the file again; the writing tool is broken")
+    _check_nonfinite(body, shown)
     need_strip = b"#0" in body or b",," in body.replace(b" ", b"") or b";;" in body
     if not need_strip:
         return
@@ -245,6 +246,67 @@ def _check_body(body: bytes, shown, warnings: list[dict]) -> None:
                           hint="write $ for an unset attribute; export the file again")
     if re.search(rb";\s*;", clean):
         warnings.append({"feature": "DATA", "reason": "empty statement ';;' ignored"})
+
+
+_NONFINITE = re.compile(rb"(?<![A-Za-z0-9_'])(?:NAN|INF(?:INITY)?)(?![A-Za-z0-9_])",
+                        re.IGNORECASE)
+_NONFINITE_POINT = re.compile(rb"#(\d+)\s*=\s*IFCCARTESIANPOINT\s*\(\s*\(([^)]*)\)",
+                              re.IGNORECASE)
+_ENTITY = re.compile(rb"#(\d+)\s*=\s*([A-Za-z0-9_]+)\s*\(", re.IGNORECASE)
+
+
+def _check_nonfinite(body: bytes, shown) -> None:
+    """Refuse a NaN or Infinity in a coordinate: STEP has no such number, and the parser
+    drops the token, which silently shifts the point (``(NaN,3.,0.)`` reads as ``(3., 0.)``).
+    The error names the point and the element (or context or site) that it places."""
+    if not _NONFINITE.search(body) or not _NONFINITE.search(_STRING.sub(b"''", body)):
+        return  # the first scan is one fast pass; strings are stripped only on a hit
+    for m in _NONFINITE_POINT.finditer(body):
+        if not _NONFINITE.search(m.group(2)):
+            continue
+        point = int(m.group(1))
+        line = body[:m.start()].count(b"\n") + 1
+        owner = _owner_of(body, point)
+        raise ReaderError(
+            f"#{point} IFCCARTESIANPOINT(({m.group(2).decode('ascii', 'replace')})) on DATA line "
+            f"{line} holds a non-finite coordinate (STEP numbers must be finite)", path=shown,
+            where=owner, hint="fix that coordinate in the authoring tool and export again; "
+                              "no element was imported")
+    m = _NONFINITE.search(_STRING.sub(b"''", body))
+    line = body[:m.start()].count(b"\n") + 1
+    raise ReaderError(f"a non-finite number ({m.group(0).decode()}) on DATA line {line}: STEP "
+                      "numbers must be finite", path=shown,
+                      hint="fix the value in the authoring tool and export again")
+
+
+def _owner_of(body: bytes, point: int, *, depth: int = 8) -> str:
+    """The product (class and GlobalId), context or site that point ``#point`` places,
+    found by following references up the file's text; the point itself when none is."""
+    starts = [(int(m.group(1)), m.group(2).upper().decode(), m.start())
+              for m in _ENTITY.finditer(body)]
+    texts = {}
+    for eid, cls, start in starts:
+        end = body.find(b";", start)
+        texts[eid] = (cls, body[start:end if end >= 0 else len(body)])
+    frontier = {point}
+    seen = set(frontier)
+    for _ in range(depth):
+        refs = set()
+        for eid, (cls, text) in texts.items():
+            if eid in seen:
+                continue
+            if any(re.search(rb"#%d(?![0-9])" % f, text.split(b"=", 1)[1]) for f in frontier):
+                if cls.endswith("CONTEXT") or cls.startswith("IFCGEOMETRICREPRESENTATION"):
+                    return f"#{eid} {cls} (the model's coordinate origin)"
+                gid = re.search(rb"\(\s*'([0-9A-Za-z_$]{22})'", text)
+                if gid and cls not in ("IFCRELCONTAINEDINSPATIALSTRUCTURE", "IFCRELAGGREGATES"):
+                    return f"{cls} {gid.group(1).decode()} (#{eid})"
+                refs.add(eid)
+        if not refs:
+            break
+        seen |= refs
+        frontier = refs
+    return f"point #{point}"
 
 
 def extract_ifczip(path, tmpdir) -> Path:
