@@ -32,6 +32,9 @@ MESSAGES = {  # what the one line must say, beyond naming the file
     "csv-bad-timestamps": "yesterday", "ifc-nan-in-element-placement": "IFCCARTESIANPOINT((NaN",
     "ifc-inf-in-context-origin": "coordinate origin", "geotiff-without-crs": "--crs",
 }
+NOTICES = {  # what the report of an accepted file must tell the user
+    "nested-properties": "['extra'] hold nested JSON objects: stored as JSON text",
+}
 
 
 def _snapshot(root: Path) -> dict[str, str]:
@@ -59,6 +62,7 @@ def test_bad_input(name, filename, writer, kind, args, tmp_path, capsys):
         assert _snapshot(store) != before and "imported" in out
         if name in REPAIRED:
             assert "repaired" in out
+        assert NOTICES.get(name, "") in " ".join(out.split()), out
         return
     assert code == 1
     lines = [line for line in err.splitlines() if line.strip()]
