@@ -230,6 +230,9 @@ register(QuerySpec(
     description="Buildings closer to a river than its blue line (width/2 + setback) or to "
                 "a road than its red line (width/2 + extra setback).",
     color_by="shortfall_m",
+    feature_kind="building",
+    status_checks={"status": "status"},
+    value_columns=("n_violations", "distance_m", "required_m", "shortfall_m"),
     params=(
         Param("road_setback_m", "float", 0.0, "退红线距离 (m)", "Extra road setback (m)",
               "beyond the red line", min=0.0),
