@@ -18,6 +18,11 @@ from .common import console, emit_json
 
 __all__ = ["register", "ifc_app"]
 
+ANCHOR_HELP = ("LON,LAT,ELEV,ROT: put the project origin there (overrides the file's "
+               "georeference; ROT = azimuth of +Y, degrees clockwise from north).")
+ANCHOR_POINT_HELP = ("X,Y,Z=LON,LAT,ELEV[,ROT]: put the model point X,Y,Z (model metres) "
+                     "there (overrides the file; ROT defaults to the file's true north).")
+
 ifc_app = typer.Typer(help="Inspect IFC files and write their georeferencing.",
                       no_args_is_help=True)
 
@@ -43,8 +48,16 @@ def _print_georef(geo: dict) -> None:
               f"RefElevation {site['elev_m']:.3f} m, true north {site['true_north_deg']:.3f}°")
     anchor = geo.get("sources", {}).get("anchor")
     if anchor:
-        _line("anchor", f"{anchor['lon']},{anchor['lat']} elev {anchor['elev_m']} m "
-              f"rotation {anchor['rotation_deg']}°")
+        rot = ("the file's true north" if anchor["rotation_deg"] is None
+               else f"{anchor['rotation_deg']}°")
+        point = anchor.get("model_point_m")
+        at = "" if point is None else f"model point {point[0]},{point[1]},{point[2]} m at "
+        _line("anchor", f"{at}{anchor['lon']},{anchor['lat']} elev {anchor['elev_m']} m "
+              f"rotation {rot}")
+    for entry in geo.get("overridden") or []:
+        _line("! overridden", entry["message"])
+    if geo.get("pinned"):
+        _line("! pinned", geo["pinned"]["message"])
     if placement:
         _line("crs", placement["crs"])
         _line("scale", f"{placement['helmert']['scale']:g} (project unit "
@@ -57,6 +70,8 @@ def _print_georef(geo: dict) -> None:
         _line("working CRS", f"{geo['working_crs']}: x {x:.3f} y {y:.3f}"
               + ("" if geo.get("inside_working_crs") else "  (outside its area of use)"))
     for check in geo.get("checks", []):
+        if check["code"] in ("anchor_overrides", "anchor_pins_elements"):
+            continue  # printed above
         mark = {"error": "✗", "warning": "!", "info": "·"}.get(check["level"], "!")
         _line(f"{mark} check", check["message"])
     for c in geo.get("contradictions", []):
@@ -76,14 +91,17 @@ def _print_georef(geo: dict) -> None:
 @ifc_app.command("info")
 def info_cmd(
     file: Path = typer.Argument(..., help="An .ifc or .ifczip file."),
-    anchor: str = typer.Option(None, "--anchor", help="LON,LAT,ELEV,ROT if the file has none."),
+    anchor: str = typer.Option(None, "--anchor", help=ANCHOR_HELP),
+    anchor_point: str = typer.Option(None, "--anchor-point", help=ANCHOR_POINT_HELP),
     fix_scale: bool = typer.Option(False, "--fix-scale", help="Apply the expected Scale."),
+    member: str = typer.Option(None, "--member", help="The .ifc inside a .zip to read."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Print schema, units, element counts and georeferencing; writes nothing."""
+    """Print schema, units, names, element counts and georeferencing; writes nothing."""
     from ..ifc.doctor import inspect_ifc
 
-    info = inspect_ifc(file, anchor=anchor, fix_scale=fix_scale)
+    info = inspect_ifc(file, anchor=anchor, anchor_point=anchor_point, fix_scale=fix_scale,
+                       member=member)
     if as_json:
         emit_json(info)
         return
@@ -91,6 +109,10 @@ def info_cmd(
     units = info["units"]
     _line("schema", info["schema"])
     _line("units", f"{units['length_name']} ({units['length_to_m']:g} m)")
+    for what, names in info["names"].items():
+        if names:
+            _line(what, ", ".join("(no name)" if n is None else n for n in names[:12])
+                  + (f" … and {len(names) - 12} more" if len(names) > 12 else ""))
     _line("elements", f"{info['elements']} in {len(info['buildings'])} building(s), "
           f"{info['storeys']} storeys, {info['spaces']} spaces")
     for cls, n in info["counts_by_class"].items():
@@ -103,7 +125,9 @@ def info_cmd(
 @ifc_app.command("doctor")
 def doctor_cmd(
     file: Path = typer.Argument(..., help="An .ifc or .ifczip file."),
-    anchor: str = typer.Option(None, "--anchor", help="LON,LAT,ELEV,ROT to compare with."),
+    anchor: str = typer.Option(None, "--anchor", help=ANCHOR_HELP),
+    anchor_point: str = typer.Option(None, "--anchor-point", help=ANCHOR_POINT_HELP),
+    member: str = typer.Option(None, "--member", help="The .ifc inside a .zip to read."),
     fix_scale: bool = typer.Option(False, "--fix-scale", help="Show the result with the "
                                    "expected Scale applied."),
     tolerance: float = typer.Option(100.0, "--tolerance", help="Metres two sources may "
@@ -114,7 +138,8 @@ def doctor_cmd(
     suggested fixes."""
     from ..ifc.doctor import inspect_ifc
 
-    info = inspect_ifc(file, anchor=anchor, fix_scale=fix_scale, tolerance_m=tolerance)
+    info = inspect_ifc(file, anchor=anchor, anchor_point=anchor_point, fix_scale=fix_scale,
+                       tolerance_m=tolerance, member=member)
     if as_json:
         emit_json(info)
     else:
