@@ -151,3 +151,39 @@ def test_anchor_and_anchor_point_together_are_refused(tmp_path):
         read_file(info["path"], anchor="119.9,35.73", anchor_point="0,0,0=119.9,35.73,0")
     with pytest.raises(GeoreferenceError, match="X,Y,Z=LON,LAT"):
         read_file(info["path"], anchor_point="119.9,35.73")
+
+
+@pytest.mark.parametrize("schema", ["IFC2X3", "IFC4"])
+def test_georef_write_reimports_to_the_same_place(tmp_path, capsys, schema):
+    # a model georeferenced in Karlsruhe, placed in Boli and written back
+    info = make_test_building(tmp_path / "k.ifc", schema=schema, unit="mm",
+                              ref_latlon=(*KARLSRUHE, 110.0), true_north_deg=10.0)
+    out = tmp_path / "placed.ifc"
+    anchor = "119.9,35.73,3.2,40"
+    assert main(["ifc", "georef", info["path"], "--anchor", anchor, "--write", str(out)]) == 0
+    text = capsys.readouterr().out
+    kind = "ePSet_MapConversion" if schema == "IFC2X3" else "IfcMapConversion"
+    assert f"wrote {out}: {kind} → EPSG:4549" in text and "replaced:" in text
+    result = read_file(out)
+    geo = result.report.extra["georeferencing"]
+    assert geo["source"] == kind and not geo["contradictions"]
+    expected = _expected(info["corner_local_m"], lon=119.9, lat=35.73, elev=3.2,
+                         rotation_deg=40.0)
+    verts = _corner_world(result, info["corner_guid"])
+    assert float(np.min(np.linalg.norm(verts - expected, axis=1))) < 0.01
+    direct = read_file(info["path"], anchor=anchor)
+    assert float(np.min(np.linalg.norm(_corner_world(direct, info["corner_guid"]) - expected,
+                                       axis=1))) < 0.01
+
+
+def test_georef_write_of_far_elements_pins_them(tmp_path, capsys):
+    info = make_test_building(tmp_path / "far.ifc", origin_m=(1_190_000.0, 40_000.0))
+    out = tmp_path / "placed.ifc"
+    assert main(["ifc", "georef", info["path"], "--anchor", "119.9,35.73,0,0",
+                 "--write", str(out)]) == 0
+    assert "pinned:" in capsys.readouterr().out
+    result = read_file(out)
+    frame = result.layers[0].data
+    tx, ty = _to(WORKING, 119.9, 35.73)
+    cx, cy = frame.geometry.union_all().centroid.coords[0]
+    assert math.hypot(cx - tx, cy - ty) < 50  # the building is at the anchor, not 1,190 km off

@@ -42,6 +42,9 @@ def read_file(path, *, format: str | None = None, **options) -> ImportResult:
         except StoreError as exc:
             raise StoreError(exc.message, path=path, hint=exc.hint) from None
     reader = reader_for(path, format)
+    if options.get("check_on_import") not in (None, "off") and reader.name != "ifc":
+        raise ReaderError("--check-on-import checks IFC models only", path=path,
+                          hint="leave it out for this file")
     t0 = time.perf_counter()
     result = reader.read(path, **options)
     report: ImportReport = result.report

@@ -23,7 +23,9 @@ buildings already in the layer and replaces only rows of the same building (see
 :func:`twin.importer.import_file`).
 
 Options: ``anchor`` ("LON,LAT,ELEV,ROT"), ``anchor_point`` ("X,Y,Z=LON,LAT,ELEV[,ROT]"),
-``member`` (the ``.ifc`` inside an archive), ``building_id``, ``layer`` (name prefix),
+``member`` (the ``.ifc`` inside an archive), ``check_on_import`` (off, report, strict:
+:mod:`twin.ifc.check` stored in ``report.extra["model_check"]``) with ``check_ids``,
+``building_id``, ``layer`` (name prefix),
 ``fix_scale``, ``georef_tolerance_m``, ``working_crs`` (defaults to
 :func:`twin.crs.working_crs`), ``kernel``, ``fallback_kernel``, ``threads``,
 ``memory_limit_mb``, ``time_limit_s``, ``progress``.
@@ -224,9 +226,36 @@ class IfcReader:
         spaces = space_areas(model, units.area_to_m2, relations)
         buildings = model_buildings(model)
         attrs = self._attributes(path, options, placement, records, storeys, buildings)
+        self._model_check(path, options, model, report)
         report.source_sha256 = file_sha256(path)  # here rather than after the import
         timings["attributes_s"] = round(time.perf_counter() - t, 4)
         return {"storeys": storeys, "spaces": spaces, "buildings": buildings, "attrs": attrs}
+
+    @staticmethod
+    def _model_check(path, options, model, report) -> None:
+        """``check_on_import`` report|strict: the model check (:mod:`twin.ifc.check`) on
+        the open model, stored in the report; strict refuses a model with failures."""
+        mode = options.get("check_on_import") or "off"
+        if mode == "off":
+            return
+        if mode not in ("report", "strict"):
+            raise ReaderError(f"--check-on-import takes off, report or strict, not {mode!r}",
+                              path=path)
+        from ..ifc.check import check_model
+
+        t = time.perf_counter()
+        check = check_model(model, path=path, ids=options.get("check_ids"))
+        report.extra["model_check"] = check.to_dict()
+        report.timings["check_s"] = round(time.perf_counter() - t, 4)
+        failed = [r.code for r in check.rules if r.status == "fail"] + [
+            f"IDS '{s.name}'" for s in check.ids if s.status == "fail"]
+        if failed and mode == "strict":
+            raise ReaderError(f"the model check found {len(failed)} failure(s): "
+                              + ", ".join(failed), path=path,
+                              hint="see `twin ifc check FILE`; fix the model, or import with "
+                                   "--check-on-import report to store it with the failures")
+        for code in failed:
+            report.warn("model check", f"{code} failed (see the stored model_check)")
 
     @staticmethod
     def _check_area(placed, dst, path, decision) -> None:
