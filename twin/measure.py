@@ -137,7 +137,8 @@ def measure(mode: str, points: np.ndarray) -> Measurement:
         raise TwinError(f"unknown measurement {mode!r}", hint="use one of " + ", ".join(MODES))
     need = {"distance": 2, "area": 3, "height": 2}[mode]
     if len(pts) < need:
-        raise TwinError(f"a {mode} needs at least {need} points, got {len(pts)}",
+        article = "an" if mode == "area" else "a"
+        raise TwinError(f"{article} {mode} needs at least {need} points, got {len(pts)}",
                         hint="type one point per line as E,N (and H for a height)")
     if mode == "distance":
         seg = np.hypot(np.diff(pts[:, 0]), np.diff(pts[:, 1]))
