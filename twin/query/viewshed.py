@@ -162,27 +162,35 @@ def viewshed_grid(grid, x0, y0, z0, radius_m: float, target_height_m: float = 0.
     """Boolean grid of the cells visible from ``(x0, y0, z0)`` within ``radius_m`` and the
     within-radius mask (see the module docstring)."""
     cell = grid.cell
+    h, w = grid.z.shape
     n_rays = max(8, int(np.ceil(2 * np.pi * radius_m / cell)))
     step = cell / 2.0
-    r = (np.arange(int(np.ceil(radius_m / step))) + 1.0) * step
+    r = ((np.arange(int(np.ceil(radius_m / step))) + 1.0) * step).astype(np.float32)
     az = np.arange(n_rays) * (2 * np.pi / n_rays)
-    sx = x0 + np.sin(az)[:, None] * r[None, :]
-    sy = y0 + np.cos(az)[:, None] * r[None, :]
-    row, col, inside = grid.index(sx, sy)
-    z = grid.z[row, col]
-    tan = (z - z0) / r[None, :]
+    # cell coordinates of every sample, in float32 (a 1 km radius is millions of samples)
+    c0 = np.float32((x0 - grid.transform.c) / cell)
+    r0 = np.float32((grid.transform.f - y0) / cell)
+    fc = c0 + (np.sin(az).astype(np.float32) / np.float32(cell))[:, None] * r[None, :]
+    fr = r0 - (np.cos(az).astype(np.float32) / np.float32(cell))[:, None] * r[None, :]
+    inside = (fc >= 0) & (fc < w) & (fr >= 0) & (fr < h)
+    flat = np.clip(fr.astype(np.int32), 0, h - 1) * w + np.clip(fc.astype(np.int32), 0, w - 1)
+    del fc, fr
+    z = grid.z.astype(np.float32).ravel()[flat]
+    tan = (z - np.float32(z0)) / r[None, :]
     prev = np.maximum.accumulate(tan, axis=1)
-    prev = np.concatenate([np.full((n_rays, 1), -np.inf), prev[:, :-1]], axis=1)
-    seen = ((z + target_height_m - z0) / r[None, :] >= prev - 1e-12) & inside
-    h, w = grid.z.shape
+    seen = np.empty_like(inside)
+    seen[:, 0] = True
+    seen[:, 1:] = (tan[:, 1:] + np.float32(target_height_m) / r[None, 1:]
+                   >= prev[:, :-1] - np.float32(1e-7))
+    seen &= inside
     vis = np.zeros(h * w, dtype=bool)
-    vis[(row * w + col)[seen]] = True
+    vis[flat[seen]] = True
     vis = vis.reshape(h, w)
     px, py = cell_centres(grid.transform, (h, w))
     within = np.hypot(px - x0, py - y0) <= radius_m
-    r0, c0, ok = grid.index([x0], [y0])
+    rr, cc, ok = grid.index([x0], [y0])
     if ok[0]:
-        vis[r0[0], c0[0]] = True
+        vis[rr[0], cc[0]] = True
     return vis & within, within
 
 

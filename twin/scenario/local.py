@@ -20,7 +20,7 @@ Example
 -------
 >>> from twin.scenario.local import LOCAL_QUERIES
 >>> sorted(LOCAL_QUERIES)
-['sunlight']
+['sunlight', 'window_sunlight']
 """
 
 from __future__ import annotations
@@ -169,6 +169,13 @@ def mask_receivers(frame, plan: LocalPlan):
     return out
 
 
+def _window_plan(base_b, scen_b, changed, params):
+    from ..query.window_sunlight import window_local_plan
+
+    return window_local_plan(base_b, scen_b, changed, params)
+
+
 LOCAL_QUERIES: dict[str, LocalQuery] = {
     "sunlight": LocalQuery("building", sunlight_receivers, mask_receivers),
+    "window_sunlight": LocalQuery("building", _window_plan, mask_receivers),
 }
