@@ -40,7 +40,7 @@ from .local import LocalRun, mask_receivers, sunlight_receivers
 from .registry import Param, QueryResult, QuerySpec, register
 from .solar import CHINA_TZ, grid_north_offset, major_cold, solar_times, sun_position, to_utc
 
-__all__ = ["shadow_vectors", "shadow_polygons", "facade_points", "sunlit_hours",
+__all__ = ["shadow_vectors", "shadow_polygons", "facade_points", "sunlit_hours", "ConvexEdges",
            "run_shadows", "run_sunlight", "DEFAULT_YEAR"]
 
 DEFAULT_YEAR = 2026  # fixed so that runs are reproducible; 大寒 moves by minutes a year
@@ -220,6 +220,9 @@ class _ConvexEdges:
         t_lo = np.maximum(lower, 0.0)
         t_hi = np.minimum(upper, length)
         return (t_lo <= t_hi + 1e-9) & ~outside
+
+
+ConvexEdges = _ConvexEdges  # the window-level sunlight query tests its rays the same way
 
 
 def sunlit_hours(px, py, pz, normal_az, obstacles, tops, altitudes, azimuths_grid,
