@@ -76,6 +76,9 @@ def commit_result(store: Store, result: ImportResult, *, note: str = "",
               for item in result.layers]
     versions = store.commit(layers, report=result.report.to_dict(), note=note)
     result.report.timings["commit_s"] = round(time.perf_counter() - t0, 4)
+    from .tiles import tiles_after_import  # the map's tiles of the new versions
+
+    tiles_after_import(store, versions, result.report)
     return versions
 
 

@@ -22,6 +22,7 @@ from .cache import (
     cached_tileset,
     ensure_tileset,
     prune_tiles,
+    tiles_after_import,
     tiles_root,
     tileset_key,
     tileset_url,
@@ -46,4 +47,5 @@ __all__ = [
     "tiles_root",
     "tileset_key",
     "tileset_url",
+    "tiles_after_import",
 ]

@@ -23,7 +23,7 @@ from .features import TILED_KINDS, layer_features
 from .tileset import MANIFEST, TILER_VERSION, Tileset, build_pyramid, read_tileset
 
 __all__ = ["TILES_URL", "tiles_root", "tileset_key", "tileset_url", "cached_tileset",
-           "ensure_tileset", "build_store_tiles", "prune_tiles"]
+           "ensure_tileset", "build_store_tiles", "prune_tiles", "tiles_after_import"]
 
 # The app serves ./static at app/static/ (server.enableStaticServing).
 TILES_URL = "app/static/tiles/"
@@ -133,3 +133,27 @@ def prune_tiles(root=None, *, keep: int = KEEP_TILESETS) -> int:
         shutil.rmtree(path, ignore_errors=True)
         removed += 1
     return removed
+
+
+def tiles_after_import(store, versions: dict, report=None, *, root=None) -> dict:
+    """Build the tilesets of the layers an import just committed (``versions``: ``{layer:
+    version}``) that are of a tiled kind; returns ``{layer: tileset key}``. The import is
+    already committed, so a failure to write tiles is a warning on ``report`` (the map
+    builds them when it first draws the layer), not an error."""
+    from ..errors import TwinError
+
+    tiled = [info.name for info in store.layers()
+             if info.name in versions and info.kind in TILED_KINDS]
+    if not tiled:
+        return {}
+    t0 = time.perf_counter()
+    try:
+        done = {name: ts.key for name, ts, _ in build_store_tiles(store, tiled, root=root)}
+    except (TwinError, OSError) as exc:
+        if report is not None:
+            report.warn(None, f"tiles not built ({exc}); the map builds them when it first "
+                              "draws the layer, or run `twin tiles build`")
+        return {}
+    if report is not None:
+        report.timings["tiles_s"] = round(time.perf_counter() - t0, 4)
+    return done
