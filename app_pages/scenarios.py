@@ -282,6 +282,9 @@ with edit_col:
                 scenario.edits.pop()            # the refused edit and its file leave nothing
                 if new_file:
                     path.unlink(missing_ok=True)
+                # the message names the file the user chose, not where it was kept
+                st.session_state["scen_error"] = st.session_state["scen_error"].replace(
+                    str(path.resolve()), upload.name).replace(str(path), upload.name)
             st.rerun()
     with tab_other:
         line = st.text_input(tr("scen.edit_line"), key="scen_line",

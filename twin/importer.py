@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import ReaderError
+from .errors import ReaderError, StoreError
 from .io import reader_for
 from .io.report import ImportReport, ImportResult, LayerData, file_sha256
 from .kinds import get_kind
-from .store.base import Store
+from .store.base import Store, check_name
 
 __all__ = ["read_file", "import_file", "commit_result", "refuse_empty", "merge_with_current"]
 
@@ -35,6 +35,11 @@ def read_file(path, *, format: str | None = None, **options) -> ImportResult:
     ``mapping``, ``on_invalid``, ``progress``, ``anchor``...).
     """
     path = Path(path)
+    if options.get("layer") is not None:  # a bad target name fails before any reading
+        try:
+            check_name(options["layer"])
+        except StoreError as exc:
+            raise StoreError(exc.message, path=path, hint=exc.hint) from None
     reader = reader_for(path, format)
     t0 = time.perf_counter()
     result = reader.read(path, **options)

@@ -28,11 +28,11 @@ def parse_mapping(items: list[str] | None) -> dict[str, str]:
 
 
 def _read_options(kind, layer, crs, mapping, on_invalid, anchor, building_id,
-                  fix_scale) -> dict:
+                  fix_scale, encoding=None) -> dict:
     """The reader options shared by `twin import` and `twin info` (unset ones left out)."""
     options = {"kind": kind, "layer": layer, "crs": crs, "mapping": parse_mapping(mapping),
                "on_invalid": on_invalid, "anchor": anchor, "building_id": building_id,
-               "fix_scale": True if fix_scale else None}
+               "fix_scale": True if fix_scale else None, "encoding": encoding}
     return {k: v for k, v in options.items() if v not in (None, {}, "")}
 
 
@@ -72,6 +72,8 @@ def register(app: typer.Typer) -> None:
         building_id: str = typer.Option(None, "--building-id", help="IFC: id of the building."),
         fix_scale: bool = typer.Option(False, "--fix-scale", help="IFC: apply the expected "
                                        "MapConversion Scale when it mismatches the units."),
+        encoding: str = typer.Option(None, "--encoding", help="Vector files: the text encoding "
+                                     "when it is not UTF-8, e.g. gbk (older Chinese GIS tools)."),
         note: str = typer.Option("", "--note", help="A note stored with the version."),
         allow_empty: bool = typer.Option(False, "--allow-empty", help="Write the version even "
                                          "when the file gives no feature (it empties the layer)."),
@@ -79,7 +81,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Import a file as a new version of a layer."""
         options = _read_options(kind, layer, crs, mapping, on_invalid, anchor, building_id,
-                                fix_scale)
+                                fix_scale, encoding)
         store = get_store()
         with progress_bar(f"importing {file.name}",
                           enabled=not as_json and sys.stderr.isatty()) as progress:
@@ -153,12 +155,13 @@ def register(app: typer.Typer) -> None:
         anchor: str = typer.Option(None, "--anchor"),
         building_id: str = typer.Option(None, "--building-id"),
         fix_scale: bool = typer.Option(False, "--fix-scale"),
+        encoding: str = typer.Option(None, "--encoding"),
         as_json: bool = typer.Option(False, "--json"),
     ) -> None:
         """Read a file and describe what `twin import` with the same options would do;
         writes nothing."""
         options = _read_options(kind, layer, crs, mapping, on_invalid, anchor, building_id,
-                                fix_scale)
+                                fix_scale, encoding)
         result = read_file(file, format=format, **options)
         rep = result.report.to_dict()
         summary = [{"layer": ld.name, "kind": ld.kind,
