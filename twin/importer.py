@@ -99,6 +99,9 @@ def commit_result(store: Store, result: ImportResult, *, note: str = "",
         result.report.extra["import_mode"] = mode
     versions = store.commit(layers, report=result.report.to_dict(), note=note)
     result.report.timings["commit_s"] = round(time.perf_counter() - t0, 4)
+    from .tiles import tiles_after_import  # the map's tiles of the new versions
+
+    tiles_after_import(store, versions, result.report)
     return versions
 
 
