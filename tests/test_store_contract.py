@@ -352,6 +352,45 @@ def test_scenarios_are_versioned(any_store):
         any_store.load_scenario("nope")
 
 
+def test_deleting_a_scenario_keeps_its_versions(any_store, monkeypatch):
+    from twin.store.base import ScenarioDeletion
+
+    assert isinstance(any_store, ScenarioDeletion)
+    any_store.save_scenario("harbour", {"edits": [1]})
+    any_store.save_scenario("harbour", {"edits": [1, 2]})
+    any_store.save_scenario("park", {"edits": []})
+    any_store.delete_scenario("harbour")
+    assert any_store.scenarios() == ["park"]
+    with pytest.raises(StoreError, match="no scenario called 'harbour'"):
+        any_store.load_scenario("harbour")
+    with pytest.raises(StoreError, match="no scenario called 'harbour'"):
+        any_store.delete_scenario("harbour")
+    # the versions stayed: saving the name again continues their numbering, and the old
+    # documents still load by number
+    assert any_store.save_scenario("harbour", {"edits": [3]}) == 3
+    assert any_store.load_scenario("harbour", 1) == {"edits": [1]}
+    assert any_store.load_scenario("harbour", 2) == {"edits": [1, 2]}
+    assert [m["version"] for m in any_store.scenario_versions("harbour")] == [1, 2, 3]
+    if isinstance(any_store, ParquetStore):
+        assert leftovers(any_store) == []   # kept versions are not orphans
+
+
+def test_cli_scenario_delete_says_the_versions_stay(any_store, monkeypatch):
+    from typer.testing import CliRunner
+
+    from twin.cli import app
+
+    any_store.save_scenario("harbour", {"format": "twin-scenario", "schema_version": 1,
+                                        "name": "harbour", "edits": []})
+    monkeypatch.setenv("TWIN_STORE", any_store.url)
+    out = CliRunner().invoke(app, ["scenario", "delete", "harbour"])
+    assert out.exit_code == 0, out.output
+    assert "scenario harbour deleted" in out.output
+    assert any_store.scenarios() == []
+    assert any_store.save_scenario("harbour", {"edits": []}) == 2      # version 1 stayed
+    assert any_store.load_scenario("harbour", 1)["name"] == "harbour"
+
+
 def test_export_from_either_store(any_store, tmp_path):
     gdf = buildings(20)
     any_store.commit([LayerData("building", "building", gdf),

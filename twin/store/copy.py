@@ -7,7 +7,7 @@ update in the embedded store, so a layer arrives with its whole history or not a
 Versions keep their numbers, creation times, sources, reports and notes; only the
 backend-specific ``sha256`` is recomputed by the destination. With ``verify`` every version
 is read back from the destination and compared with the source by its canonical digest
-(:func:`twin.store.postgis.data_sha256`), so a lossy copy is an error, not a surprise.
+(:func:`twin.store.codec.data_sha256`), so a lossy copy is an error, not a surprise.
 
 Example
 -------
@@ -57,7 +57,7 @@ def copy_store(src, dst, *, verify: bool = True,
         When ``dst`` already holds a layer or scenario of ``src`` (nothing is written), or
         when a read, write or verification fails (layers already copied stay).
     """
-    from .postgis import data_sha256
+    from .codec import data_sha256
 
     src, dst = _open(src), _open(dst)
     if src.url == dst.url and type(src) is type(dst) and getattr(src, "schema", None) == \
