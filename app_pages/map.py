@@ -7,8 +7,8 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.common import deck_options, lang, read_layer, store_or_stop, store_url, tr
-from app_pages.map_tools import map_tools
 from app_pages.map_tiles import pick_position, tiled_parts, uses_tiles
+from app_pages.map_tools import map_tools
 from twin.i18n import catalog, label
 from twin.render import (
     DRAWN_KINDS,
