@@ -38,7 +38,7 @@ from .common import FAIL, NA, PASS, as_fraction, numeric, parse_kv, text
 from .indicators import building_parcel_pieces
 from .inputs import Layers
 from .registry import Param, QueryResult, QuerySpec, register
-from .setbacks import SKIP_ROAD_CLASSES, checked_roads, required_distance
+from .setbacks import SKIP_ROAD_CLASSES, setback_references
 
 __all__ = ["setback_zones", "envelope_footprints", "volume_outside", "run_envelope",
            "OUTSIDE_TOLERANCE_M3"]
@@ -49,20 +49,17 @@ OUTSIDE_TOLERANCE_M3 = 1e-3
 def setback_zones(layers: Layers, *, road_setback_m: float = 0.0,
                   road_setback_by_class: dict | None = None,
                   skip_road_classes: str | None = SKIP_ROAD_CLASSES) -> np.ndarray:
-    """The red-line and blue-line zones no building may enter, as polygons (working CRS)."""
+    """The red-line and blue-line zones no building may enter, as polygons (working CRS):
+    the ``setbacks`` rule's own references (:func:`twin.query.setbacks.setback_references`),
+    roads first, each buffered by its required distance."""
+    refs = setback_references(layers, {"road_setback_m": road_setback_m,
+                                       "road_setback_by_class": road_setback_by_class,
+                                       "skip_road_classes": skip_road_classes})
     zones = []
-    for kind in ("road", "river"):
-        if kind not in layers:
-            continue
-        refs = layers[kind]
-        if kind == "road":
-            refs = checked_roads(refs, skip_road_classes)
-        if not len(refs):
-            continue
-        req = required_distance(refs, kind, extra_m=road_setback_m, by_class=road_setback_by_class)
-        ok = req > 0
+    for ref in sorted(refs, key=lambda r: ("road", "river").index(r.rule)):
+        ok = ref.required > 0
         if ok.any():
-            zones.append(shapely.buffer(refs.geometry.to_numpy()[ok], req[ok]))
+            zones.append(shapely.buffer(ref.refs.geometry.to_numpy()[ok], ref.required[ok]))
     return np.concatenate(zones) if zones else np.zeros(0, dtype=object)
 
 
@@ -190,7 +187,8 @@ def run_envelope(layers: Layers, *, parcel: str | None = None, setback_m: float 
         "footprint": f"parcel shrunk by {setback_m:g} m (or its setback_m), mitred, minus road "
                      f"red-line zones (width/2 + {road_setback_m:g} m"
                      + (f", by class {by_class}" if by_class else "")
-                     + ") and river blue-line zones (width/2 + setback_m)",
+                     + ") and river blue-line zones (width/2 + setback_m from a centreline, "
+                       "setback_m from a water polygon)",
         "height": "parcel max_height_m above ground",
         "outside": "A_out × h + A_in × max(0, h − H) per building piece on the parcel",
     }
@@ -211,6 +209,12 @@ register(QuerySpec(
                 "extruded to its height limit, with FAR and density limits; buildings poking "
                 "out are flagged with the volume outside.",
     color_by="status",
+    feature_kind="parcel",
+    status_checks={"status": "status"},
+    value_columns=("setback_m", "envelope_area_m2", "envelope_height_m", "envelope_volume_m3",
+                   "max_far", "max_gfa_m2", "max_density", "max_footprint_m2",
+                   "min_green_ratio", "buildings_outside", "volume_outside_m3", "extrude_m"),
+    every_feature=True,
     params=(
         Param("parcel", "str", None, "地块编号", "Parcel id", "only this parcel"),
         Param("setback_m", "float", 0.0, "用地边界退让 (m)", "Boundary setback (m)",

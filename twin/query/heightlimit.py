@@ -178,6 +178,10 @@ register(QuerySpec(
                 "surfaces (airport/landmark cones, view corridors, planes), and the "
                 "buildings over it.",
     color_by="status",
+    feature_kind="building",
+    status_checks={"status": "status"},
+    value_columns=("ground_elev_m", "top_elev_m", "allowed_top_elev_m", "allowed_height_m",
+                   "excess_m"),
 ))
 
 

@@ -361,6 +361,8 @@ register(QuerySpec(
     description="Sunlight hours of every dwelling window (IfcWindow, else per floor on the "
                 "south facades) on the GB 50180 standard day; flags windows below it.",
     color_by="sun_hours",
+    status_checks={"status": "status"},
+    value_columns=("floor", "facade_azimuth_deg", "z_m", "sun_hours", "required_h"),
     local=LocalRun("building", window_local_plan, mask_receivers),
     params=_SPEC_PARAMS,
 ))
