@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import shlex
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -55,7 +54,6 @@ from twin.scenario.syntax import parse_points
 from twin.scenario.view import CHANGE_COLUMN
 from twin.scenario.zones import river_buffer_zones
 from twin.store import open_store
-from twin.store.atomic import atomic_write_bytes
 
 DRAWN = ("parcel", "river", "road", "building", "facility")
 ORDER = {"parcel": 0, "river": 1, "road": 2, "building": 3, "facility": 4}
@@ -269,20 +267,16 @@ with edit_col:
                     limit=f"{upload_limit_mb():g}")
                 st.rerun()
             data = upload.getvalue()
-            digest = hashlib.sha256(data).hexdigest()
-            root = getattr(the_store, "root", None)
-            folder = (Path(root) if root is not None else Path(".")) / "scenario_files"
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / f"{digest[:32]}.ifc"   # named by content, never by the client
-            new_file = not path.exists()
-            if new_file:
-                atomic_write_bytes(path, data)
-            scenario.add(AddIfc(path=str(path.resolve()), anchor=anchor.strip() or None,
-                                id=ifc_id.strip() or None, sha256=digest))
+            # kept by the store, named by content (never by the client), carried by copies
+            key, new_file = the_store.save_attachment(data, ".ifc")
+            path = the_store.attachment_path(key)
+            scenario.add(AddIfc(path=str(path), anchor=anchor.strip() or None,
+                                id=ifc_id.strip() or None,
+                                sha256=hashlib.sha256(data).hexdigest()))
             if not _save(the_store, scenario):
                 scenario.edits.pop()            # the refused edit and its file leave nothing
                 if new_file:
-                    path.unlink(missing_ok=True)
+                    the_store.delete_attachment(key)
                 # the message names the file the user chose, not where it was kept
                 st.session_state["scen_error"] = st.session_state["scen_error"].replace(
                     str(path.resolve()), upload.name).replace(str(path), upload.name)

@@ -183,3 +183,29 @@ def test_refused_ifc_upload_leaves_no_file_behind(app_town):
     assert "scenario_files" not in errors[0]             # not where the page kept it
     assert store.load_scenario("up")["edits"] == []
     assert _saved_files(store) == []
+
+
+def test_an_uploaded_proposal_lives_in_the_store_and_travels_with_a_copy(app_town, tmp_path):
+    import shutil
+
+    from ifc_factory import make_test_building
+
+    from twin.scenario import apply, load_base, load_scenario
+    from twin.store import ParquetStore
+    from twin.store.copy import copy_store
+
+    store, info = app_town
+    path = tmp_path / "proposal.ifc"
+    make_test_building(path, storeys=3, map_conversion={
+        "crs": "EPSG:4549", "eastings": info["x0"] + 20, "northings": info["y0"] + 150})
+    at = _upload_to_scenario(store, "proposal.ifc", path.read_bytes())
+    assert not at.error, [e.value for e in at.error]
+    (edit,) = store.load_scenario("up")["edits"]
+    assert store.attachments() == [Path(edit["path"]).name]
+    assert Path(edit["path"]).resolve().is_relative_to(Path(store.root).resolve())
+    copy = ParquetStore(tmp_path / "copy")
+    assert copy_store(store, copy)["attachments"] == 1
+    shutil.rmtree(store.root)                      # the original twin is gone
+    view = apply(load_base(copy), load_scenario(copy, "up"))
+    added = view.changed_ids("building", "added")
+    assert added and set(added) <= set(view.frame("building")["id"].astype(str))

@@ -391,6 +391,26 @@ def test_cli_scenario_delete_says_the_versions_stay(any_store, monkeypatch):
     assert any_store.load_scenario("harbour", 1)["name"] == "harbour"
 
 
+def test_attachments_are_kept_by_content_and_copied(any_store, tmp_path):
+    data = b"ISO-10303-21;\n" + bytes(range(256)) * 40
+    key, new = any_store.save_attachment(data, ".ifc")
+    assert new and key.endswith(".ifc") and any_store.save_attachment(data, ".ifc") == (key,
+                                                                                     False)
+    assert any_store.attachments() == [key]
+    assert any_store.read_attachment(key) == data
+    assert any_store.attachment_path(key).read_bytes() == data
+    import hashlib
+
+    assert any_store.find_attachment(hashlib.sha256(data).hexdigest()) == key
+    other = ParquetStore(tmp_path / "copy")
+    assert copy_store(any_store, other)["attachments"] == 1
+    assert other.read_attachment(key) == data
+    any_store.delete_attachment(key)
+    assert any_store.attachments() == []
+    with pytest.raises(StoreError, match="no attachment"):
+        any_store.read_attachment(key)
+
+
 def test_export_from_either_store(any_store, tmp_path):
     gdf = buildings(20)
     any_store.commit([LayerData("building", "building", gdf),

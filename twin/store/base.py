@@ -375,6 +375,51 @@ class Store(ABC):
                 raise StoreError(f"no scenario called {name!r}")
             cat.set_scenario_current(name, None)
 
+    # -- attachments: files a scenario refers to (an uploaded IFC proposal) --------------
+    @staticmethod
+    def attachment_key(data: bytes, suffix: str) -> str:
+        """The name an attachment is kept under: the first 32 hex digits of its sha256 (128
+        bits) and ``suffix`` (``.ifc``)."""
+        import hashlib
+
+        if not re.fullmatch(r"\.[A-Za-z0-9]{1,10}", suffix or ""):
+            from ..errors import StoreError
+
+            raise StoreError(f"invalid attachment suffix {suffix!r}", hint="e.g. .ifc")
+        return hashlib.sha256(bytes(data)).hexdigest()[:32] + suffix.lower()
+
+    @staticmethod
+    def attachment_matches(key: str, data_sha256: str) -> bool:
+        """True when content with ``data_sha256`` is what attachment ``key`` names."""
+        return str(data_sha256).startswith(key.split(".", 1)[0])
+
+    @abstractmethod
+    def save_attachment(self, data: bytes, suffix: str) -> tuple[str, bool]:
+        """Keep ``data`` in the store's attachment area (written atomically, named by its
+        content); returns ``(key, new)``, ``new`` False when it was already there.
+        :func:`twin.store.copy.copy_store` carries attachments with the twin."""
+
+    @abstractmethod
+    def attachments(self) -> list[str]:
+        """The keys of the stored attachments, sorted."""
+
+    @abstractmethod
+    def read_attachment(self, key: str) -> bytes:
+        """The bytes of attachment ``key`` (its sha256 checked)."""
+
+    @abstractmethod
+    def attachment_path(self, key: str) -> Path:
+        """A local file holding attachment ``key``, for a reader that opens files."""
+
+    @abstractmethod
+    def delete_attachment(self, key: str) -> None:
+        """Remove attachment ``key`` (a refused edit takes its new file back)."""
+
+    def find_attachment(self, sha256: str) -> str | None:
+        """The key of the attachment whose content has ``sha256``, or None."""
+        return next((k for k in self.attachments() if self.attachment_matches(k, sha256)),
+                    None)
+
     def _where(self) -> str:
         """Where this store is, for messages (no password)."""
         return getattr(self, "display_url", None) or self.url

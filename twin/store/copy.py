@@ -1,5 +1,5 @@
 """Move a whole twin between two stores: every layer with all its versions, the current
-pointers, and every scenario with all its versions.
+pointers, every scenario with all its versions, and the attachments they refer to.
 
 Each layer (and each scenario) is written with :meth:`~twin.store.base.Store.import_layer`
 (:meth:`~twin.store.base.Store.import_scenario`): one transaction on PostGIS, one catalog
@@ -49,7 +49,7 @@ def copy_store(src, dst, *, verify: bool = True,
     -------
     dict
         ``{"layers": {name: versions copied}, "scenarios": {name: versions copied},
-        "rows": rows copied over all versions, "verified": verify}``.
+        "rows": rows copied over all versions, "verified": verify, "attachments": files}``.
 
     Raises
     ------
@@ -73,6 +73,7 @@ def copy_store(src, dst, *, verify: bool = True,
         what = ", ".join([f"layer {n}" for n in clash] + [f"scenario {n}" for n in clash_sc])
         raise StoreError(f"the destination already holds {what}", where=_where(dst),
                          hint="copy into an empty store (or another ?schema=)")
+    attachments = src.attachments()
     total = len(layers) + len(scenarios)
     done = 0
     out: dict = {"layers": {}, "scenarios": {}, "rows": 0, "verified": verify}
@@ -115,6 +116,11 @@ def copy_store(src, dst, *, verify: bool = True,
         done += 1
         if progress:
             progress(done, total, f"scenario {name}")
+    for key in attachments:  # files the scenarios refer to, by content
+        dst.save_attachment(src.read_attachment(key), "." + key.split(".", 1)[1])
+        if verify:
+            dst.read_attachment(key)  # its name is its sha256: read back, checked
+    out["attachments"] = len(attachments)
     return out
 
 

@@ -7,6 +7,7 @@ Layout::
       catalog.lock              filelock guarding catalog writers
       <layer>/<uuid>.parquet    one file per layer version (GeoTIFF for rasters)
       scenarios/<name>/<uuid>.json
+      attachments/<sha256>.<ext> files scenarios refer to (an uploaded IFC proposal)
 
 A commit first writes every data file atomically under a fresh name, then takes the lock,
 re-reads the catalog, appends the versions and replaces the catalog atomically. A writer
@@ -25,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import json
+import re
 import uuid
 from pathlib import Path
 
@@ -43,6 +45,7 @@ __all__ = ["ParquetStore"]
 
 CATALOG = "catalog.json"
 FORMAT = "twin-store/1"
+ATTACHMENTS = "attachments"  # files scenarios refer to, by content: <sha256><suffix>
 
 
 # the files the current write (in this thread) added, removed again if it fails
@@ -270,6 +273,45 @@ class ParquetStore(Store):
             cat = _JsonCatalog(self, self._load_catalog())
             yield cat
             self._write_catalog(cat.doc)
+
+    # -- attachments ---------------------------------------------------------------------
+    def _attachment_file(self, key: str) -> Path:
+        if not re.fullmatch(r"[0-9a-f]{32}\.[a-z0-9]{1,10}", str(key)):
+            raise StoreError(f"no attachment called {key!r}", where=str(self.root))
+        return self.root / ATTACHMENTS / key
+
+    def save_attachment(self, data: bytes, suffix: str) -> tuple[str, bool]:
+        """Keep ``data`` as ``attachments/<sha256><suffix>`` (see :class:`Store`)."""
+        key = self.attachment_key(data, suffix)
+        path = self._attachment_file(key)
+        if path.exists() and self.attachment_matches(key, file_sha256(path)):
+            return key, False
+        atomic_write_bytes(path, bytes(data))
+        return key, True
+
+    def attachments(self) -> list[str]:
+        """The keys of the stored attachments, sorted."""
+        folder = self.root / ATTACHMENTS
+        return sorted(p.name for p in folder.iterdir() if p.is_file()
+                      and not p.name.startswith(TMP_PREFIX)) if folder.is_dir() else []
+
+    def attachment_path(self, key: str) -> Path:
+        """The file of attachment ``key``, its sha256 checked."""
+        path = self._attachment_file(key)
+        if not path.is_file():
+            raise StoreError(f"no attachment called {key!r}", where=str(self.root))
+        if not self.attachment_matches(key, file_sha256(path)):
+            raise StoreError(f"attachment {key!r} is corrupt (sha256 mismatch)",
+                             where=str(self.root), hint="add the file again")
+        return path
+
+    def read_attachment(self, key: str) -> bytes:
+        """The bytes of attachment ``key`` (its sha256 checked)."""
+        return self.attachment_path(key).read_bytes()
+
+    def delete_attachment(self, key: str) -> None:
+        """Remove attachment ``key``."""
+        self._attachment_file(key).unlink(missing_ok=True)
 
     def orphans(self) -> list[Path]:
         """Data files no catalog version references (left by a killed writer)."""

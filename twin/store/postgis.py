@@ -14,6 +14,7 @@ several twins. Layout (``S`` is that schema)::
                          report (jsonb), note, table_name, columns (jsonb: names and dtypes)
     S.scenarios          name, current version
     S.scenario_versions  name, version, created, sha256, doc (the scenario JSON text)
+    S.attachments        key (sha256 + suffix), created, data: files scenarios refer to
     S_data."<table>"     one table per layer version: ``_row`` (primary key, the row order),
                          ``geometry geometry(Geometry, SRID)`` with a GiST index, one column
                          per attribute; binary columns (BIM meshes) are ``bytea`` next to
@@ -615,6 +616,65 @@ class PostGISStore(Store):
                 geom=self._ident(geom))
             cur.execute(query, (self._srid_of(working_crs()), wkb, dist[keep].tolist()))
             return np.array([r[0] for r in cur.fetchall()], dtype=np.int64)
+
+    # -- attachments ---------------------------------------------------------------------
+    def _attachment_table(self, cur) -> None:
+        cur.execute(self._sql("CREATE TABLE IF NOT EXISTS {s}.attachments (key text PRIMARY KEY, "
+                              "created timestamptz NOT NULL, data bytea NOT NULL)"))
+
+    def save_attachment(self, data: bytes, suffix: str) -> tuple[str, bool]:
+        """Keep ``data`` in the ``attachments`` table, named by its content."""
+        key = self.attachment_key(data, suffix)
+        with self._cursor(write=True) as cur:
+            self._attachment_table(cur)
+            cur.execute(self._sql("INSERT INTO {s}.attachments VALUES (%s, %s, %s) "
+                                  "ON CONFLICT (key) DO NOTHING"), (key, _now(), bytes(data)))
+            return key, cur.rowcount == 1
+
+    def attachments(self) -> list[str]:
+        """The keys of the stored attachments, sorted."""
+        with self._cursor() as cur:
+            cur.execute("SELECT to_regclass(%s) IS NOT NULL", (f'"{self.schema}".attachments',))
+            if not cur.fetchone()[0]:
+                return []
+            cur.execute(self._sql("SELECT key FROM {s}.attachments ORDER BY key"))
+            return [r[0] for r in cur.fetchall()]
+
+    def read_attachment(self, key: str) -> bytes:
+        """The bytes of attachment ``key`` (its sha256 checked)."""
+        row = None
+        if key in self.attachments():
+            with self._cursor() as cur:
+                cur.execute(self._sql("SELECT data FROM {s}.attachments WHERE key = %s"),
+                            (key,), binary=True)
+                row = cur.fetchone()
+        if row is None:
+            raise StoreError(f"no attachment called {key!r}", where=self.display_url)
+        data = bytes(row[0])
+        if not self.attachment_matches(key, hashlib.sha256(data).hexdigest()):
+            raise StoreError(f"attachment {key!r} is corrupt (sha256 mismatch)",
+                             where=self.display_url, hint="add the file again")
+        return data
+
+    def attachment_path(self, key: str) -> Path:
+        """A local copy of attachment ``key`` (cached by its name), for a file reader."""
+        folder = Path(tempfile.gettempdir()) / "twin-attachment-cache"
+        path = folder / key
+        if not path.is_file() or not self.attachment_matches(
+                key, hashlib.sha256(path.read_bytes()).hexdigest()):
+            data = self.read_attachment(key)
+            folder.mkdir(parents=True, exist_ok=True)
+            from .atomic import atomic_write_bytes
+
+            atomic_write_bytes(path, data)
+        return path
+
+    def delete_attachment(self, key: str) -> None:
+        """Remove attachment ``key``."""
+        if key not in self.attachments():
+            return
+        with self._cursor(write=True) as cur:
+            cur.execute(self._sql("DELETE FROM {s}.attachments WHERE key = %s"), (key,))
 
     # -- scenarios -----------------------------------------------------------------------
     def load_scenario(self, name: str, version: int | None = None) -> dict:
