@@ -13,7 +13,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from postgis_server import fresh_postgis_store
 from shapely.geometry import LineString, Point, box
 
 from twin.errors import SchemaError, StoreError
@@ -99,31 +98,6 @@ def terrain_bytes() -> bytes:
     with rasterio.MemoryFile(raw) as mem, mem.open() as src:
         assert src.read(1)[0, 1] == 1.0
     return raw
-
-
-@pytest.fixture(params=["parquet", pytest.param("postgis", marks=pytest.mark.postgis)])
-def any_store(request, tmp_path):
-    """An empty store of each backend."""
-    if request.param == "parquet":
-        yield ParquetStore(tmp_path / "layers")
-        return
-    store = fresh_postgis_store()
-    try:
-        yield store
-    finally:
-        store.destroy()
-        store.close()
-
-
-@pytest.fixture
-def pg_store():
-    """An empty PostGIS store (skips without a server, fails under CI)."""
-    store = fresh_postgis_store()
-    try:
-        yield store
-    finally:
-        store.destroy()
-        store.close()
 
 
 def leftovers(store) -> list[str]:
