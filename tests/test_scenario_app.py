@@ -107,13 +107,10 @@ def test_create_scenario_add_tower_and_read_diff(app_town):
 
 
 def test_upload_ifc_as_a_proposal(app_town, tmp_path):
-    from ifc_factory import make_test_building
     from streamlit.testing.v1 import AppTest
 
     store, info = app_town
-    path = tmp_path / "proposal.ifc"
-    make_test_building(path, storeys=3, map_conversion={
-        "crs": "EPSG:4549", "eastings": info["x0"] + 20, "northings": info["y0"] + 150})
+    path = _proposal_ifc(tmp_path, info)
     store.save_scenario("ifc", {"format": "twin-scenario", "schema_version": 1,
                                 "name": "ifc", "edits": []})
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
@@ -188,16 +185,12 @@ def test_refused_ifc_upload_leaves_no_file_behind(app_town):
 def test_an_uploaded_proposal_lives_in_the_store_and_travels_with_a_copy(app_town, tmp_path):
     import shutil
 
-    from ifc_factory import make_test_building
-
     from twin.scenario import apply, load_base, load_scenario
     from twin.store import ParquetStore
     from twin.store.copy import copy_store
 
     store, info = app_town
-    path = tmp_path / "proposal.ifc"
-    make_test_building(path, storeys=3, map_conversion={
-        "crs": "EPSG:4549", "eastings": info["x0"] + 20, "northings": info["y0"] + 150})
+    path = _proposal_ifc(tmp_path, info)
     at = _upload_to_scenario(store, "proposal.ifc", path.read_bytes())
     assert not at.error, [e.value for e in at.error]
     (edit,) = store.load_scenario("up")["edits"]
@@ -209,3 +202,13 @@ def test_an_uploaded_proposal_lives_in_the_store_and_travels_with_a_copy(app_tow
     view = apply(load_base(copy), load_scenario(copy, "up"))
     added = view.changed_ids("building", "added")
     assert added and set(added) <= set(view.frame("building")["id"].astype(str))
+
+
+def _proposal_ifc(tmp_path, info) -> Path:
+    """A three-storey IFC building georeferenced onto the north parcel of the town."""
+    from ifc_factory import make_test_building
+
+    path = tmp_path / "proposal.ifc"
+    make_test_building(path, storeys=3, map_conversion={
+        "crs": "EPSG:4549", "eastings": info["x0"] + 20, "northings": info["y0"] + 150})
+    return path
