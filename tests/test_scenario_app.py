@@ -107,24 +107,12 @@ def test_create_scenario_add_tower_and_read_diff(app_town):
 
 
 def test_upload_ifc_as_a_proposal(app_town, tmp_path):
-    from streamlit.testing.v1 import AppTest
 
     store, info = app_town
     path = _proposal_ifc(tmp_path, info)
-    store.save_scenario("ifc", {"format": "twin-scenario", "schema_version": 1,
-                                "name": "ifc", "edits": []})
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.run()
-    at.switch_page("app_pages/scenarios.py")
-    at.run()
-    at.file_uploader(key="scen_ifc").upload("proposal.ifc", path.read_bytes(),
-                                            "application/octet-stream")
-    at.text_input(key="scen_ifc_id").input("IFC1")
-    at.button(key="scen_add_ifc").click()
-    at.run()
-    assert not at.exception, at.exception
+    at = _upload_to_scenario(store, "proposal.ifc", path.read_bytes(), ifc_id="IFC1")
     assert not at.error, [e.value for e in at.error]
-    edits = store.load_scenario("ifc")["edits"]
+    edits = store.load_scenario("up")["edits"]
     assert [e["op"] for e in edits] == ["add_ifc"] and edits[0]["id"] == "IFC1"
     assert Path(edits[0]["path"]).read_bytes() == path.read_bytes()
     # the stored name comes from the content, never from the name the browser sent
@@ -135,7 +123,7 @@ def test_upload_ifc_as_a_proposal(app_town, tmp_path):
     assert float(p2["after"].iloc[0]) > float(p2["before"].iloc[0])
 
 
-def _upload_to_scenario(store, name: str, data: bytes):
+def _upload_to_scenario(store, name: str, data: bytes, *, ifc_id: str = ""):
     from streamlit.testing.v1 import AppTest
 
     store.save_scenario("up", {"format": "twin-scenario", "schema_version": 1,
@@ -145,6 +133,8 @@ def _upload_to_scenario(store, name: str, data: bytes):
     at.switch_page("app_pages/scenarios.py")
     at.run()
     at.file_uploader(key="scen_ifc").upload(name, data, "application/octet-stream")
+    if ifc_id:
+        at.text_input(key="scen_ifc_id").input(ifc_id)
     at.button(key="scen_add_ifc").click()
     at.run()
     assert not at.exception, at.exception
