@@ -4,6 +4,7 @@ camera presets with BIM detail, language switch, and an upload imported end to e
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -21,9 +22,12 @@ TIMEOUT = 120
 
 @pytest.fixture
 def town(tmp_path, monkeypatch):
-    """A small town store, opened by the app through TWIN_STORE."""
+    """A small town store, opened by the app through TWIN_STORE. These tests read the map's
+    layer data from the deck, so they draw every layer whole (``TWIN_MAP_TILES=0``); the
+    tiled map has its own tests (tests/test_tiles*.py)."""
     store = build_town(ParquetStore(tmp_path / "layers"))
     monkeypatch.setenv("TWIN_STORE", str(store.root))
+    monkeypatch.setenv("TWIN_MAP_TILES", "0")
     return store
 
 
@@ -76,8 +80,10 @@ def test_map_page_draws_every_layer_with_panel(town):
     # legends carry the GB 50137 name of the land use
     assert any("二类居住用地" in m.value for m in at.markdown)
     # compact JSON without indentation, and small: the data are served as files
-    text = at.get("deck_gl_json_chart")[0].proto.json
-    assert "\n" not in text and len(text) < 20_000
+    chart = at.get("deck_gl_json_chart")[0].proto
+    assert "\n" not in chart.json and len(chart.json) < 20_000
+    # the hover tooltip Streamlit hands to deck.gl: one field, escaped by the browser
+    assert json.loads(chart.tooltip)["html"].count("{") == 1
 
 
 def test_switching_a_layer_off_and_colouring_by_height(town):
@@ -283,11 +289,28 @@ def test_queries_page_runs_a_registered_query(town):
     at.selectbox(key="query_name").set_value("indicators").run()
     at.button[0].click().run()
     _no_errors(at)
+    from twin.query import run
+
+    expected = run("indicators", town)
+    status = dict(zip(expected.layer[expected.id_column], expected.layer[expected.status_column],
+                      strict=True))
+    # the map: one feature per parcel, coloured by its status (pass and fail differ)
     deck = _deck(at)
-    assert any(layer["id"].startswith("q-result::") for layer in deck["layers"])
-    legend = " ".join(m.value for m in at.markdown)
-    assert "result: pass" in legend or "result: fail" in legend
-    assert at.metric and at.dataframe
+    [result] = [layer for layer in deck["layers"] if layer["id"].startswith("q-result::")]
+    colour = {feature["t"].split(" · ")[0]: feature["c"] for feature in result["data"]}
+    assert set(colour) == set(status) == {"P1", "P2", "P3"}
+    for a in colour:
+        for b in colour:
+            assert (colour[a] == colour[b]) == (status[a] == status[b]), (a, b)
+    # the summary: one metric per summary value, counts shown as they are
+    summary = expected.summary_json()
+    assert len(at.metric) == len(summary)
+    for (key, value), metric in zip(summary.items(), at.metric, strict=True):
+        if isinstance(value, int):
+            assert re.sub(r"[^0-9]", "", metric.value) == str(value), (key, metric.value)
+    # the table: a row per parcel, in the query's order
+    table = at.dataframe[0].value
+    assert table["id"].tolist() == expected.layer[expected.id_column].tolist()
     # a new version of an input makes the old result stale: it is no longer shown
     town.commit([LayerData("parcels", "parcel", town.read("parcels"))], note="stale test")
     at.run()

@@ -17,7 +17,7 @@ from bad_inputs import GEOJSON_ROWS, OTHER_ROWS, good_parcels
 from twin.cli import main
 
 ACCEPTED = {"z-coordinates", "nested-properties", "html-in-name", "10k-char-property",
-            "utf8-bom", "100k-vertex-polygon"}
+            "utf8-bom", "100k-vertex-polygon", "gbk-bytes-with-encoding", "sql-in-property-name"}
 REPAIRED = {"unclosed-ring-fix", "bowtie-fix"}
 ROWS = ([(name, "x.geojson", writer, "parcel", args) for name, writer, args in GEOJSON_ROWS]
         + OTHER_ROWS)

@@ -29,11 +29,12 @@ def parse_mapping(items: list[str] | None) -> dict[str, str]:
 
 
 def _read_options(kind, layer, crs, mapping, on_invalid, anchor, building_id,
-                  fix_scale, encoding=None) -> dict:
+                  fix_scale, encoding=None, anchor_point=None, member=None) -> dict:
     """The reader options shared by `twin import` and `twin info` (unset ones left out)."""
     options = {"kind": kind, "layer": layer, "crs": crs, "mapping": parse_mapping(mapping),
                "on_invalid": on_invalid, "anchor": anchor, "building_id": building_id,
-               "fix_scale": True if fix_scale else None, "encoding": encoding}
+               "fix_scale": True if fix_scale else None, "encoding": encoding,
+               "anchor_point": anchor_point, "member": member}
     return {k: v for k, v in options.items() if v not in (None, {}, "")}
 
 
@@ -80,8 +81,17 @@ def register(app: typer.Typer) -> None:
         mapping: list[str] = typer.Option(None, "--map", help="Attribute mapping SRC=DST (repeatable)."),
         on_invalid: str = typer.Option("raise", "--on-invalid", help="raise | warn | fix"),
         format: str = typer.Option(None, "--format", help="Reader name, when the suffix is ambiguous."),
-        anchor: str = typer.Option(None, "--anchor", help="IFC: LON,LAT,ELEV,ROT when the file "
-                                   "has no georeferencing."),
+        anchor: str = typer.Option(None, "--anchor", help="IFC: LON,LAT,ELEV,ROT of the "
+                                   "project origin; overrides the file's georeference."),
+        anchor_point: str = typer.Option(None, "--anchor-point", help="IFC: X,Y,Z=LON,LAT,"
+                                         "ELEV[,ROT]: a model point (model metres) at a map "
+                                         "point; ROT defaults to the file's true north."),
+        member: str = typer.Option(None, "--member", help="IFC: the .ifc to read inside a "
+                                   ".zip holding several."),
+        check_on_import: str = typer.Option("off", "--check-on-import", help="IFC: run the "
+                                            "model check (twin ifc check) and store it with "
+                                            "the version: off | report | strict (strict "
+                                            "refuses a model with failures)."),
         building_id: str = typer.Option(None, "--building-id", help="IFC: id of the building."),
         fix_scale: bool = typer.Option(False, "--fix-scale", help="IFC: apply the expected "
                                        "MapConversion Scale when it mismatches the units."),
@@ -105,7 +115,9 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter(f"--replace contradicts --mode {mode}",
                                      param_hint="--replace")
         options = _read_options(kind, layer, crs, mapping, on_invalid, anchor, building_id,
-                                fix_scale, encoding)
+                                fix_scale, encoding, anchor_point, member)
+        if check_on_import != "off":
+            options["check_on_import"] = check_on_import
         store = get_store()
         with progress_bar(f"importing {file.name}",
                           enabled=not as_json and sys.stderr.isatty()) as progress:
