@@ -442,6 +442,8 @@ def _map_conversion(model, units: ProjectUnits, decision: GeorefDecision, *, pat
     import ifcopenshell.util.element as ue
     import ifcopenshell.util.geolocation as geoloc
 
+    if not model.by_type("IfcProject"):
+        return None  # no project, no map conversion
     try:
         params = geoloc.get_helmert_transformation_parameters(model)
     except (AssertionError, AttributeError, TypeError, IndexError) as exc:
