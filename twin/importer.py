@@ -56,37 +56,52 @@ def read_file(path, *, format: str | None = None, **options) -> ImportResult:
 
 
 def import_file(store: Store, path, *, format: str | None = None, note: str = "",
-                allow_empty: bool = False, **options) -> tuple[dict[str, int], ImportReport]:
+                allow_empty: bool = False, mode: str | None = None,
+                **options) -> tuple[dict[str, int], ImportReport]:
     """Read ``path`` and commit its layers to ``store`` as new versions.
 
     A layer with a ``replace_key`` (the IFC reader sets ``"building_id"``) is merged into
     the layer's current version rather than replacing it: see :func:`merge_with_current`.
     Returns ``({layer: version}, report)``. On any error nothing is written; a file that
-    gives no feature at all is refused unless ``allow_empty``.
+    gives no feature at all is refused unless ``allow_empty``. ``mode`` (replace, append,
+    merge: :mod:`twin.import_modes`) says how the file meets a layer that exists.
     """
     refuse_other_crs(store)  # before reading: a big file is not read for nothing
     result = read_file(path, format=format, **options)
-    return commit_result(store, result, note=note, allow_empty=allow_empty), result.report
+    return (commit_result(store, result, note=note, allow_empty=allow_empty, mode=mode),
+            result.report)
 
 
 def commit_result(store: Store, result: ImportResult, *, note: str = "",
-                  allow_empty: bool = False) -> dict[str, int]:
+                  allow_empty: bool = False, mode: str | None = None) -> dict[str, int]:
     """Commit what :func:`read_file` read (after a preview, say) as new versions, merging
     layers that have a ``replace_key`` (see :func:`merge_with_current`); returns
     ``{layer: version}``. On any error nothing is written.
 
     An import that would write no feature at all (an empty collection, only null or
     unusable geometries) would replace the current layer with nothing, so it is refused
-    with a :class:`~twin.errors.ReaderError` unless ``allow_empty``."""
+    with a :class:`~twin.errors.ReaderError` unless ``allow_empty``. With ``mode``
+    (``replace``, ``append``, ``merge``) every layer that exists is written that way
+    (:func:`twin.import_modes.apply_mode`) instead of by its default."""
     if not allow_empty:
         refuse_empty(result)
     t0 = time.perf_counter()
     existing = {info.name: info.kind for info in store.layers()}
     refuse_other_crs(store, result, existing)
-    layers = [merge_with_current(store, item, result.report, existing=existing)
-              for item in result.layers]
+    if mode is None:
+        layers = [merge_with_current(store, item, result.report, existing=existing)
+                  for item in result.layers]
+    else:
+        from .import_modes import apply_mode
+
+        layers = [apply_mode(store, item, mode, existing=existing, source=result.report.source)
+                  for item in result.layers]
+        result.report.extra["import_mode"] = mode
     versions = store.commit(layers, report=result.report.to_dict(), note=note)
     result.report.timings["commit_s"] = round(time.perf_counter() - t0, 4)
+    from .tiles import tiles_after_import  # the map's tiles of the new versions
+
+    tiles_after_import(store, versions, result.report)
     return versions
 
 
