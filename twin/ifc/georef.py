@@ -101,6 +101,8 @@ def parse_anchor(value, *, path=None) -> Anchor:
     """Parse ``"LON,LAT[,ELEV[,ROT]]"`` (or a tuple / :class:`Anchor`) into an Anchor."""
     if value is None or isinstance(value, Anchor):
         return value
+    if isinstance(value, dict) and value.get("model_point_m") is not None:
+        return parse_anchor_point(value, path=path)  # the Import page's anchor point
     if isinstance(value, dict):
         return Anchor(float(value["lon"]), float(value["lat"]), float(value.get("elev_m", 0)),
                       float(value.get("rotation_deg", 0)))
