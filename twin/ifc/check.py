@@ -184,11 +184,11 @@ def _grf_rules(model, path) -> list[RuleResult]:
 
 
 def _structure_rules(model) -> list[RuleResult]:
-    from .elements import Relations, model_elements
+    from .elements import model_elements, spatial_parents
 
     out = []
     roots = model.by_type("IfcRoot")
-    counts = Counter(r.GlobalId for r in roots)
+    counts = Counter(r[0] for r in roots)  # IfcRoot.GlobalId, by position (fast)
     dups = sorted(g for g, n in counts.items() if n > 1)
     out.append(_rule("GUID-UNIQUE", "unique GlobalIds", dups,
                      f"{len(dups)} GlobalId(s) used more than once",
@@ -200,16 +200,16 @@ def _structure_rules(model) -> list[RuleResult]:
     out.append(_rule("UNITS", "units present", [] if length else ["IfcProject"],
                      "the project assigns no length unit (IfcUnitAssignment)",
                      "length unit assigned"))
-    relations = Relations(model)
+    parent = spatial_parents(model)
     elements = model_elements(model)
     spatial = ("IfcSpatialElement" if model.schema != "IFC2X3"
                else "IfcSpatialStructureElement")
     loose = []
     for el in elements:
-        node, seen = relations.parent.get(el.id()), set()
+        node, seen = parent.get(el.id()), set()
         while node is not None and not node.is_a(spatial) and node.id() not in seen:
             seen.add(node.id())
-            node = relations.parent.get(node.id())
+            node = parent.get(node.id())
         if node is None or not node.is_a(spatial):
             loose.append(el.GlobalId)
     out.append(_rule("SPATIAL", "every element in a spatial structure", loose,
