@@ -130,7 +130,8 @@ def _grf_rules(model, path) -> list[RuleResult]:
     import ifcopenshell.util.geolocation as geoloc
     from pyproj import CRS
 
-    from .georef import resolve_georef
+    from .georef import GeorefDecision, _map_conversion
+    from .units import project_units
 
     out = []
     name, datum, found = _projected_crs(model)
@@ -150,8 +151,9 @@ def _grf_rules(model, path) -> list[RuleResult]:
             out.append(RuleResult("GRF-EPSG", "EPSG present and valid", "fail",
                                   f"{name} is not a known EPSG code", 1, [where]))
     if out[-1].status == "pass":
-        try:
-            decision = resolve_georef(model, path=path)
+        try:  # only the MapConversion reading and its Scale check (no positions)
+            decision = GeorefDecision(path=str(path), units=project_units(model))
+            _map_conversion(model, decision.units, decision, path=path, fix_scale=False)
             bad = [c["message"] for c in decision.checks if c["code"] == "scale_mismatch"]
             out.append(_rule("GRF-SCALE", "MapConversion consistent with units", bad,
                              bad[0] if bad else "", "Scale agrees with the units"))
