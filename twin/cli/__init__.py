@@ -20,6 +20,7 @@ from . import layers as _layers
 from . import query as _query_cli
 from . import scenario as _scenario_cli
 from . import store as _store_cli
+from . import tiles as _tiles_cli
 from .common import err_console, state
 
 __all__ = ["app", "main", "hoist_global_options", "resource_error"]
@@ -50,6 +51,7 @@ _store_cli.register(app)
 _scenario_cli.register(app)
 _find_cli.register(app)
 _diff_cli.register(app)
+_tiles_cli.register(app)
 
 
 def _click_exceptions() -> tuple[tuple[type, ...], tuple[type, ...]]:
