@@ -7,6 +7,8 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.common import deck_options, lang, read_layer, store_or_stop, store_url, tr
+from app_pages.map_tiles import pick_position, tiled_parts, uses_tiles
+from app_pages.map_tools import map_tools
 from twin.i18n import catalog, label
 from twin.render import (
     DRAWN_KINDS,
@@ -177,6 +179,7 @@ left, right = st.columns([4, 1.35], gap="small")
 with right:
     preset = st.selectbox(tr("map.camera"), list(presets), format_func=presets.get,
                           key="view_preset", on_change=_view_changed)
+    tools = map_tools(url, tokens, language)  # search + fly-to, measurement
 
 # ---- which BIM buildings are shown ---------------------------------------------------------
 picked = _selection()
@@ -187,10 +190,10 @@ picked_frame = None
 picked_row = None
 if picked is not None:
     pname, pkey, pobj = picked
-    if pname in tokens and isinstance(pobj, dict) and "k" in pobj:
+    k = pick_position(pobj)
+    if pname in tokens and k is not None:
         pkind, pver, psha = tokens[pname]
         picked_frame = read_layer(url, pname, pver, psha)
-        k = int(pobj["k"])
         if 0 <= k < len(picked_frame):
             picked_row = picked_frame.iloc[k]
             if pkind == "building":
@@ -226,6 +229,16 @@ with st.spinner(tr("map.loading")):
                 legend_slot.markdown(legend_html(entries), unsafe_allow_html=True)
             continue
         hidden = tuple(sorted(focus)) if kind == "building" else ()
+        if uses_tiles(kind):
+            layers, groups, tbounds = tiled_parts(url, name, kind, version, sha,
+                                                  color_by=color_by, opacity=opacity,
+                                                  visible=visible, hidden_ids=hidden)
+            bounds.append(tbounds)
+            legend_slot.markdown(legend_html([(_legend_label(kind, g.key, language), g.color,
+                                               g.count) for g in groups]),
+                                 unsafe_allow_html=True)
+            all_layers += layers
+            continue
         prep = prepared(url, name, kind, version, sha, color_by if kind == "building" else "",
                         hidden, language, readings_key if kind == "sensor" else ())
         if prep.bounds is not None:
@@ -243,8 +256,11 @@ if preset.startswith("bim:") and preset[4:] in bim_ids and bim_ids[preset[4:]][1
     view["zoom"] = round(view["zoom"] - 0.4, 2)  # room around the building
 else:
     view = overview_view(town)
+view = tools.view or view
 view = nudge_view(view, st.session_state.get("view_nonce", 0))
 
+all_layers += tools.layers
+all_data.update(tools.data)
 deck = build_deck(all_layers, all_data, view=view, **deck_options())
 with left:
     st.pydeck_chart(deck, on_select="rerun", selection_mode="single-object", key="map",

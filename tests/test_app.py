@@ -4,6 +4,7 @@ camera presets with BIM detail, language switch, and an upload imported end to e
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -76,8 +77,10 @@ def test_map_page_draws_every_layer_with_panel(town):
     # legends carry the GB 50137 name of the land use
     assert any("二类居住用地" in m.value for m in at.markdown)
     # compact JSON without indentation, and small: the data are served as files
-    text = at.get("deck_gl_json_chart")[0].proto.json
-    assert "\n" not in text and len(text) < 20_000
+    chart = at.get("deck_gl_json_chart")[0].proto
+    assert "\n" not in chart.json and len(chart.json) < 20_000
+    # the hover tooltip Streamlit hands to deck.gl: one field, escaped by the browser
+    assert json.loads(chart.tooltip)["html"].count("{") == 1
 
 
 def test_switching_a_layer_off_and_colouring_by_height(town):
@@ -188,6 +191,7 @@ def _parcels_geojson(path: Path) -> Path:
 
 def test_import_page_upload_preview_commit_and_rollback(town, tmp_path):
     data = _parcels_geojson(tmp_path / "new_parcels.geojson").read_bytes()
+    before = len(town.read("parcels"))
     at = _app()
     at.switch_page("app_pages/import_page.py").run()
     _no_errors(at)
@@ -196,15 +200,19 @@ def test_import_page_upload_preview_commit_and_rollback(town, tmp_path):
     at.selectbox(key="import_kind").set_value("parcel")
     at.text_input(key="import_layer").set_value("parcels").run()
     at.button(key="import_preview").click().run()
-    if at.error and "NotImplementedError" in at.error[0].value:
-        pytest.skip("the GeoJSON reader is not written yet")
     _no_errors(at)
     assert at.get("deck_gl_json_chart"), "preview map missing"
     assert town.current_version("parcels") == 1  # nothing written by the preview
+    # the layer holds data: the page says what a plain commit would replace, with numbers
+    warning = " ".join(w.value for w in at.warning)
+    assert f"已有 {before} 个要素" in warning and "替换现有的" in warning, warning
+    assert at.radio(key="import_mode").value == "new"  # default: a new layer
+    at.radio(key="import_mode").set_value("append").run()
+    assert any(f"{before} → {before + 2} 个要素" in c.value for c in at.caption)
     at.button(key="import_commit").click().run()
     _no_errors(at)
     assert town.current_version("parcels") == 2
-    assert len(town.read("parcels")) == 2
+    assert len(town.read("parcels")) == before + 2  # appended, nothing lost
     assert any("parcels v2" in s.value for s in at.success)
     # roll back through the page
     at.selectbox(key="versions_layer").set_value("parcels").run()
@@ -218,6 +226,33 @@ def test_import_page_upload_preview_commit_and_rollback(town, tmp_path):
     _no_errors(at)
     buttons = at.get("download_button")
     assert buttons and "parcels.geojson" in buttons[0].proto.label
+
+
+def test_import_page_defaults_to_a_new_layer_named_after_the_file(town, tmp_path):
+    data = _parcels_geojson(tmp_path / "new_parcels.geojson").read_bytes()
+    before = len(town.read("parcels"))
+    at = _app()
+    at.switch_page("app_pages/import_page.py").run()
+    at.file_uploader(key="upload").set_value(("new_parcels.geojson", data,
+                                              "application/geo+json")).run()
+    at.selectbox(key="import_kind").set_value("parcel")
+    at.text_input(key="import_layer").set_value("parcels").run()
+    at.button(key="import_preview").click().run()
+    names = [w for w in at.text_input if w.key.startswith("import_new_layer")]
+    assert names and names[0].value == "new_parcels"
+    at.button(key="import_commit").click().run()
+    _no_errors(at)
+    assert len(town.read("new_parcels")) == 2
+    assert town.current_version("parcels") == 1 and len(town.read("parcels")) == before
+    # replace is a choice made on purpose, and it says how many features go
+    at.file_uploader(key="upload").set_value(("new_parcels.geojson", data,
+                                              "application/geo+json")).run()
+    at.button(key="import_preview").click().run()
+    at.radio(key="import_mode").set_value("replace").run()
+    assert any(f"将删除图层「parcels」当前的 {before} 个要素" in w.value for w in at.warning)
+    at.button(key="import_commit").click().run()
+    _no_errors(at)
+    assert len(town.read("parcels")) == 2 and town.current_version("parcels") == 2
 
 
 def test_import_page_takes_sensor_readings_as_csv(town, tmp_path):
@@ -251,11 +286,28 @@ def test_queries_page_runs_a_registered_query(town):
     at.selectbox(key="query_name").set_value("indicators").run()
     at.button[0].click().run()
     _no_errors(at)
+    from twin.query import run
+
+    expected = run("indicators", town)
+    status = dict(zip(expected.layer[expected.id_column], expected.layer[expected.status_column],
+                      strict=True))
+    # the map: one feature per parcel, coloured by its status (pass and fail differ)
     deck = _deck(at)
-    assert any(layer["id"].startswith("q-result::") for layer in deck["layers"])
-    legend = " ".join(m.value for m in at.markdown)
-    assert "result: pass" in legend or "result: fail" in legend
-    assert at.metric and at.dataframe
+    [result] = [layer for layer in deck["layers"] if layer["id"].startswith("q-result::")]
+    colour = {feature["t"].split(" · ")[0]: feature["c"] for feature in result["data"]}
+    assert set(colour) == set(status) == {"P1", "P2", "P3"}
+    for a in colour:
+        for b in colour:
+            assert (colour[a] == colour[b]) == (status[a] == status[b]), (a, b)
+    # the summary: one metric per summary value, counts shown as they are
+    summary = expected.summary_json()
+    assert len(at.metric) == len(summary)
+    for (key, value), metric in zip(summary.items(), at.metric, strict=True):
+        if isinstance(value, int):
+            assert re.sub(r"[^0-9]", "", metric.value) == str(value), (key, metric.value)
+    # the table: a row per parcel, in the query's order
+    table = at.dataframe[0].value
+    assert table["id"].tolist() == expected.layer[expected.id_column].tolist()
     # a new version of an input makes the old result stale: it is no longer shown
     town.commit([LayerData("parcels", "parcel", town.read("parcels"))], note="stale test")
     at.run()

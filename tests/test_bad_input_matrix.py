@@ -17,7 +17,7 @@ from bad_inputs import GEOJSON_ROWS, OTHER_ROWS, good_parcels
 from twin.cli import main
 
 ACCEPTED = {"z-coordinates", "nested-properties", "html-in-name", "10k-char-property",
-            "utf8-bom", "100k-vertex-polygon"}
+            "utf8-bom", "100k-vertex-polygon", "gbk-bytes-with-encoding", "sql-in-property-name"}
 REPAIRED = {"unclosed-ring-fix", "bowtie-fix"}
 ROWS = ([(name, "x.geojson", writer, "parcel", args) for name, writer, args in GEOJSON_ROWS]
         + OTHER_ROWS)
@@ -31,6 +31,9 @@ MESSAGES = {  # what the one line must say, beyond naming the file
     "ifczip-nested-zip": "nested archives", "ifc-unknown-schema": "IFC9",
     "csv-bad-timestamps": "yesterday", "ifc-nan-in-element-placement": "IFCCARTESIANPOINT((NaN",
     "ifc-inf-in-context-origin": "coordinate origin", "geotiff-without-crs": "--crs",
+}
+NOTICES = {  # what the report of an accepted file must tell the user
+    "nested-properties": "['extra'] hold nested JSON objects: stored as JSON text",
 }
 
 
@@ -59,6 +62,7 @@ def test_bad_input(name, filename, writer, kind, args, tmp_path, capsys):
         assert _snapshot(store) != before and "imported" in out
         if name in REPAIRED:
             assert "repaired" in out
+        assert NOTICES.get(name, "") in " ".join(out.split()), out
         return
     assert code == 1
     lines = [line for line in err.splitlines() if line.strip()]

@@ -119,3 +119,37 @@ def test_disk_full_is_one_line_and_the_store_is_unchanged(tmp_path, capsys, monk
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and "no space left" in err[0] and "Hint: free some" in err[0]
         assert snapshot() == before
+
+
+def test_gbk_geojson_imports_with_encoding_and_keeps_the_chinese_names(tmp_path, capsys):
+    from bad_inputs import _gbk
+
+    from twin.store import ParquetStore
+
+    src = tmp_path / "gbk.geojson"
+    _gbk(src)
+    store_dir = str(tmp_path / "s")
+    # without the option: one line that names the encoding and the option that reads it
+    assert main(["--store", store_dir, "import", str(src), "--kind", "parcel"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "gbk.geojson" in err[0] and "--encoding gbk" in err[0]
+    assert main(["--store", store_dir, "import", str(src), "--kind", "parcel",
+                 "--encoding", "gbk"]) == 0
+    assert "version 1" in capsys.readouterr().out
+    names = ParquetStore(tmp_path / "s").read("parcel")["name"].tolist()
+    assert names == ["泊里镇横河地块"]
+
+
+def test_wrong_or_unknown_encoding_is_one_line_and_writes_nothing(tmp_path, capsys):
+    src = tmp_path / "utf8.geojson"
+    src.write_bytes('{"type":"FeatureCollection","features":[{"type":"Feature","properties":'
+                    '{"name":"泊里"},"geometry":{"type":"Point","coordinates":[119.9,35.73]}}]}'
+                    .encode()[:-3] + b"\xff]}")
+    store_dir = tmp_path / "s"
+    for encoding, expected in (("klingon", "unknown text encoding 'klingon'"),
+                               ("ascii", "are not ascii text")):
+        assert main(["--store", str(store_dir), "import", str(src), "--kind", "facility",
+                     "--encoding", encoding]) == 1
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "utf8.geojson" in err[0] and expected in err[0], err
+    assert not store_dir.exists()

@@ -42,17 +42,28 @@ def _run(at) -> AppTest:
     return at
 
 
-def test_map_and_queries_pages_on_postgis(pg_town, tmp_path, monkeypatch):
-    at = _run(AppTest.from_file(APP, default_timeout=120))
-    on_postgis = _layer_ids(at)
-    assert on_postgis
+def _setbacks_page(at) -> tuple[list[tuple[str, str]], list[str]]:
+    """Run the setbacks query on the Queries page: its metrics and its table's rows."""
     at.switch_page("app_pages/queries.py")
     _run(at)
     at.selectbox(key="query_name").set_value("setbacks")
     _run(at)
     at.button[0].click()
     _run(at)
-    assert at.metric
-    # the same town in the embedded store draws the same layers
+    table = at.dataframe[0].value
+    rows = ["|".join(map(str, row)) for row in table.itertuples(index=False)]
+    return [(m.label, m.value) for m in at.metric], rows
+
+
+def test_map_and_queries_pages_on_postgis(pg_town, tmp_path, monkeypatch):
+    at = _run(AppTest.from_file(APP, default_timeout=120))
+    on_postgis = _layer_ids(at)
+    assert {"parcels", "buildings", "rivers", "roads"} <= {i.split("::")[0] for i in on_postgis}
+    metrics_pg, rows_pg = _setbacks_page(at)
+    checked = dict(metrics_pg)["buildings_checked"]
+    assert int(checked.replace(",", "")) == len(pg_town.read("buildings"))
+    # the same town in the embedded store draws the same layers and the same query result
     monkeypatch.setenv("TWIN_STORE", str(build_town(ParquetStore(tmp_path / "layers")).root))
-    assert _layer_ids(_run(AppTest.from_file(APP, default_timeout=120))) == on_postgis
+    at = _run(AppTest.from_file(APP, default_timeout=120))
+    assert _layer_ids(at) == on_postgis
+    assert _setbacks_page(at) == (metrics_pg, rows_pg)

@@ -57,8 +57,11 @@ def test_html_report_has_the_content(town, tmp_path):
     assert "居住&lt;一&gt;" in page                      # names are escaped
     assert "Noto Sans CJK SC" in page
     assert page.count("<svg") == 3      # overview + P1 (height fails) + P2 (setback)
-    assert "3vB2YO$MX4xv5uCqZZG05x" in page             # IFC GlobalId as evidence
-    assert "ifc" in page and "lod1:floors×footprint" in page
+    evidence = {row[0]: row for row in _table_rows(page) if row and row[0] in ("IFC-1", "B1")}
+    # the IFC building's row: its GlobalId, footprint, share, GFA from the model, method ifc
+    assert evidence["IFC-1"][:6] == ["IFC-1", "3vB2YO$MX4xv5uCqZZG05x", "400", "1", "777", "ifc"]
+    # a block building's GFA is floors × footprint (5 × 400 m²), and says so
+    assert evidence["B1"][:6] == ["B1", "", "400", "1", "2,000", "lod1:floors×footprint"]
     assert "NEAR" in page and "横河" in page             # the setback violation
     assert "建筑高度 Height (m)" in page and "不合格 fail" in page
     assert "大寒" in page                                # sunlight section
@@ -115,6 +118,11 @@ def test_pdf_with_cjk_font_has_no_warning(monkeypatch):
     assert pdf.with_font_warning(page) == page
 
 
+def _table_rows(page: str) -> list[list[str]]:
+    """The text of every table row's cells in an HTML page."""
+    return [re.findall(r"<td[^>]*>(.*?)</td>", row) for row in re.findall(r"<tr>(.*?)</tr>", page)]
+
+
 def _streams(data: bytes):
     for m in re.finditer(rb"stream\r?\n", data):
         try:
@@ -143,6 +151,19 @@ def test_svg_map_is_standalone():
     assert svg.startswith("<svg") and svg.endswith("</svg>")
     from twin.report import MapLayer
 
-    svg = svg_map([MapLayer([shapely.box(0, 0, 10, 10)], fill="#f00", titles=["<b>"])])
-    assert "&lt;b&gt;" in svg and "fill=\"#f00\"" in svg
-    assert render_html  # the renderer is importable without a store
+    svg = svg_map([MapLayer([shapely.box(0, 0, 10, 10), shapely.box(20, 0, 30, 5)],
+                            fill="#f00", titles=["<b>", "c"])], width=100)
+    assert "&lt;b&gt;" in svg and "<b>" not in svg and svg.count('fill="#f00"') == 2
+    boxes = []
+    for d in re.findall(r'<path d="(M[^"]+Z)" fill-rule', svg):
+        xy = [tuple(map(float, p.split())) for p in re.findall(r"[ML]([\d.]+ [\d.]+)", d)]
+        xs, ys = zip(*xy, strict=True)
+        boxes.append((min(xs), min(ys), max(xs), max(ys)))
+    (ax0, ay0, ax1, ay1), (bx0, by0, bx1, by1) = boxes
+    assert abs((ax1 - ax0) - (bx1 - bx0)) < 0.2               # both 10 m wide: one scale
+    assert abs((ay1 - ay0) - 2 * (by1 - by0)) < 0.2           # 10 m tall vs 5 m tall
+    assert abs(ay1 - by1) < 0.2 and bx0 > ax1                 # same baseline y=0, B east of A
+    assert 0 <= ax0 and bx1 <= 100                            # inside the 100 px frame
+    bar = re.search(r'<rect x="[\d.]+" y="[\d.]+" width="([\d.]+)"[^>]*/><text[^>]*>(\d+) m<', svg)
+    px_per_m = (ax1 - ax0) / 10
+    assert abs(float(bar.group(1)) - int(bar.group(2)) * px_per_m) < 0.2  # the scale bar is true

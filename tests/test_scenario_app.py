@@ -3,6 +3,7 @@ the diff table."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -129,6 +130,56 @@ def test_upload_ifc_as_a_proposal(app_town, tmp_path):
     edits = store.load_scenario("ifc")["edits"]
     assert [e["op"] for e in edits] == ["add_ifc"] and edits[0]["id"] == "IFC1"
     assert Path(edits[0]["path"]).read_bytes() == path.read_bytes()
+    # the stored name comes from the content, never from the name the browser sent
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert Path(edits[0]["path"]).name == f"{digest[:32]}.ifc" and edits[0]["sha256"] == digest
     table = _table_with(at, "indicator")
     p2 = table[(table["id"] == "P2") & (table["indicator"] == "gfa_m2")]
     assert float(p2["after"].iloc[0]) > float(p2["before"].iloc[0])
+
+
+def _upload_to_scenario(store, name: str, data: bytes):
+    from streamlit.testing.v1 import AppTest
+
+    store.save_scenario("up", {"format": "twin-scenario", "schema_version": 1,
+                               "name": "up", "edits": []})
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page("app_pages/scenarios.py")
+    at.run()
+    at.file_uploader(key="scen_ifc").upload(name, data, "application/octet-stream")
+    at.button(key="scen_add_ifc").click()
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _saved_files(store) -> list[Path]:
+    return [p for p in Path(store.root).rglob("*") if p.is_file() and p.suffix == ".ifc"]
+
+
+def test_ifc_upload_over_the_limit_is_refused_and_leaves_nothing(app_town, tmp_path, monkeypatch):
+    from ifc_factory import make_test_building
+
+    store, info = app_town
+    path = tmp_path / "big.ifc"
+    make_test_building(path, storeys=3, map_conversion={
+        "crs": "EPSG:4549", "eastings": info["x0"] + 20, "northings": info["y0"] + 150})
+    limit_mb = len(path.read_bytes()) / 2 / 2**20             # half the file's size
+    monkeypatch.setenv("TWIN_UPLOAD_LIMIT_MB", f"{limit_mb:.6f}")
+    at = _upload_to_scenario(store, "../../big.ifc", path.read_bytes())
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "big.ifc" in errors[0], errors
+    assert store.load_scenario("up")["edits"] == []
+    assert _saved_files(store) == []
+
+
+def test_refused_ifc_upload_leaves_no_file_behind(app_town):
+    store, _ = app_town
+    broken = b"ISO-10303-21;\nHEADER;\nENDSEC;\nDATA;\n#1=IFCWALL(;\nENDSEC;\nEND-ISO-10303-21;\n"
+    at = _upload_to_scenario(store, "broken.ifc", broken)
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "broken.ifc" in errors[0] and "FILE_SCHEMA" in errors[0], errors
+    assert "scenario_files" not in errors[0]             # not where the page kept it
+    assert store.load_scenario("up")["edits"] == []
+    assert _saved_files(store) == []

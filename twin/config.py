@@ -6,6 +6,8 @@
 ``TWIN_STORE``            the store to open (see :func:`twin.store.default_store_url`)
 ``TWIN_INLINE_MAP_DATA``  ``1`` to put layer data inside the map message instead of serving
                           it as static files (``static/cache/``) that the browser fetches
+``TWIN_MAP_TILES``        ``0`` to send buildings, parcels, roads and rivers whole instead of
+                          as tiles (``static/tiles/``, see :mod:`twin.tiles`)
 
 Example
 -------
@@ -21,7 +23,7 @@ import os
 from .errors import TwinError
 
 __all__ = ["DEFAULT_UPLOAD_LIMIT_MB", "upload_limit_mb", "upload_limit_bytes", "basemap_url",
-           "inline_map_data"]
+           "inline_map_data", "map_tiles"]
 
 DEFAULT_UPLOAD_LIMIT_MB = 200.0
 
@@ -54,3 +56,9 @@ def basemap_url() -> str | None:
 def inline_map_data() -> bool:
     """True when ``$TWIN_INLINE_MAP_DATA`` asks for layer data inside the map message."""
     return os.environ.get("TWIN_INLINE_MAP_DATA", "").strip().lower() in {"1", "true", "yes"}
+
+
+def map_tiles() -> bool:
+    """False when ``$TWIN_MAP_TILES`` is ``0``: the map then sends every layer whole, as
+    before tiling (kept to compare against, see ``bench/city_map.py``)."""
+    return os.environ.get("TWIN_MAP_TILES", "").strip().lower() not in {"0", "false", "no"}

@@ -13,11 +13,14 @@ import typer
 
 from ..errors import TwinError
 from . import demo as _demo_cli
+from . import diff as _diff_cli
+from . import find as _find_cli
 from . import ifc as _ifc_cli
 from . import layers as _layers
 from . import query as _query_cli
 from . import scenario as _scenario_cli
 from . import store as _store_cli
+from . import tiles as _tiles_cli
 from .common import err_console, state
 
 __all__ = ["app", "main", "hoist_global_options", "resource_error"]
@@ -46,6 +49,9 @@ _demo_cli.register(app)
 _query_cli.register(app)
 _store_cli.register(app)
 _scenario_cli.register(app)
+_find_cli.register(app)
+_diff_cli.register(app)
+_tiles_cli.register(app)
 
 
 def _click_exceptions() -> tuple[tuple[type, ...], tuple[type, ...]]:

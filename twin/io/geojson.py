@@ -147,7 +147,8 @@ class GeoJSONReader:
     ``crs`` (overrides the file's), ``mapping`` ({source attribute: column}),
     ``on_invalid`` (``raise``, ``warn``, ``fix``), ``progress`` (callable(done, total,
     message)), ``source_layer`` (for multi-layer sources such as GeoPackage), ``lint``
-    (``auto``, ``always``, ``never``: the structural check of GeoJSON text).
+    (``auto``, ``always``, ``never``: the structural check of GeoJSON text), ``encoding``
+    (the source's text encoding when it is not UTF-8, e.g. ``gbk``).
     """
 
     name = "geojson"
@@ -171,7 +172,7 @@ class GeoJSONReader:
     # -- the pipeline ------------------------------------------------------------------
     def read(self, path, *, kind=None, layer=None, crs=None, mapping=None,
              on_invalid="raise", progress=None, source_layer=None, lint="auto",
-             **_other) -> ImportResult:
+             encoding=None, **_other) -> ImportResult:
         """Read ``path`` into one layer of ``kind`` in the working CRS, plus the report."""
         t_start = time.perf_counter()
         path = Path(path)
@@ -191,6 +192,8 @@ class GeoJSONReader:
 
         is_json = path.suffix.lower() in _JSON_SUFFIXES
         raw = path.read_bytes() if is_json else None
+        if raw is not None and encoding is not None:
+            raw = _transcode(raw, encoding, path)
         linted: LintResult | None = None
         if is_json and (lint == "always" or (lint == "auto" and len(raw) <= LINT_ALWAYS_BYTES)):
             linted = self._lint(raw, path)
@@ -201,7 +204,8 @@ class GeoJSONReader:
         geometry = _GeometryWork(self, meta_args=(crs, raw, report, path), linted=linted)
         t0 = time.perf_counter()
         meta, table, gdal_msgs, linted = self._gdal_read(path, raw, linted, on_invalid,
-                                                         source_layer, report, geometry)
+                                                         source_layer, report, geometry,
+                                                         encoding=encoding)
         timings["gdal_s"] = round(time.perf_counter() - t0, 4)
         _progress(progress, 1, 5, "checking geometries")
         geom_col = meta.get("geometry_name") or "wkb_geometry"
@@ -228,6 +232,8 @@ class GeoJSONReader:
         # attributes (the id column is needed to name features in messages)
         t0 = time.perf_counter()
         attrs = table.select(names).to_pandas() if names else pd.DataFrame(index=range(n))
+        for note in _nested_notes(meta, table, names):
+            report.warn(None, note)
         attrs, renamed = sanitise_columns(attrs)
         if renamed:
             report.warn(None, f"renamed attributes {renamed}")
@@ -302,11 +308,18 @@ class GeoJSONReader:
                               hint="the file must be GeoJSON (RFC 7946)")
         return result
 
-    def _gdal_read(self, path, raw, linted, on_invalid, source_layer, report, geometry):
+    def _gdal_read(self, path, raw, linted, on_invalid, source_layer, report, geometry, *,
+                   encoding=None):
         """GDAL's read (see :func:`_read_arrow`) → ``(meta, table, warnings, lint)``; a file
         GDAL refuses is explained by the lint (and, under warn/fix, read again without the
-        features the lint found broken)."""
+        features the lint found broken). A transcoded GeoJSON (``encoding``) is read from
+        its UTF-8 bytes; other formats pass ``encoding`` to GDAL."""
         kwargs = {}
+        source = path
+        if raw is not None and encoding is not None:
+            source = io.BytesIO(raw)
+        elif encoding is not None:
+            kwargs["encoding"] = encoding
         if raw is None:
             try:
                 found = pyogrio.list_layers(path)
@@ -322,7 +335,7 @@ class GeoJSONReader:
                 report.warn(None, f"the source has {len(names)} layers {names}; read the "
                                   f"first, {names[0]!r} (choose with source_layer=)")
         try:
-            return (*_read_arrow(path, on_batch=geometry, **kwargs), linted)
+            return (*_read_arrow(source, on_batch=geometry, **kwargs), linted)
         except (DataSourceError, DataLayerError, GeometryError, FieldError, OSError) as exc:
             gdal_text = _gdal_text(exc)
         geometry.reset()
@@ -659,6 +672,41 @@ class _NoCRS:
 
     def resolve(self, crs) -> None:
         self.resolved = crs
+
+
+def _nested_notes(meta, table, names) -> list[str]:
+    """Notices for attributes that held nested JSON objects (kept as JSON text) or arrays
+    (kept as lists), so that the user knows how the values were stored."""
+    subtypes = dict(zip(meta.get("fields", []), meta.get("ogr_subtypes", []), strict=False))
+    as_json = [n for n in names if subtypes.get(n) == "OFSTJSON"]
+    as_list = [n for n in names if n not in as_json and pa.types.is_list(table.schema.field(n).type)]
+    notes = []
+    if as_json:
+        notes.append(f"attribute(s) {as_json} hold nested JSON objects: stored as JSON text "
+                     "(one string per feature); flatten them first to query their members")
+    if as_list:
+        notes.append(f"attribute(s) {as_list} hold arrays: stored as lists")
+    return notes
+
+
+def _transcode(raw: bytes, encoding: str, path) -> bytes:
+    """``raw`` text in ``encoding`` as UTF-8 bytes; a clear error for an unknown encoding or
+    bytes that are not in it."""
+    import codecs
+
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise ReaderError(f"unknown text encoding {encoding!r}", path=path,
+                          hint="use a Python codec name such as gbk, gb18030, big5 or "
+                               "utf-8") from None
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise ReaderError(f"the bytes at offset {exc.start} are not {encoding} text", path=path,
+                          hint="check the encoding (gb18030 covers GBK and more), or leave "
+                               "--encoding out for UTF-8") from None
+    return text.lstrip("\ufeff").encode("utf-8")
 
 
 def _read_arrow(source, *, on_batch=None, batch_size=16384, **kwargs):

@@ -376,8 +376,8 @@ def lint_geojson(data: bytes | str) -> LintResult:
         detail = str(exc).split("\n")[0]
         if isinstance(exc, UnicodeDecodeError) and _decodes_as_gbk(data):
             detail = ("the text is not UTF-8 but decodes as GBK, as older Chinese GIS tools "
-                      "write it; RFC 7946 requires UTF-8: convert it first, e.g. "
-                      "iconv -f GBK -t UTF-8 in.geojson > out.geojson")
+                      "write it; RFC 7946 requires UTF-8: import it with --encoding gbk, "
+                      "or convert it first, e.g. iconv -f GBK -t UTF-8 in.geojson > out.geojson")
         result.problems.append(Problem("fatal", f"not valid JSON ({detail})"))
         return result
     result.document = doc

@@ -35,6 +35,7 @@ import shapely
 from ..errors import QueryError
 from .common import location_lonlat, residential_mask, text
 from .inputs import Layers
+from .local import LocalRun, mask_receivers
 from .registry import Param, QueryResult, QuerySpec, register
 from .solar import grid_north_offset, solar_times, sun_position
 from .sunlight import DEFAULT_YEAR, ConvexEdges
@@ -360,5 +361,6 @@ register(QuerySpec(
     description="Sunlight hours of every dwelling window (IfcWindow, else per floor on the "
                 "south facades) on the GB 50180 standard day; flags windows below it.",
     color_by="sun_hours",
+    local=LocalRun("building", window_local_plan, mask_receivers),
     params=_SPEC_PARAMS,
 ))

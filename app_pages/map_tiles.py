@@ -1,0 +1,61 @@
+"""The one map's tiled layers: buildings, parcels, roads and rivers drawn from their tile
+pyramids (:mod:`twin.tiles`), built on first use of a layer version when the import did not
+build them. The page calls :func:`tiled_parts` for each such layer."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from app_pages.common import read_layer
+from twin.config import map_tiles
+from twin.render.tiles import tile_groups, tile_layer, tile_pick_row
+from twin.tiles import TILED_KINDS, ensure_tileset, tileset_url
+
+__all__ = ["uses_tiles", "tileset_for", "tiled_parts", "pick_position"]
+
+
+def uses_tiles(kind: str) -> bool:
+    """True when layers of ``kind`` are drawn from tiles (``TWIN_MAP_TILES`` not ``0``)."""
+    return kind in TILED_KINDS and map_tiles()
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def tileset_for(url: str, layer: str, kind: str, version: int, sha: str):
+    """The tileset of a layer version (built now if the import did not)."""
+    tileset, _built = ensure_tileset(lambda: read_layer(url, layer, version, sha), kind=kind,
+                                     layer=layer, version=version, sha256=sha)
+    return tileset
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _hidden_rows(url: str, layer: str, version: int, sha: str, ids: tuple) -> tuple:
+    frame = read_layer(url, layer, version, sha)
+    wanted = set(ids)
+    hit = np.zeros(len(frame), dtype=bool)
+    for col in ("id", "ifc_guid"):
+        if col in frame.columns:
+            hit |= frame[col].astype("string").isin(wanted).fillna(False).to_numpy(dtype=bool)
+    return tuple(np.flatnonzero(hit).tolist())
+
+
+def tiled_parts(url: str, layer: str, kind: str, version: int, sha: str, *, color_by: str,
+                opacity: float, visible: bool, hidden_ids=()):
+    """``(deck layers, legend groups, WGS84 bounds)`` of a tiled layer; ``hidden_ids`` are
+    building ids drawn as BIM detail instead."""
+    tileset = tileset_for(url, layer, kind, version, sha)
+    groups = tile_groups(tileset, color_by)
+    layers = []
+    if visible and tileset.rows:
+        hidden = _hidden_rows(url, layer, version, sha, tuple(sorted(hidden_ids))) \
+            if hidden_ids else ()
+        layers.append(tile_layer(tileset, name=layer, url=tileset_url(tileset),
+                                 color_by=color_by, opacity=opacity, hidden_rows=hidden))
+    bounds = tuple(tileset.bounds) if tileset.rows else None
+    return layers, groups, bounds
+
+
+def pick_position(obj) -> int | None:
+    """The layer row of a picked object: ``k`` of a whole-layer object or of a tile
+    feature's properties (None for a merged block)."""
+    return tile_pick_row(obj)

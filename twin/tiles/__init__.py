@@ -1,0 +1,51 @@
+"""Tile pyramids of the vector layers, for drawing a city's worth of buildings, parcels,
+roads and rivers with deck.gl's ``TileLayer``: only the tiles in view are fetched, low zooms
+carry generalised geometry (buildings as blocks), high zooms the full features.
+
+``features``  a layer → GeoJSON feature texts, anchor points, legend classes
+``pyramid``   Web Mercator tile arithmetic
+``generalize`` blocks and thinning for crowded low-zoom tiles
+``tileset``   building one pyramid into a folder, its manifest
+``cache``     where tilesets live, keyed by layer version and checksum; store-wide builds
+
+Example
+-------
+>>> from twin.tiles import build_store_tiles
+>>> results = build_store_tiles(store)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from .cache import (
+    TILES_URL,
+    build_store_tiles,
+    cached_tileset,
+    ensure_tileset,
+    prune_tiles,
+    tiles_after_import,
+    tiles_root,
+    tileset_key,
+    tileset_url,
+)
+from .features import TILED_KINDS, FeatureTable, layer_features
+from .tileset import DETAIL_ZOOM, FULL_BUDGET, Tileset, build_pyramid, read_tileset
+
+__all__ = [
+    "TILES_URL",
+    "TILED_KINDS",
+    "DETAIL_ZOOM",
+    "FULL_BUDGET",
+    "FeatureTable",
+    "Tileset",
+    "build_pyramid",
+    "build_store_tiles",
+    "cached_tileset",
+    "ensure_tileset",
+    "layer_features",
+    "prune_tiles",
+    "read_tileset",
+    "tiles_root",
+    "tileset_key",
+    "tileset_url",
+    "tiles_after_import",
+]
