@@ -34,7 +34,7 @@ import shapely
 
 from ..errors import QueryError
 from .common import as_fraction, numeric, text
-from .envelope import envelope_footprints, setback_zones
+from .envelope import envelope_footprints, red_and_blue_zones
 from .heightlimit import height_limit_over
 from .inputs import Layers
 from .registry import Param, QueryResult, QuerySpec, register
@@ -86,7 +86,7 @@ class SunlightCheck:
     a test of a candidate massing (see the module docstring)."""
 
     def __init__(self, layers: Layers, reach_blocks: gpd.GeoDataFrame, params: dict):
-        from ..scenario.local import mask_receivers
+        from .local import mask_receivers
         from .window_sunlight import run_window_sunlight, window_local_plan
 
         self.layers = layers
@@ -188,8 +188,6 @@ def run_capacity(layers: Layers, *, parcel: str | None = None, storey_m: float =
                  sunlight: bool = True, climate_zone: str = "II", city_size: str = "large",
                  year: int = DEFAULT_YEAR, step_min: float = 10.0) -> QueryResult:
     """Run ``capacity`` for one parcel; see the module docstring."""
-    from .common import parse_kv
-
     if not parcel:
         raise QueryError("capacity needs a parcel", hint="--parcel ID (see `twin query select "
                                                           "--layer parcel`)")
@@ -202,10 +200,9 @@ def run_capacity(layers: Layers, *, parcel: str | None = None, storey_m: float =
     crs = parcels.crs
     geom = row.geometry.iloc[0]
     area = float(geom.area)
-    zones = setback_zones(layers, road_setback_m=road_setback_m,
-                          road_setback_by_class=parse_kv(road_setback_by_class,
-                                                         what="road_setback_by_class"),
-                          skip_road_classes=SKIP_ROAD_CLASSES)
+    zones = red_and_blue_zones(layers, road_setback_m=road_setback_m,
+                               road_setback_by_class=road_setback_by_class,
+                               skip_road_classes=SKIP_ROAD_CLASSES)
     own_setback = numeric(row, "setback_m")[0]
     env = envelope_footprints([geom], own_setback if not np.isnan(own_setback) else setback_m,
                               zones)[0]
@@ -364,6 +361,8 @@ register(QuerySpec(
                 "massing to add to a scenario; names the binding constraint.",
     color_by="floors",
     diff=False,
+    feature_kind="building",
+    value_columns=("floors", "height_m", "gfa_m2"),
     params=(
         Param("parcel", "str", None, "地块编号", "Parcel id", "the parcel to fill"),
         Param("storey_m", "float", 3.0, "层高 (m)", "Storey height (m)", min=2.0),

@@ -38,32 +38,23 @@ from .common import FAIL, NA, PASS, as_fraction, numeric, parse_kv, text
 from .indicators import building_parcel_pieces
 from .inputs import Layers
 from .registry import Param, QueryResult, QuerySpec, register
-from .setbacks import SKIP_ROAD_CLASSES, checked_roads, required_distance
+from .setbacks import SKIP_ROAD_CLASSES, setback_references, setback_zones
 
-__all__ = ["setback_zones", "envelope_footprints", "volume_outside", "run_envelope",
+__all__ = ["red_and_blue_zones", "envelope_footprints", "volume_outside", "run_envelope",
            "OUTSIDE_TOLERANCE_M3"]
 
 OUTSIDE_TOLERANCE_M3 = 1e-3
 
 
-def setback_zones(layers: Layers, *, road_setback_m: float = 0.0,
-                  road_setback_by_class: dict | None = None,
-                  skip_road_classes: str | None = SKIP_ROAD_CLASSES) -> np.ndarray:
-    """The red-line and blue-line zones no building may enter, as polygons (working CRS)."""
-    zones = []
-    for kind in ("road", "river"):
-        if kind not in layers:
-            continue
-        refs = layers[kind]
-        if kind == "road":
-            refs = checked_roads(refs, skip_road_classes)
-        if not len(refs):
-            continue
-        req = required_distance(refs, kind, extra_m=road_setback_m, by_class=road_setback_by_class)
-        ok = req > 0
-        if ok.any():
-            zones.append(shapely.buffer(refs.geometry.to_numpy()[ok], req[ok]))
-    return np.concatenate(zones) if zones else np.zeros(0, dtype=object)
+def red_and_blue_zones(layers: Layers, *, road_setback_m: float = 0.0,
+                       road_setback_by_class: str | None = None,
+                       skip_road_classes: str | None = SKIP_ROAD_CLASSES) -> np.ndarray:
+    """The red-line and blue-line zones no building may enter, as polygons (working CRS):
+    the ``setbacks`` rule's zones (:func:`twin.query.setbacks.setback_references`)."""
+    refs = setback_references(layers, {"road_setback_m": road_setback_m,
+                                       "road_setback_by_class": road_setback_by_class,
+                                       "skip_road_classes": skip_road_classes})
+    return setback_zones(refs).geometry.to_numpy()
 
 
 def envelope_footprints(parcel_geoms, setback_m, zones) -> np.ndarray:
@@ -120,8 +111,9 @@ def run_envelope(layers: Layers, *, parcel: str | None = None, setback_m: float 
                              hint="see the parcel ids with `twin query select --layer parcel`")
         parcels = parcels[keep]
     by_class = parse_kv(road_setback_by_class, what="road_setback_by_class")
-    zones = setback_zones(layers, road_setback_m=road_setback_m, road_setback_by_class=by_class,
-                          skip_road_classes=skip_road_classes)
+    zones = red_and_blue_zones(layers, road_setback_m=road_setback_m,
+                               road_setback_by_class=road_setback_by_class,
+                               skip_road_classes=skip_road_classes)
     pgeom = parcels.geometry.to_numpy()
     own = numeric(parcels, "setback_m")
     setback = np.where(np.isnan(own), float(setback_m), own)
@@ -211,6 +203,10 @@ register(QuerySpec(
                 "extruded to its height limit, with FAR and density limits; buildings poking "
                 "out are flagged with the volume outside.",
     color_by="status",
+    feature_kind="parcel",
+    status_checks={"status": "status"},
+    value_columns=("envelope_area_m2", "envelope_volume_m3", "buildings_outside",
+                   "volume_outside_m3"),
     params=(
         Param("parcel", "str", None, "地块编号", "Parcel id", "only this parcel"),
         Param("setback_m", "float", 0.0, "用地边界退让 (m)", "Boundary setback (m)",

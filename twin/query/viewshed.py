@@ -268,6 +268,9 @@ register(QuerySpec(
                 "the terrain, and what blocks it.",
     color_by="sight",
     diff=False,
+    feature_kind="sightline",
+    status_checks={"status": "status"},
+    value_columns=("clearance_m",),
     params=(
         Param("viewpoint", "str", None, "视点", "Viewpoint", _VIEWPOINT_HELP),
         Param("targets", "str", None, "目标点", "Targets", "points separated by ';': "
@@ -289,6 +292,8 @@ register(QuerySpec(
                 "the terrain and the buildings.",
     color_by="visible_share",
     diff=False,
+    feature_kind="building",
+    value_columns=("visible_share",),
     params=(
         Param("viewpoint", "str", None, "视点", "Viewpoint",
               _VIEWPOINT_HELP + "; default the centre of the buildings"),

@@ -229,7 +229,7 @@ def run_window_sunlight(layers: Layers, *, climate_zone: str = "II", city_size: 
     buildings = layers.require("building", query="window_sunlight")
     dem = load_dem(layers)
     _ground, tops = building_tops(buildings, dem)
-    from ..scenario.local import MASKED_USE  # a scenario diff's "not evaluated" mark
+    from .local import MASKED_USE  # a scenario diff's "not evaluated" mark
 
     receivers = (residential_mask(buildings) | elderly_mask(buildings)) & (
         text(buildings, "use").to_numpy(dtype=object) != MASKED_USE)
@@ -310,7 +310,7 @@ def window_local_plan(base_b, scen_b, changed: set, params: dict):
     """The buildings whose windows' hours a scenario can change, for the scenario diff
     (:mod:`twin.scenario.local`): the union of the ``sunlight`` plans for each standard day
     in use (the city's day, and 冬至日 when there is elderly housing), from sill 0 m."""
-    from ..scenario.local import LocalPlan, sunlight_receivers
+    from .local import LocalPlan, sunlight_receivers
 
     full = {**{p.name: p.default for p in _SPEC_PARAMS}, **params}
     frames = [f for f in (base_b, scen_b) if f is not None and len(f)]
@@ -361,6 +361,9 @@ register(QuerySpec(
     description="Sunlight hours of every dwelling window (IfcWindow, else per floor on the "
                 "south facades) on the GB 50180 standard day; flags windows below it.",
     color_by="sun_hours",
+    feature_kind="window",
+    status_checks={"status": "status"},
+    value_columns=("sun_hours",),
     local=LocalRun("building", window_local_plan, mask_receivers),
     params=_SPEC_PARAMS,
 ))
