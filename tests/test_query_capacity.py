@@ -100,3 +100,22 @@ def test_massing_goes_into_a_scenario_in_one_call(tmp_path):
     # adding it again replaces the same blocks instead of stacking them
     add_massing_to_scenario(store, "容量", res)
     assert len(load_scenario(store, "容量").edits) == len(res.layer)
+
+
+def test_existing_buildings_are_kept_around_or_replaced():
+    old = buildings([{"id": "OLD", "use": "R2", "height_m": 12.0, "floors": 4,
+                      "base_elev_m": 0.0, "box": (20, 20, 60, 32)}])  # 480 m², 1920 m² GFA
+    layers = {"parcel": _parcel(far=2.0), "building": old}
+    keep = q.run("capacity", layers, parcel="P1", setback_m=10, sunlight=False)
+    assert keep.summary["existing_gfa_m2"] == pytest.approx(1920.0)
+    assert keep.summary["gfa_m2"] == pytest.approx(20_000 - 1920, rel=0.03)
+    assert keep.summary["far"] == pytest.approx(2.0, rel=0.03)
+    gap = shapely.box(X0 + 20, Y0 + 20, X0 + 60, Y0 + 32).buffer(6.0)
+    assert all(g.intersection(gap).area < 0.1 for g in keep.layer.geometry)
+    new = q.run("capacity", layers, parcel="P1", setback_m=10, sunlight=False,
+                existing_buildings="replace")
+    assert new.summary["gfa_m2"] == pytest.approx(20_000, rel=0.03)
+    from twin.query.capacity import massing_edits
+
+    ops = [e.op for e in massing_edits(new)]
+    assert ops[0] == "remove_building" and ops.count("add_building") == len(new.layer)

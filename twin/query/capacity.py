@@ -10,6 +10,9 @@ For one parcel of area *A*:
    unbuilt land as green, an upper bound as in ``indicators``);
 3. the greatest GFA ``min(max_far × A, F × n)``; the limits reaching it are *binding*
    (``far``; ``density``, ``setbacks`` or ``green`` with ``height``);
+   Buildings already on the parcel are kept by default (``existing_buildings=keep``: the
+   slabs stay ``existing_gap_m`` clear of them, and their footprint and GFA come off the
+   caps); ``replace`` demolishes them first (the scenario edits remove them);
 4. a massing: east–west slabs in rows across *E* (about ``block_depth_m`` deep with
    ``block_gap_m`` between rows), their depth solved by bisection so that they cover
    ``min(F, max_far × A / n)``, all ``n`` floors high;
@@ -50,7 +53,7 @@ _LOSS_H = 1.0 / 60.0
 
 
 def massing_blocks(envelope, target_m2: float, *, block_depth_m: float = 12.0,
-                   block_gap_m: float = 18.0) -> np.ndarray:
+                   block_gap_m: float = 18.0, min_width_m: float = 8.0) -> np.ndarray:
     """Slab footprints inside ``envelope`` covering ``target_m2`` (see the module docstring;
     the whole envelope when the target is at least its area)."""
     if envelope is None or envelope.is_empty or target_m2 <= 0:
@@ -66,8 +69,12 @@ def massing_blocks(envelope, target_m2: float, *, block_depth_m: float = 12.0,
 
     def bars(u: float):
         half = u * pitch / 2
-        return shapely.intersection(envelope, shapely.box(minx, centre - half, maxx,
-                                                          centre + half))
+        cut = shapely.intersection(envelope, shapely.box(minx, centre - half, maxx,
+                                                         centre + half))
+        parts = shapely.get_parts(cut)
+        # slivers narrower than a building (beside an existing one, at a corner) are dropped
+        wide = ~shapely.is_empty(shapely.buffer(parts, -min_width_m / 2))
+        return parts[wide & (shapely.area(parts) > 1.0)]
 
     lo, hi = 0.0, 1.0
     for _ in range(40):
@@ -76,9 +83,7 @@ def massing_blocks(envelope, target_m2: float, *, block_depth_m: float = 12.0,
             lo = mid
         else:
             hi = mid
-    parts = shapely.get_parts(bars(hi))
-    parts = parts[shapely.area(parts) > 1.0]
-    return np.asarray(parts, dtype=object)
+    return np.asarray(bars(hi), dtype=object)
 
 
 class SunlightCheck:
@@ -163,6 +168,23 @@ def _raise_blocks(blocks, check: SunlightCheck, low: int, high: int, storey_m: f
     return blocks
 
 
+def _existing(layers: Layers, geom):
+    """The buildings standing on the parcel (their representative point in it), their GFA
+    and footprint on it."""
+    if "building" not in layers or not len(layers["building"]):
+        return None, 0.0, 0.0
+    from .common import building_gfa
+
+    b = layers["building"]
+    near = b.iloc[b.sindex.query(geom, predicate="intersects")]
+    if not len(near):
+        return None, 0.0, 0.0
+    on = shapely.contains(geom, shapely.point_on_surface(near.geometry.to_numpy()))
+    near = near[on]
+    gfa, _m = building_gfa(near)
+    return near, float(np.sum(gfa)), float(shapely.area(near.geometry.to_numpy()).sum())
+
+
 def _use_of(land_use: str) -> str:
     code = str(land_use or "").strip()
     return "R" if code.upper().startswith("R") or not code else code
@@ -186,7 +208,8 @@ def run_capacity(layers: Layers, *, parcel: str | None = None, storey_m: float =
                  block_depth_m: float = 12.0, block_gap_m: float = 18.0, setback_m: float = 0.0,
                  road_setback_m: float = 0.0, road_setback_by_class: str | None = None,
                  sunlight: bool = True, climate_zone: str = "II", city_size: str = "large",
-                 year: int = DEFAULT_YEAR, step_min: float = 10.0) -> QueryResult:
+                 year: int = DEFAULT_YEAR, step_min: float = 10.0,
+                 existing_buildings: str = "keep", existing_gap_m: float = 6.0) -> QueryResult:
     """Run ``capacity`` for one parcel; see the module docstring."""
     if not parcel:
         raise QueryError("capacity needs a parcel", hint="--parcel ID (see `twin query select "
@@ -215,6 +238,17 @@ def run_capacity(layers: Layers, *, parcel: str | None = None, storey_m: float =
         base = numeric(near.iloc[near.sindex.query(geom.buffer(200))], "base_elev_m")
         if np.isfinite(base).any():
             ground = float(np.nanmedian(base))
+    existing, ex_gfa, ex_foot = _existing(layers, geom)
+    ex_ids = text(existing, "id").tolist() if existing is not None else []
+    if existing is not None and len(existing):
+        if existing_buildings == "keep" and env is not None:
+            env = shapely.difference(env, shapely.union_all(shapely.buffer(
+                existing.geometry.to_numpy(), existing_gap_m)))
+            env_area = float(env.area)
+        elif existing_buildings == "replace":
+            keep = ~text(layers["building"], "id").isin(set(ex_ids)).to_numpy()
+            layers = layers.copy().override("building", layers["building"][keep])
+            ex_gfa = ex_foot = 0.0
     limit, surface_name = height_limit_over([env if env is not None else geom],
                                             numeric(row, "max_height_m"), layers, [ground])
     height = float(limit[0])
@@ -225,11 +259,11 @@ def run_capacity(layers: Layers, *, parcel: str | None = None, storey_m: float =
     density = float(as_fraction(numeric(row, "max_density"))[0])
     green = float(as_fraction(numeric(row, "min_green_ratio"))[0])
     floors = max(0, int(np.floor(height / storey_m + 1e-9)))
-    caps = {"density": density * area if np.isfinite(density) else np.inf,
+    caps = {"density": max(0.0, density * area - ex_foot) if np.isfinite(density) else np.inf,
             "setbacks": env_area,
-            "green": (1 - green) * area if np.isfinite(green) else np.inf}
+            "green": max(0.0, (1 - green) * area - ex_foot) if np.isfinite(green) else np.inf}
     foot_cap = min(caps.values())
-    gfa_caps = {"far": far * area if np.isfinite(far) else np.inf,
+    gfa_caps = {"far": max(0.0, far * area - ex_gfa) if np.isfinite(far) else np.inf,
                 **{k: v * floors for k, v in caps.items()}}
     gfa_best = min(gfa_caps.values())
     land_use = text(row, "land_use").iloc[0]
@@ -289,7 +323,9 @@ def run_capacity(layers: Layers, *, parcel: str | None = None, storey_m: float =
                "height_limit_m": round(height, 3),
                "floors": int(blocks["floors"].max()) if len(blocks) else 0,
                "floors_allowed": int(floors), "footprint_m2": round(footprint, 3),
-               "gfa_m2": round(gfa, 3), "far": round(gfa / area, 4) if area else 0.0,
+               "gfa_m2": round(gfa, 3), "existing_buildings": int(len(ex_ids)),
+               "existing_gfa_m2": round(ex_gfa, 3),
+               "far": round((gfa + ex_gfa) / area, 4) if area else 0.0,
                "far_limit": far, "gfa_without_sunlight_m2": round(min(gfa_best, foot_cap
                                                                       * floors), 3),
                "blocks": int(len(blocks)), "binding": ",".join(binding),
@@ -306,6 +342,8 @@ def run_capacity(layers: Layers, *, parcel: str | None = None, storey_m: float =
                     "already below); floors cut by bisection" if sunlight else "not checked",
     }
     tables = {"constraints": table}
+    if existing_buildings == "replace" and ex_ids:
+        tables["replaced"] = pd.DataFrame({"id": ex_ids})
     if len(harmed):
         tables["harmed_windows"] = harmed.reset_index(drop=True)
     return QueryResult("capacity", blocks, summary=summary, table=table, color_by="floors",
@@ -319,10 +357,12 @@ def run_capacity(layers: Layers, *, parcel: str | None = None, storey_m: float =
 def massing_edits(result: QueryResult) -> list:
     """The massing of a ``capacity`` result as ``add_building`` scenario edits (working CRS)."""
     from ..crs import working_crs
-    from ..scenario import AddBuilding
+    from ..scenario import AddBuilding, RemoveBuilding
 
     crs = result.layer.crs or working_crs()
-    edits = []
+    replaced = result.tables.get("replaced")
+    edits = [RemoveBuilding(id=str(i)) for i in (replaced["id"] if replaced is not None
+                                                  else [])]
     for _, r in result.layer.iterrows():
         ring = shapely.get_coordinates(shapely.get_exterior_ring(r.geometry))[:-1]
         edits.append(AddBuilding(footprint=tuple(map(tuple, ring.tolist())),
@@ -344,8 +384,8 @@ def add_massing_to_scenario(store, scenario: str, result: QueryResult) -> int:
     except Exception as exc:  # noqa: BLE001 - a scenario that cannot be read is named
         raise QueryError(f"cannot read scenario {scenario!r} ({exc})") from None
     new = massing_edits(result)
-    ids = {e.id for e in new}
-    scen.edits = [e for e in scen.edits if getattr(e, "id", None) not in ids] + new
+    ids = {(e.op, e.id) for e in new}
+    scen.edits = [e for e in scen.edits if (e.op, getattr(e, "id", None)) not in ids] + new
     return save_scenario(store, scen)
 
 
@@ -373,6 +413,11 @@ register(QuerySpec(
               min=0.0),
         Param("road_setback_by_class", "str", None, "分级退让", "Setback by road class",
               "e.g. primary=10,secondary=5"),
+        Param("existing_buildings", "choice", "keep", "现状建筑", "Existing buildings",
+              "keep: build around them; replace: demolish them first",
+              choices=("keep", "replace")),
+        Param("existing_gap_m", "float", 6.0, "与现状建筑间距 (m)", "Gap to existing (m)",
+              min=0.0),
         Param("sunlight", "bool", True, "检查周边日照", "Check neighbours' sunlight"),
         Param("climate_zone", "choice", "II", "建筑气候区划", "Climate zone",
               choices=CLIMATE_ZONES),
