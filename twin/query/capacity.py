@@ -40,6 +40,7 @@ from .common import as_fraction, numeric, text
 from .envelope import envelope_footprints, red_and_blue_zones
 from .heightlimit import height_limit_over
 from .inputs import Layers
+from .local import LocalPlan as LocalPlanFor
 from .registry import Param, QueryResult, QuerySpec, register
 from .setbacks import SKIP_ROAD_CLASSES
 from .sunlight import DEFAULT_YEAR
@@ -88,51 +89,49 @@ def massing_blocks(envelope, target_m2: float, *, block_depth_m: float = 12.0,
 
 class SunlightCheck:
     """The existing windows a massing on one parcel can shade, their hours without it, and
-    a test of a candidate massing (see the module docstring)."""
+    a test of a candidate massing (see the module docstring). The windows, their standard
+    and the nearby obstacles are prepared once; each test only recomputes the hours."""
 
     def __init__(self, layers: Layers, reach_blocks: gpd.GeoDataFrame, params: dict):
         from .local import mask_receivers
-        from .window_sunlight import run_window_sunlight, window_local_plan
+        from .surface import building_tops
+        from .window_sunlight import WindowStudy, window_local_plan
 
-        self.layers = layers
-        self.params = params
-        self._run = run_window_sunlight
-        self._mask = mask_receivers
         base = layers["building"]
-        self.base = base
-        scen = _with_blocks(base, reach_blocks)
         ids = set(text(reach_blocks, "id"))
-        plan = window_local_plan(base, scen, ids, params)
-        self.plan = plan
+        plan = window_local_plan(base, _with_blocks(base, reach_blocks), ids, params)
         self.receivers = set(plan.receivers) - ids if plan is not None else set()
         self.before = None
-        if self.receivers:
-            res = self._hours(base)
-            self.before = res
-        self.windows = 0 if self.before is None else len(self.before)
-
-    def _hours(self, frame) -> pd.DataFrame:
-        masked = self._mask(frame, self.plan)
-        res = self._run(self.layers.copy().override("building", masked), **self.params)
-        lay = res.layer
-        return pd.DataFrame({"id": lay["id"].to_numpy(), "building_id": lay["building_id"],
-                             "hours": lay["sun_hours"].to_numpy(dtype=float),
-                             "need": lay["required_h"].to_numpy(dtype=float)})
+        self.windows = 0
+        self.calls = 0
+        if not self.receivers:
+            return
+        masked = mask_receivers(base, LocalPlanFor(self.receivers, plan.obstacle_zone))
+        self.study = WindowStudy(layers, masked, **params)
+        _g, tops = building_tops(masked, self.study.dem)
+        near = tops > -1e3  # buildings out of every receiver's reach were dropped
+        self.geoms = masked.geometry.to_numpy()[near]
+        self.tops = tops[near]
+        self.ids = text(masked, "id").to_numpy(dtype=object)
+        self.before = self.study.hours(self.geoms, self.tops)
+        self.windows = len(self.before)
 
     def harmed(self, blocks: gpd.GeoDataFrame) -> pd.DataFrame:
         """The existing windows ``blocks`` would harm, with hours before and after."""
+        cols = ["id", "building_id", "before_h", "after_h", "need_h"]
         if self.before is None or not len(blocks):
-            return pd.DataFrame(columns=["id", "building_id", "before_h", "after_h", "need_h"])
-        after = self._hours(_with_blocks(self.base, blocks))
-        after = after[~after["building_id"].isin(set(text(blocks, "id")))]
-        both = self.before.merge(after[["id", "hours"]], on="id", suffixes=("", "_after"))
-        met = both["hours"] >= both["need"] - 1e-6
-        bad = (met & (both["hours_after"] < both["need"] - 1e-6)) | (
-            ~met & (both["hours_after"] < both["hours"] - _LOSS_H))
-        out = both[bad.to_numpy()]
-        return pd.DataFrame({"id": out["id"], "building_id": out["building_id"],
-                             "before_h": out["hours"].round(3),
-                             "after_h": out["hours_after"].round(3), "need_h": out["need"]})
+            return pd.DataFrame(columns=cols)
+        self.calls += 1
+        btops = numeric(blocks, "base_elev_m", 0.0) + numeric(blocks, "height_m", 0.0)
+        after = self.study.hours(np.concatenate([self.geoms, blocks.geometry.to_numpy()]),
+                                 np.concatenate([self.tops, btops]))
+        need = self.study.need
+        met = self.before >= need - 1e-6
+        bad = (met & (after < need - 1e-6)) | (~met & (after < self.before - _LOSS_H))
+        win = self.study.win
+        return pd.DataFrame({"id": win.wid[bad], "building_id": self.ids[win.building[bad]],
+                             "before_h": np.round(self.before[bad], 3),
+                             "after_h": np.round(after[bad], 3), "need_h": need[bad]})
 
 
 def _with_blocks(base: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -281,6 +280,7 @@ def run_capacity(layers: Layers, *, parcel: str | None = None, storey_m: float =
     blocks = massing(best_n)
     harmed = pd.DataFrame()
     checked = 0
+    calls = 0
     sun_bound = False
     if sunlight and "building" in layers and len(layers["building"]) and len(blocks):
         params = {"climate_zone": climate_zone, "city_size": city_size, "year": year,
@@ -303,6 +303,7 @@ def run_capacity(layers: Layers, *, parcel: str | None = None, storey_m: float =
             if len(blocks):
                 blocks = _raise_blocks(blocks, check, best_n, floors, storey_m,
                                        gfa_caps["far"])
+        calls = check.calls
     gfa = float(blocks["gfa_m2"].sum()) if len(blocks) else 0.0
     footprint = float(shapely.area(blocks.geometry.to_numpy()).sum()) if len(blocks) else 0.0
     if sun_bound:
@@ -329,7 +330,7 @@ def run_capacity(layers: Layers, *, parcel: str | None = None, storey_m: float =
                "far_limit": far, "gfa_without_sunlight_m2": round(min(gfa_best, foot_cap
                                                                       * floors), 3),
                "blocks": int(len(blocks)), "binding": ",".join(binding),
-               "windows_checked": int(checked),
+               "windows_checked": int(checked), "sunlight_evaluations": int(calls),
                "windows_harmed_by_max": int(len(harmed)) if sun_bound else 0}
     methods = {
         "envelope": "parcel minus setbacks, red and blue lines (envelope query)",

@@ -34,11 +34,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .common import FAIL, NA, PASS, as_fraction, numeric, parse_kv, text
+from .common import FAIL, NA, PASS, as_fraction, numeric, parse_kv, split_long_lines, text
 from .indicators import building_parcel_pieces
 from .inputs import Layers
 from .registry import Param, QueryResult, QuerySpec, register
-from .setbacks import SKIP_ROAD_CLASSES, setback_references, setback_zones
+from .setbacks import SKIP_ROAD_CLASSES, setback_references
 
 __all__ = ["red_and_blue_zones", "envelope_footprints", "volume_outside", "run_envelope",
            "OUTSIDE_TOLERANCE_M3"]
@@ -50,11 +50,18 @@ def red_and_blue_zones(layers: Layers, *, road_setback_m: float = 0.0,
                        road_setback_by_class: str | None = None,
                        skip_road_classes: str | None = SKIP_ROAD_CLASSES) -> np.ndarray:
     """The red-line and blue-line zones no building may enter, as polygons (working CRS):
-    the ``setbacks`` rule's zones (:func:`twin.query.setbacks.setback_references`)."""
+    each reference of the ``setbacks`` rule (:func:`twin.query.setbacks.setback_references`)
+    buffered by its required distance, long lines first cut into 32-vertex pieces so that
+    a parcel is cut only by the few pieces near it."""
     refs = setback_references(layers, {"road_setback_m": road_setback_m,
                                        "road_setback_by_class": road_setback_by_class,
                                        "skip_road_classes": skip_road_classes})
-    return setback_zones(refs).geometry.to_numpy()
+    zones = []
+    for ref in refs:
+        ok = ref.required > 0
+        pieces, owner = split_long_lines(ref.refs.geometry.to_numpy()[ok])
+        zones.append(shapely.buffer(pieces, ref.required[ok][owner]))
+    return np.concatenate(zones) if zones else np.zeros(0, dtype=object)
 
 
 def envelope_footprints(parcel_geoms, setback_m, zones) -> np.ndarray:
@@ -66,7 +73,7 @@ def envelope_footprints(parcel_geoms, setback_m, zones) -> np.ndarray:
     zones = np.asarray(zones, dtype=object)
     if not len(zones) or not len(geoms):
         return out
-    p_i, z_i = shapely.STRtree(zones).query(out, predicate="intersects")
+    z_i, p_i = shapely.STRtree(out).query(zones, predicate="intersects")
     if not len(p_i):
         return out
     order = np.argsort(p_i, kind="stable")

@@ -49,8 +49,8 @@ from .sunlight_standard import (
 from .surface import building_tops, load_dem
 from .windows import Windows, window_receivers
 
-__all__ = ["SunPath", "Obstacles", "window_hours", "run_window_sunlight", "sun_path_for",
-           "window_local_plan"]
+__all__ = ["SunPath", "Obstacles", "WindowStudy", "window_hours", "run_window_sunlight",
+           "sun_path_for", "window_local_plan"]
 
 _FINE_MIN = 0.5
 _MAX_REACH_M = 5000.0
@@ -220,6 +220,71 @@ def _standards(buildings, climate_zone, city_size, elderly: bool):
                                                                       elderly=True))
 
 
+class WindowStudy:
+    """The dwelling windows of ``buildings`` with their standard and sun path, ready to be
+    given obstacles: :meth:`hours` computes every window's hours for a set of prisms (the
+    capacity search calls it once per candidate massing without rebuilding the windows)."""
+
+    def __init__(self, layers: Layers, buildings, *, climate_zone: str = "II",
+                 city_size: str = "large", elderly: bool = False, year: int = DEFAULT_YEAR,
+                 parcel: str | None = None, step_min: float = 10.0, spacing_m: float = 3.6,
+                 storey_m: float = 3.0, sill_m: float = 0.9,
+                 facade_tolerance_deg: float = 45.0):
+        from .local import MASKED_USE  # a scenario diff's "not evaluated" mark
+
+        self.buildings = buildings
+        self.dem = load_dem(layers)
+        self.step_min = step_min
+        receivers = (residential_mask(buildings) | elderly_mask(buildings)) & (
+            text(buildings, "use").to_numpy(dtype=object) != MASKED_USE)
+        if parcel:
+            receivers &= _on_parcel(layers, buildings, parcel)
+        elements = layers["bim_element"] if "bim_element" in layers else None
+        self.win = window_receivers(buildings, np.flatnonzero(receivers), elements, self.dem,
+                                    spacing_m=spacing_m, storey_m=storey_m, sill_m=sill_m,
+                                    tolerance_deg=facade_tolerance_deg)
+        old, (std_city, std_old) = _standards(buildings, climate_zone, city_size, elderly)
+        self.old = old
+        self.std_city = std_city
+        self.need = np.full(len(self.win), np.nan)
+        self.label = np.empty(len(self.win), dtype=object)
+        self.days: dict[str, str] = {}
+        self.groups = []
+        for flag, std in ((False, std_city), (True, std_old)):
+            sel = np.flatnonzero(old[self.win.building] == flag) if len(self.win) else \
+                np.zeros(0, int)
+            if not len(sel):
+                continue
+            day = standard_date(std, year)
+            sun = sun_path_for([buildings], buildings.crs, day, std.start_h, std.end_h)
+            self.need[sel] = std.min_hours
+            self.label[sel] = std.label
+            self.days[std.label] = day.isoformat()
+            self.groups.append((sel, self.win.take(sel), sun))
+
+    def hours(self, geoms, tops) -> np.ndarray:
+        """Each window's sunlit hours among the prisms ``geoms`` (footprints) up to ``tops``."""
+        obstacles = Obstacles(geoms, tops)
+        out = np.full(len(self.win), np.nan)
+        for sel, win, sun in self.groups:
+            out[sel], _computed = window_hours(win, sun, obstacles, step_min=self.step_min)
+        return out
+
+
+def _on_parcel(layers: Layers, buildings, parcel: str) -> np.ndarray:
+    pid = text(buildings, "parcel_id").to_numpy(dtype=object)
+    if "parcel" in layers and len(layers["parcel"]):
+        parcels = layers["parcel"]
+        hit = parcels[text(parcels, "id").to_numpy() == str(parcel)]
+        if not len(hit):
+            raise QueryError(f"no parcel with id {parcel!r}",
+                             hint="see the parcel ids with `twin query select --layer parcel`")
+        inside = np.zeros(len(buildings), dtype=bool)
+        inside[buildings.sindex.query(hit.geometry.iloc[0], predicate="intersects")] = True
+        return inside | (pid == str(parcel))
+    return pid == str(parcel)
+
+
 def run_window_sunlight(layers: Layers, *, climate_zone: str = "II", city_size: str = "large",
                         elderly: bool = False, year: int = DEFAULT_YEAR,
                         parcel: str | None = None, step_min: float = 10.0,
@@ -227,47 +292,15 @@ def run_window_sunlight(layers: Layers, *, climate_zone: str = "II", city_size: 
                         facade_tolerance_deg: float = 45.0) -> QueryResult:
     """Run ``window_sunlight``; see the module docstring."""
     buildings = layers.require("building", query="window_sunlight")
-    dem = load_dem(layers)
-    _ground, tops = building_tops(buildings, dem)
-    from .local import MASKED_USE  # a scenario diff's "not evaluated" mark
-
-    receivers = (residential_mask(buildings) | elderly_mask(buildings)) & (
-        text(buildings, "use").to_numpy(dtype=object) != MASKED_USE)
-    if parcel:
-        pid = text(buildings, "parcel_id").to_numpy(dtype=object)
-        if "parcel" in layers and len(layers["parcel"]):
-            parcels = layers["parcel"]
-            hit = parcels[text(parcels, "id").to_numpy() == str(parcel)]
-            if not len(hit):
-                raise QueryError(f"no parcel with id {parcel!r}",
-                                 hint="see the parcel ids with `twin query select --layer "
-                                      "parcel`")
-            inside = np.zeros(len(buildings), dtype=bool)
-            inside[buildings.sindex.query(hit.geometry.iloc[0], predicate="intersects")] = True
-            receivers &= inside | (pid == str(parcel))
-        else:
-            receivers &= pid == str(parcel)
-    elements = layers["bim_element"] if "bim_element" in layers else None
-    win = window_receivers(buildings, np.flatnonzero(receivers), elements, dem,
-                           spacing_m=spacing_m, storey_m=storey_m, sill_m=sill_m,
-                           tolerance_deg=facade_tolerance_deg)
-    old, (std_city, std_old) = _standards(buildings, climate_zone, city_size, elderly)
-    obstacles = Obstacles(buildings.geometry.to_numpy(), tops)
-    hours = np.full(len(win), np.nan)
-    need = np.full(len(win), np.nan)
-    label = np.empty(len(win), dtype=object)
-    days = {}
-    for flag, std in ((False, std_city), (True, std_old)):
-        sel = np.flatnonzero(old[win.building] == flag) if len(win) else np.zeros(0, int)
-        if not len(sel):
-            continue
-        day = standard_date(std, year)
-        sun = sun_path_for([buildings], buildings.crs, day, std.start_h, std.end_h)
-        h, _computed = window_hours(win.take(sel), sun, obstacles, step_min=step_min)
-        hours[sel] = h
-        need[sel] = std.min_hours
-        label[sel] = std.label
-        days[std.label] = day.isoformat()
+    study = WindowStudy(layers, buildings, climate_zone=climate_zone, city_size=city_size,
+                        elderly=elderly, year=year, parcel=parcel, step_min=step_min,
+                        spacing_m=spacing_m, storey_m=storey_m, sill_m=sill_m,
+                        facade_tolerance_deg=facade_tolerance_deg)
+    _ground, tops = building_tops(buildings, study.dem)
+    hours = study.hours(buildings.geometry.to_numpy(), tops)
+    win, need, label, days, old = study.win, study.need, study.label, study.days, study.old
+    std_city = study.std_city
+    dem = study.dem
     status = np.where(hours < need - 1e-6, "fail", "pass").astype(object)
     bids = text(buildings, "id").to_numpy(dtype=object)
     out = gpd.GeoDataFrame({
