@@ -22,9 +22,12 @@ TIMEOUT = 120
 
 @pytest.fixture
 def town(tmp_path, monkeypatch):
-    """A small town store, opened by the app through TWIN_STORE."""
+    """A small town store, opened by the app through TWIN_STORE. These tests read the map's
+    layer data from the deck, so they draw every layer whole (``TWIN_MAP_TILES=0``); the
+    tiled map has its own tests (tests/test_tiles*.py)."""
     store = build_town(ParquetStore(tmp_path / "layers"))
     monkeypatch.setenv("TWIN_STORE", str(store.root))
+    monkeypatch.setenv("TWIN_MAP_TILES", "0")
     return store
 
 
