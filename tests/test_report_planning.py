@@ -33,7 +33,7 @@ def test_report_lists_the_envelope_excess_and_the_dark_windows(tmp_path):
     page = render_html(review)
     assert "控规盒 Control envelope" in page and "2,880" in page
     assert "窗户日照 Window sunlight (GB 50180-2018)" in page
-    assert "HOME/S" in page  # per-window rows
+    assert "HOME/W001/F01" in page  # per-window rows
     out = write_report(_frames(), tmp_path / "r.html", parcels=["P1"])
     assert "限高 Height limits" in out[0].read_text(encoding="utf-8")
 
