@@ -17,7 +17,9 @@ A building on the parcel has ``volume_outside_m3 = A_out × h + A_in × max(0, h
 on the parcel, ``h`` its ``height_m`` and ``H`` the envelope's height. A parcel whose
 buildings have any volume outside (more than 0.001 m³) fails.
 
-Zones are subtracted in rounds: the pairs (parcel, zone) come from one STRtree query, the
+Only the building pieces crossing an envelope's edge are overlaid (``contains_properly``
+and ``intersects`` on the prepared envelopes sort out the others). Zones are subtracted in
+rounds: the pairs (parcel, zone) come from one STRtree query, the
 k-th zone of every parcel is subtracted in one vectorized ``shapely.difference`` in round
 k, so there are as many rounds as zones on the busiest parcel, not one call per parcel.
 
@@ -92,7 +94,16 @@ def volume_outside(buildings: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, footp
     envelope and outside it, the height over the envelope and the volume outside (m³)."""
     b_i, p_i, piece, _split = building_parcel_pieces(buildings, parcels)
     bgeom = buildings.geometry.to_numpy()
-    inside = shapely.area(shapely.intersection(bgeom[b_i], np.asarray(footprints)[p_i]))
+    foot = np.asarray(footprints, dtype=object)
+    shapely.prepare(foot)
+    # only footprints crossing the envelope's edge need an overlay
+    whole = shapely.contains_properly(foot[p_i], bgeom[b_i])
+    meets = whole | shapely.intersects(foot[p_i], bgeom[b_i])
+    inside = np.where(whole, shapely.area(bgeom[b_i]), 0.0)
+    cross = np.flatnonzero(meets & ~whole)
+    if len(cross):
+        inside[cross] = shapely.area(shapely.intersection(bgeom[b_i[cross]],
+                                                          foot[p_i[cross]]))
     inside = np.minimum(inside, piece)
     h = np.nan_to_num(numeric(buildings, "height_m"), nan=0.0)[b_i]
     limit = np.asarray(heights, dtype=float)[p_i]
