@@ -145,7 +145,8 @@ def _with_blocks(base: gpd.GeoDataFrame, blocks: gpd.GeoDataFrame) -> gpd.GeoDat
 def _raise_blocks(blocks, check: SunlightCheck, low: int, high: int, storey_m: float,
                   gfa_cap: float) -> gpd.GeoDataFrame:
     """Raise each block alone, from the south, to the most floors (≤ ``high``) that harm
-    no window with the others as they are, within the GFA cap."""
+    no window with the others as they are, within the GFA cap: the top is tried first,
+    then the floors are bisected."""
     blocks = blocks.copy()
     area = shapely.area(blocks.geometry.to_numpy())
     order = np.argsort(shapely.bounds(blocks.geometry.to_numpy())[:, 1], kind="stable")
@@ -154,6 +155,11 @@ def _raise_blocks(blocks, check: SunlightCheck, low: int, high: int, storey_m: f
             "floors"].iloc[k])
         top = min(high, int(np.floor((gfa_cap - others) / max(area[k], 1e-9) + 1e-9)))
         lo, hi = int(blocks["floors"].iloc[k]), top + 1
+        if top > lo:  # a block that shades no window goes straight to the top
+            trial = blocks.copy()
+            trial.loc[trial.index[k], ["floors", "height_m"]] = [top, top * storey_m]
+            if not len(check.harmed(trial)):
+                lo = top
         while hi - lo > 1:
             mid = (lo + hi) // 2
             trial = blocks.copy()

@@ -18,8 +18,9 @@ halvings, 10 min / 2⁸ ≈ 2 s), so the hours do not depend on the step; a shad
 than one step that starts and ends between two instants is missed.
 
 **Floors.** A higher window at the same bay sees every ray a lower one sees (prisms on the
-ground), so the windows of a bay are computed floor by floor from the ground up, and once
-one is never blocked, the windows above it get its hours without being computed.
+ground), so the windows of a bay are computed from the ground up in rounds of 1, 2, 4, 8…
+floors, and once one is never blocked, the windows above it get its hours without being
+computed.
 
 A window fails when it gets less than the standard; a building fails when any of its
 windows does.
@@ -111,7 +112,8 @@ class Obstacles:
             np.column_stack([x[live], y[live]]),
             np.column_stack([x[live] + ux[live] * reach[live],
                              y[live] + uy[live] * reach[live]])], axis=1))
-        r_i, o_i = self.tree.query(rays, predicate="intersects")
+        # bounding boxes only: the exact test below is cheaper than GEOS's per ray
+        r_i, o_i = self.tree.query(rays)
         if not len(r_i):
             return out
         p = live[r_i]
@@ -196,20 +198,28 @@ def window_hours(win: Windows, sun: SunPath, obstacles: Obstacles, *, step_min: 
     depth = np.arange(n) - np.repeat(starts, sizes)
     open_col = np.ones(len(starts), dtype=bool)
     col_no = np.repeat(np.arange(len(starts)), sizes)
-    for level in range(int(sizes.max())):
-        pick = np.flatnonzero((depth == level) & open_col[col_no])
+    # floors in rounds of 1, 2, 4, 8… so that few calls cover tall buildings
+    first, width = 0, 1
+    while first < int(sizes.max()):
+        pick = np.flatnonzero((depth >= first) & (depth < first + width) & open_col[col_no])
         if not len(pick):
             break
         idx = order[pick]
         h, ever = _hours_of(win, idx, sun, obstacles, step_h, refine)
         hours[idx] = h
         computed[idx] = True
-        clear = col_no[pick][~ever]
-        open_col[clear] = False
-        # every window above a never-blocked one gets its hours
-        for c, hv in zip(clear.tolist(), h[~ever].tolist()):
-            rest = order[starts[c] + level + 1: starts[c] + sizes[c]]
-            hours[rest] = hv
+        # the lowest never-blocked window of a column gives its hours to all above it
+        clear = ~ever
+        if clear.any():
+            c_clear, d_clear = col_no[pick][clear], depth[pick][clear]
+            lowest = pd.Series(d_clear).groupby(c_clear).idxmin().to_numpy()
+            for j in lowest.tolist():
+                c, d = int(c_clear[j]), int(d_clear[j])
+                rest = order[starts[c] + d + 1: starts[c] + sizes[c]]
+                hours[rest] = h[clear][j]
+                computed[rest] = False
+                open_col[c] = False
+        first, width = first + width, width * 2
     return hours, computed
 
 
