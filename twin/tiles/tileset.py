@@ -38,9 +38,9 @@ from .pyramid import fit_zoom, level_tiles, tile_xy
 __all__ = ["TILER_VERSION", "DETAIL_ZOOM", "FULL_BUDGET", "Level", "Tileset", "build_pyramid",
            "read_tileset"]
 
-TILER_VERSION = 1  # part of every tileset key: a new tile format builds new tilesets
+TILER_VERSION = 2  # part of every tileset key: a new tile format builds new tilesets
 DETAIL_ZOOM = {"building": 16, "parcel": 15, "road": 15, "river": 15}
-FULL_BUDGET = 3000  # rows a tile below the detail zoom may carry in full
+FULL_BUDGET = 1000  # rows a tile below the detail zoom may carry in full (≈ 16 px each)
 EMPTY_TILE_LIMIT = 4096  # write "[]" for empty tiles of a level of at most this many tiles
 MANIFEST = "tileset.json"
 
