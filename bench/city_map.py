@@ -156,6 +156,7 @@ def first_paint(store_path, label: str, *, tiles: bool, pan: bool = False,
                 timeout_s: float = 180.0) -> dict:
     """First paint cold and warm, bytes before it (warm) and after panning, outside calls."""
     from app_server import browser, streamlit_app, wait_for_map
+    from playwright.sync_api import Error as PlaywrightError
 
     old = os.environ.get("TWIN_MAP_TILES")
     os.environ["TWIN_MAP_TILES"] = "1" if tiles else "0"
@@ -180,8 +181,8 @@ def first_paint(store_path, label: str, *, tiles: bool, pan: bool = False,
                     pan_across(page)
                     result["bytes_pan"], _ = counted()
             result["outside"] = len(outside)
-    except (TimeoutError, RuntimeError) as exc:
-        result["error"] = str(exc)
+    except (TimeoutError, RuntimeError, PlaywrightError) as exc:
+        result["error"] = str(exc).splitlines()[0]
     finally:
         if old is None:
             os.environ.pop("TWIN_MAP_TILES", None)

@@ -29,7 +29,7 @@ TILE = re.compile(r"/app/static/tiles/([^/]+)/(\d+)/(\d+)/(\d+)\.json$")
 
 def test_pan_fetches_and_draws_another_tile(tmp_path):
     store = ParquetStore(tmp_path / "layers")
-    store.commit([LayerData("buildings", "building", synthetic_buildings(3000))])
+    store.commit([LayerData("buildings", "building", synthetic_buildings(6000))])
     SHOTS.mkdir(exist_ok=True)
     with streamlit_app(store.root, log_path=tmp_path / "st.log") as url, \
             browser() as (page, outside):
@@ -50,17 +50,19 @@ def test_pan_fetches_and_draws_another_tile(tmp_path):
         assert fetched, "no tile was fetched"
         key = fetched[0][0]
         detail = json.loads((tiles_root() / key / "tileset.json").read_text("utf-8"))["maxzoom"]
-        page.mouse.move(cx, cy)
-        for _ in range(12):  # zoom in until the detail tiles are asked for
+        # zoom in around a point near the west edge, then pan east across the town
+        zx = box["x"] + box["width"] * 0.2
+        page.mouse.move(zx, cy)
+        for _ in range(40):  # zoom in, in small steps, until the detail tiles are asked for
             if any(z == detail for _, z, _, _ in fetched):
                 break
-            page.mouse.wheel(0, -250)
-            page.wait_for_timeout(600)
+            page.mouse.wheel(0, -80)
+            page.wait_for_timeout(350)
         page.wait_for_timeout(1500)
         assert any(z == detail for _, z, _, _ in fetched), sorted({f[1] for f in fetched})
         before = set(fetched)
         shot_before = chart.screenshot()
-        for _ in range(2):  # drag the map twice, 600 px to the left
+        for _ in range(4):  # drag the map 4 × 600 px to the left
             page.mouse.move(cx + 300, cy)
             page.mouse.down()
             page.mouse.move(cx - 300, cy, steps=10)
@@ -81,13 +83,24 @@ def test_pan_fetches_and_draws_another_tile(tmp_path):
                 names[feature["properties"]["t"]] = (z, x, y)
         tooltip = page.locator(".deck-tooltip")
         seen = None
-        for fx, fy in ((0, 0), (25, 10), (-30, 15), (40, -20), (-15, -30), (60, 30)):
-            page.mouse.move(cx + fx, cy + fy)
-            page.wait_for_timeout(400)
+        # hover a grid over the chart, the area the pan brought in (on the right) first
+        spots = [(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
+                 for fx in (0.92, 0.8, 0.68, 0.56, 0.44, 0.32, 0.2, 0.08)
+                 for fy in (0.15, 0.3, 0.45, 0.6, 0.75, 0.9)]
+        for px, py in spots:
+            page.mouse.move(px, py)
+            page.wait_for_timeout(250)
             text = tooltip.first.inner_text().strip() if tooltip.count() else ""
             if text in names:
                 seen = text
                 break
-        assert seen is not None, "no building of a new tile under the cursor"
+        assert seen is not None, ("no building of a new tile under the cursor", text,
+                                  sorted(new))
         assert re.fullmatch(r"B\d+ · [\d.]+ m", seen)
+        # clicking it fills the attribute panel with that building's row
+        page.mouse.click(px, py)
+        page.get_by_text("编号").first.wait_for(timeout=20000)
+        building_id = seen.split(" · ")[0]
+        page.locator("td", has_text=re.compile(rf"^{building_id}$")).first.wait_for(
+            timeout=10000)
         assert outside == [], outside

@@ -35,12 +35,13 @@ from .features import FeatureTable, encode_features
 from .generalize import building_blocks, largest
 from .pyramid import fit_zoom, level_tiles, tile_xy
 
-__all__ = ["TILER_VERSION", "DETAIL_ZOOM", "FULL_BUDGET", "Level", "Tileset", "build_pyramid",
+__all__ = ["TILER_VERSION", "DETAIL_ZOOM", "FULL_BUDGET", "TILE_PX", "Level", "Tileset", "build_pyramid",
            "read_tileset"]
 
-TILER_VERSION = 2  # part of every tileset key: a new tile format builds new tilesets
+TILER_VERSION = 3  # part of every tileset key: a new tile format builds new tilesets
 DETAIL_ZOOM = {"building": 16, "parcel": 15, "road": 15, "river": 15}
-FULL_BUDGET = 1000  # rows a tile below the detail zoom may carry in full (≈ 16 px each)
+TILE_PX = 1024  # on-screen size of a tile (deck.gl's tileSize): few, large tiles per view
+FULL_BUDGET = 3000  # rows a tile below the detail zoom may carry in full (≈ 18 px each)
 EMPTY_TILE_LIMIT = 4096  # write "[]" for empty tiles of a level of at most this many tiles
 MANIFEST = "tileset.json"
 
@@ -74,6 +75,7 @@ class Tileset:
     groups: dict
     levels: list = field(default_factory=list)
     build_s: float = 0.0
+    tile_px: int = TILE_PX
     tiler_version: int = TILER_VERSION
 
     @property
