@@ -26,9 +26,9 @@ def uses_tiles(kind: str) -> bool:
     return kind in TILED_KINDS and map_tiles()
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
 def tileset_for(url: str, layer: str, kind: str, version: int, sha: str):
-    """The tileset of a layer version (built now if the import did not)."""
+    """The tileset of a layer version (built now if the import did not, or if it was pruned
+    since: its small manifest is read on every run, so it is not cached here)."""
     tileset, _built = ensure_tileset(lambda: read_layer(url, layer, version, sha), kind=kind,
                                      layer=layer, version=version, sha256=sha)
     return tileset
