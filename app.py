@@ -27,6 +27,7 @@ _PAGES = [  # (file, title key, icon, url path)
     ("dashboard.py", "page.dashboard", ":material/dashboard:", "dashboard"),
     ("queries.py", "page.queries", ":material/query_stats:", "queries"),
     ("scenarios.py", "page.scenarios", ":material/science:", "scenarios"),
+    ("compare.py", "page.compare", ":material/compare:", "compare"),
     ("import_page.py", "page.import", ":material/upload_file:", "import"),
 ]
 pages = [st.Page(f"app_pages/{file}", title=t(key, lang), icon=icon, url_path=url,

@@ -16,9 +16,11 @@ from app_pages.common import deck_options, lang, store, store_url, tr
 from twin.config import upload_limit_bytes, upload_limit_mb
 from twin.errors import GeoreferenceError, TwinError
 from twin.i18n import label
+from twin.import_modes import layer_name_from_file, plan_import, rename_layers
 from twin.importer import commit_result, read_file
 from twin.io import readers
 from twin.kinds import KINDS
+from twin.number_format import fmt_count
 from twin.render import build_deck, deck_layers, overview_view, prepare_layer, union_bounds
 
 KIND_CHOICES = ["auto", "parcel", "road", "river", "building", "facility", "sensor",
@@ -120,6 +122,59 @@ def _show_report(result) -> None:
                         key="preview_map")
 
 
+WRITE_MODES = ["new", "append", "merge", "replace"]
+
+
+def _write_choice(result, file_name: str):
+    """When committing ``result`` would replace features of a layer that exists, say so
+    with the numbers and let the user choose a new layer (the default, named after the
+    file), append, merge by id or replace. Returns ``(result to commit, mode)``, or
+    ``(None, None)`` when the chosen way cannot work (the reason is shown)."""
+    the_store = store()
+    try:
+        plans = plan_import(the_store, result)
+    except TwinError as exc:
+        st.error(str(exc))
+        return None, None
+    clashing = [p for p in plans if p.mode == "replace" and p.current_rows > 0]
+    if not clashing:
+        return result, None
+    for plan in clashing:
+        st.warning(tr("import.mode.warning", layer=plan.layer,
+                      current=fmt_count(plan.current_rows),
+                      incoming=fmt_count(plan.incoming_rows)))
+    choice = st.radio(tr("import.mode"), WRITE_MODES, horizontal=True, key="import_mode",
+                      format_func=lambda m: tr(f"import.mode.{m}"))
+    if choice == "new":
+        taken = {info.name for info in the_store.layers()}
+        default = layer_name_from_file(file_name, taken, kind=clashing[0].kind)
+        name = st.text_input(tr("import.mode.new_name"), value=default,
+                             key=f"import_new_layer::{default}").strip()
+        renames = {plan.layer: name if i == 0 else f"{name}_{plan.layer}"
+                   for i, plan in enumerate(clashing)}
+        try:
+            result = rename_layers(result, renames)
+            plans = plan_import(the_store, result)
+        except TwinError as exc:
+            st.error(tr("import.mode.bad_name", error=str(exc)))
+            return None, None
+        mode = None
+    else:
+        mode = choice
+        try:
+            plans = plan_import(the_store, result, mode)
+        except TwinError as exc:
+            st.error(str(exc))
+            return None, None
+    for plan in plans:
+        st.caption(tr("import.mode.result", layer=plan.layer, current=fmt_count(plan.current_rows),
+                      result=fmt_count(plan.result_rows)))
+        if choice == "replace" and plan.lost_rows:
+            st.warning(tr("import.mode.replace_confirm", layer=plan.layer,
+                          lost=fmt_count(plan.lost_rows)))
+    return result, mode
+
+
 language = lang()
 st.subheader(tr("import.title"))
 limit_mb = upload_limit_mb()
@@ -187,10 +242,12 @@ if uploaded is not None:
     if held and held[0] == signature:
         result = held[1]
         _show_report(result)
+        result, mode = _write_choice(result, uploaded.name)
         note = st.text_input(tr("import.note"), key="import_note")
-        if st.button(tr("import.commit"), key="import_commit", type="primary"):
+        if st.button(tr("import.commit"), key="import_commit", type="primary",
+                     disabled=result is None):
             try:
-                versions = commit_result(store(), result, note=note)
+                versions = commit_result(store(), result, note=note, mode=mode)
             except TwinError as exc:
                 st.error(str(exc))
             else:

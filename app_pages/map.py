@@ -8,6 +8,7 @@ import streamlit as st
 
 from app_pages.common import deck_options, lang, read_layer, store_or_stop, store_url, tr
 from app_pages.map_tiles import pick_position, tiled_parts, uses_tiles
+from app_pages.map_tools import map_tools
 from twin.i18n import catalog, label
 from twin.render import (
     DRAWN_KINDS,
@@ -178,6 +179,7 @@ left, right = st.columns([4, 1.35], gap="small")
 with right:
     preset = st.selectbox(tr("map.camera"), list(presets), format_func=presets.get,
                           key="view_preset", on_change=_view_changed)
+    tools = map_tools(url, tokens, language)  # search + fly-to, measurement
 
 # ---- which BIM buildings are shown ---------------------------------------------------------
 picked = _selection()
@@ -254,8 +256,11 @@ if preset.startswith("bim:") and preset[4:] in bim_ids and bim_ids[preset[4:]][1
     view["zoom"] = round(view["zoom"] - 0.4, 2)  # room around the building
 else:
     view = overview_view(town)
+view = tools.view or view
 view = nudge_view(view, st.session_state.get("view_nonce", 0))
 
+all_layers += tools.layers
+all_data.update(tools.data)
 deck = build_deck(all_layers, all_data, view=view, **deck_options())
 with left:
     st.pydeck_chart(deck, on_select="rerun", selection_mode="single-object", key="map",

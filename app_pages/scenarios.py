@@ -53,6 +53,7 @@ from twin.scenario.diff import diff
 from twin.scenario.export import changes_frame
 from twin.scenario.syntax import parse_points
 from twin.scenario.view import CHANGE_COLUMN
+from twin.scenario.zones import river_buffer_zones
 from twin.store import open_store
 from twin.store.atomic import atomic_write_bytes
 
@@ -77,7 +78,7 @@ def scenario_bundle(url: str, name: str, version: str, tokens: tuple, flood_leve
     result = diff(base, view, params=params, full=full)
     layers = {n: (view.kinds[n], view.data[n]) for n in view.data
               if view.kinds[n] in DRAWN}
-    return {"layers": layers, "changes": changes_frame(view),
+    return {"layers": layers, "changes": changes_frame(view), "zones": river_buffer_zones(view),
             "status": result.status_changes, "indicators": result.indicators,
             "skipped": result.skipped, "seconds": result.timings.get("total", 0.0)}
 
@@ -372,18 +373,11 @@ with map_col:
                                      name="scen_other", color=PROPOSED_COLOR, pickable=picking)
         all_layers += layers
         all_data.update(data)
-        # River buffer zones: the blue line moved out to the new setback.
-        zones = changes[changes["op"] == "river_buffer"]
-        if len(zones):
-            rivers = pd.concat([f for k, f in bundle["layers"].values() if k == "river"],
-                               ignore_index=True).drop_duplicates("id").set_index("id")
-            half = pd.to_numeric(rivers["width_m"], errors="coerce").fillna(0.0) / 2
-            setback = pd.to_numeric(rivers["setback_m"], errors="coerce").fillna(0.0)
-            ids = [i for i in zones["id"] if i in rivers.index]
-            zone = gpd.GeoDataFrame(
-                {"t": [f"{tr('scen.buffer')} {i} · {setback[i]:g} m" for i in ids]},
-                geometry=[rivers.geometry[i].buffer(half[i] + setback[i]) for i in ids],
-                crs=changes.crs)
+        # River buffer zones: the setbacks query's own zones of the rivers edited.
+        zone = bundle["zones"]
+        if len(zone):
+            zone = zone.assign(t=[f"{tr('scen.buffer')} {i} · {d:g} m"
+                                  for i, d in zip(zone["ref_id"], zone["required_m"])])
             layers, data = outline_layer(zone, name="scen_buffer", color=PROPOSED_COLOR,
                                          width_px=2.0, fill_alpha=35, pickable=picking)
             all_layers += layers

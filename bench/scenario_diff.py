@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from twin.query.inputs import Layers  # noqa: E402
 from twin.query.registry import coerce_params, queries  # noqa: E402
 from twin.scenario import FloodLevel, Scenario, apply, load_base  # noqa: E402
-from twin.scenario.diff import NOT_DIFFED, diff  # noqa: E402
+from twin.scenario.diff import diff  # noqa: E402
 from twin.scenario.propose import propose_tower  # noqa: E402
 from twin.store import default_store_url, open_store  # noqa: E402
 
@@ -65,7 +65,7 @@ def main(argv) -> int:
     base_level = 3.0
     params = {"flood": {"level_m": base_level}}
     scenario, parcel = _tower_scenario(store, base_level)
-    specs = [s for s in queries() if s.diff and s.name not in NOT_DIFFED]
+    specs = [s for s in queries() if s.diff]
 
     # Warm-up (imports, pvlib tables), not timed.
     diff(load_base(store), apply(load_base(store), scenario), params=params,

@@ -222,6 +222,8 @@ def make_test_building(
             api.geometry.assign_representation(f, product=slab, representation=rep)
             api.geometry.edit_object_placement(f, product=slab,
                                                matrix=_placement(ox, oy, elev))
+            pset = api.pset.add_pset(f, product=slab, name="Pset_SlabCommon")
+            api.pset.edit_pset(f, pset=pset, properties={"IsExternal": level == 0})
             products.append(slab)
         api.spatial.assign_container(f, relating_structure=storey, products=products)
         info["element_count"] += len(products)

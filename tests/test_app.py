@@ -22,9 +22,12 @@ TIMEOUT = 120
 
 @pytest.fixture
 def town(tmp_path, monkeypatch):
-    """A small town store, opened by the app through TWIN_STORE."""
+    """A small town store, opened by the app through TWIN_STORE. These tests read the map's
+    layer data from the deck, so they draw every layer whole (``TWIN_MAP_TILES=0``); the
+    tiled map has its own tests (tests/test_tiles*.py)."""
     store = build_town(ParquetStore(tmp_path / "layers"))
     monkeypatch.setenv("TWIN_STORE", str(store.root))
+    monkeypatch.setenv("TWIN_MAP_TILES", "0")
     return store
 
 
@@ -191,6 +194,7 @@ def _parcels_geojson(path: Path) -> Path:
 
 def test_import_page_upload_preview_commit_and_rollback(town, tmp_path):
     data = _parcels_geojson(tmp_path / "new_parcels.geojson").read_bytes()
+    before = len(town.read("parcels"))
     at = _app()
     at.switch_page("app_pages/import_page.py").run()
     _no_errors(at)
@@ -199,15 +203,19 @@ def test_import_page_upload_preview_commit_and_rollback(town, tmp_path):
     at.selectbox(key="import_kind").set_value("parcel")
     at.text_input(key="import_layer").set_value("parcels").run()
     at.button(key="import_preview").click().run()
-    if at.error and "NotImplementedError" in at.error[0].value:
-        pytest.skip("the GeoJSON reader is not written yet")
     _no_errors(at)
     assert at.get("deck_gl_json_chart"), "preview map missing"
     assert town.current_version("parcels") == 1  # nothing written by the preview
+    # the layer holds data: the page says what a plain commit would replace, with numbers
+    warning = " ".join(w.value for w in at.warning)
+    assert f"已有 {before} 个要素" in warning and "替换现有的" in warning, warning
+    assert at.radio(key="import_mode").value == "new"  # default: a new layer
+    at.radio(key="import_mode").set_value("append").run()
+    assert any(f"{before} → {before + 2} 个要素" in c.value for c in at.caption)
     at.button(key="import_commit").click().run()
     _no_errors(at)
     assert town.current_version("parcels") == 2
-    assert len(town.read("parcels")) == 2
+    assert len(town.read("parcels")) == before + 2  # appended, nothing lost
     assert any("parcels v2" in s.value for s in at.success)
     # roll back through the page
     at.selectbox(key="versions_layer").set_value("parcels").run()
@@ -221,6 +229,33 @@ def test_import_page_upload_preview_commit_and_rollback(town, tmp_path):
     _no_errors(at)
     buttons = at.get("download_button")
     assert buttons and "parcels.geojson" in buttons[0].proto.label
+
+
+def test_import_page_defaults_to_a_new_layer_named_after_the_file(town, tmp_path):
+    data = _parcels_geojson(tmp_path / "new_parcels.geojson").read_bytes()
+    before = len(town.read("parcels"))
+    at = _app()
+    at.switch_page("app_pages/import_page.py").run()
+    at.file_uploader(key="upload").set_value(("new_parcels.geojson", data,
+                                              "application/geo+json")).run()
+    at.selectbox(key="import_kind").set_value("parcel")
+    at.text_input(key="import_layer").set_value("parcels").run()
+    at.button(key="import_preview").click().run()
+    names = [w for w in at.text_input if w.key.startswith("import_new_layer")]
+    assert names and names[0].value == "new_parcels"
+    at.button(key="import_commit").click().run()
+    _no_errors(at)
+    assert len(town.read("new_parcels")) == 2
+    assert town.current_version("parcels") == 1 and len(town.read("parcels")) == before
+    # replace is a choice made on purpose, and it says how many features go
+    at.file_uploader(key="upload").set_value(("new_parcels.geojson", data,
+                                              "application/geo+json")).run()
+    at.button(key="import_preview").click().run()
+    at.radio(key="import_mode").set_value("replace").run()
+    assert any(f"将删除图层「parcels」当前的 {before} 个要素" in w.value for w in at.warning)
+    at.button(key="import_commit").click().run()
+    _no_errors(at)
+    assert len(town.read("parcels")) == 2 and town.current_version("parcels") == 2
 
 
 def test_import_page_takes_sensor_readings_as_csv(town, tmp_path):

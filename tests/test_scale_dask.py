@@ -79,3 +79,29 @@ def test_rail_lines_are_not_red_lines_in_the_dask_run_either(tmp_path):
     checked, _ = dask_setbacks(store.root, partitions=2, rivers=False, workdir=tmp_path,
                                skip_road_classes="none")
     assert buildings["id"].iloc[0] in set(pd.Series(checked["building_id"]))
+
+
+def test_dask_setbacks_reads_through_the_store_and_names_a_corrupt_file(tmp_path):
+    import geopandas as gpd
+    import shapely
+
+    from twin.errors import StoreError
+    from twin.io.report import LayerData
+    from twin.scale.dask_setbacks import current_files, dask_setbacks
+
+    town = synthetic_town(200)
+    river = gpd.GeoDataFrame({"id": ["W9"], "name": ["小河"], "width_m": [4.0],
+                              "setback_m": [5.0]},
+                             geometry=[shapely.LineString([(491000, 3954000),
+                                                           (491050, 3954050)])],
+                             crs="EPSG:4549")
+    store = ParquetStore(tmp_path / "layers")
+    store.commit([town[0], LayerData("river", "river", river)])
+    path = current_files(store.root, "river")["river"]
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF        # one flipped byte: the file no longer matches its sha256
+    path.write_bytes(bytes(data))
+    with pytest.raises(StoreError, match=r"layer 'river' version 1 is corrupt"):
+        dask_setbacks(store.root, partitions=2, roads=False, workdir=tmp_path)
+    with pytest.raises(StoreError, match="not a twin store folder"):
+        dask_setbacks(tmp_path / "nowhere", partitions=2)

@@ -25,7 +25,8 @@ from .io.report import ImportReport, ImportResult, LayerData, file_sha256
 from .kinds import get_kind
 from .store.base import Store, check_name
 
-__all__ = ["read_file", "import_file", "commit_result", "refuse_empty", "merge_with_current"]
+__all__ = ["read_file", "import_file", "commit_result", "refuse_empty", "merge_with_current",
+           "refuse_other_crs", "store_crs"]
 
 
 def read_file(path, *, format: str | None = None, **options) -> ImportResult:
@@ -41,6 +42,9 @@ def read_file(path, *, format: str | None = None, **options) -> ImportResult:
         except StoreError as exc:
             raise StoreError(exc.message, path=path, hint=exc.hint) from None
     reader = reader_for(path, format)
+    if options.get("check_on_import") not in (None, "off") and reader.name != "ifc":
+        raise ReaderError("--check-on-import checks IFC models only", path=path,
+                          hint="leave it out for this file")
     t0 = time.perf_counter()
     result = reader.read(path, **options)
     report: ImportReport = result.report
@@ -52,39 +56,93 @@ def read_file(path, *, format: str | None = None, **options) -> ImportResult:
 
 
 def import_file(store: Store, path, *, format: str | None = None, note: str = "",
-                allow_empty: bool = False, **options) -> tuple[dict[str, int], ImportReport]:
+                allow_empty: bool = False, mode: str | None = None,
+                **options) -> tuple[dict[str, int], ImportReport]:
     """Read ``path`` and commit its layers to ``store`` as new versions.
 
     A layer with a ``replace_key`` (the IFC reader sets ``"building_id"``) is merged into
     the layer's current version rather than replacing it: see :func:`merge_with_current`.
     Returns ``({layer: version}, report)``. On any error nothing is written; a file that
-    gives no feature at all is refused unless ``allow_empty``.
+    gives no feature at all is refused unless ``allow_empty``. ``mode`` (replace, append,
+    merge: :mod:`twin.import_modes`) says how the file meets a layer that exists.
     """
+    refuse_other_crs(store)  # before reading: a big file is not read for nothing
     result = read_file(path, format=format, **options)
-    return commit_result(store, result, note=note, allow_empty=allow_empty), result.report
+    return (commit_result(store, result, note=note, allow_empty=allow_empty, mode=mode),
+            result.report)
 
 
 def commit_result(store: Store, result: ImportResult, *, note: str = "",
-                  allow_empty: bool = False) -> dict[str, int]:
+                  allow_empty: bool = False, mode: str | None = None) -> dict[str, int]:
     """Commit what :func:`read_file` read (after a preview, say) as new versions, merging
     layers that have a ``replace_key`` (see :func:`merge_with_current`); returns
     ``{layer: version}``. On any error nothing is written.
 
     An import that would write no feature at all (an empty collection, only null or
     unusable geometries) would replace the current layer with nothing, so it is refused
-    with a :class:`~twin.errors.ReaderError` unless ``allow_empty``."""
+    with a :class:`~twin.errors.ReaderError` unless ``allow_empty``. With ``mode``
+    (``replace``, ``append``, ``merge``) every layer that exists is written that way
+    (:func:`twin.import_modes.apply_mode`) instead of by its default."""
     if not allow_empty:
         refuse_empty(result)
     t0 = time.perf_counter()
     existing = {info.name: info.kind for info in store.layers()}
-    layers = [merge_with_current(store, item, result.report, existing=existing)
-              for item in result.layers]
+    refuse_other_crs(store, result, existing)
+    if mode is None:
+        layers = [merge_with_current(store, item, result.report, existing=existing)
+                  for item in result.layers]
+    else:
+        from .import_modes import apply_mode
+
+        layers = [apply_mode(store, item, mode, existing=existing, source=result.report.source)
+                  for item in result.layers]
+        result.report.extra["import_mode"] = mode
     versions = store.commit(layers, report=result.report.to_dict(), note=note)
     result.report.timings["commit_s"] = round(time.perf_counter() - t0, 4)
     from .tiles import tiles_after_import  # the map's tiles of the new versions
 
     tiles_after_import(store, versions, result.report)
     return versions
+
+
+def store_crs(store: Store):
+    """The CRS a store's layers are in (its catalog's ``crs``), or None when unknown."""
+    import json
+
+    catalog = getattr(store, "catalog_path", None)
+    if catalog is None:
+        return None  # PostGIS checks its own CRS when it opens
+    try:
+        return json.loads(Path(catalog).read_text(encoding="utf-8")).get("crs")
+    except (OSError, ValueError):
+        return None
+
+
+def refuse_other_crs(store: Store, result: ImportResult | None = None,
+                     existing: dict | None = None) -> None:
+    """A store has one working CRS: refuse, in one line, an import in another one (a
+    different ``$TWIN_CRS`` than the store was made with, or layers of ``result`` in
+    another CRS). A store without layers takes any."""
+    from .crs import parse_crs, working_crs
+
+    if existing is None:
+        existing = {info.name: info.kind for info in store.layers()}
+    if not existing:
+        return
+    held = store_crs(store)
+    if not held:
+        return
+    want = parse_crs(held)
+    crss = [working_crs()] if result is None else [
+        parse_crs(item.data.crs) for item in result.layers
+        if getattr(item.data, "crs", None) is not None]
+    for crs in crss:
+        if crs != want:
+            raise StoreError(f"the store holds its layers in {held} but this import is in "
+                             f"{crs.to_string()} (from $TWIN_CRS); a store has one working "
+                             "CRS", where=store.url,
+                             hint=f"unset $TWIN_CRS (or set it to {held}) for this store, or "
+                                  "import into another store (--store PATH)")
 
 
 def refuse_empty(result: ImportResult) -> None:

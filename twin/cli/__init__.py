@@ -13,6 +13,8 @@ import typer
 
 from ..errors import TwinError
 from . import demo as _demo_cli
+from . import diff as _diff_cli
+from . import find as _find_cli
 from . import ifc as _ifc_cli
 from . import layers as _layers
 from . import query as _query_cli
@@ -47,6 +49,8 @@ _demo_cli.register(app)
 _query_cli.register(app)
 _store_cli.register(app)
 _scenario_cli.register(app)
+_find_cli.register(app)
+_diff_cli.register(app)
 _tiles_cli.register(app)
 
 

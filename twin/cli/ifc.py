@@ -5,7 +5,10 @@
   the lon/lat of the project origin, contradictions and suggested fixes. Exits 1 when the
   file cannot be placed.
 * ``twin ifc georef FILE --anchor LON,LAT,ELEV,ROT --write OUT.ifc`` — write an
-  IfcMapConversion + IfcProjectedCRS (target: the working CRS) into a copy.
+  IfcMapConversion + IfcProjectedCRS (target: the working CRS) into a copy (IFC2X3:
+  ePSet_MapConversion + ePSet_ProjectedCRS); ``--anchor-point`` too.
+* ``twin ifc check FILE [--ids RULES.ids] [--json] [--bcf OUT.bcf]`` — the model check
+  (:mod:`twin.ifc.check`); exit status 1 on failures.
 """
 
 from __future__ import annotations
@@ -17,6 +20,11 @@ import typer
 from .common import console, emit_json
 
 __all__ = ["register", "ifc_app"]
+
+ANCHOR_HELP = ("LON,LAT,ELEV,ROT: put the project origin there (overrides the file's "
+               "georeference; ROT = azimuth of +Y, degrees clockwise from north).")
+ANCHOR_POINT_HELP = ("X,Y,Z=LON,LAT,ELEV[,ROT]: put the model point X,Y,Z (model metres) "
+                     "there (overrides the file; ROT defaults to the file's true north).")
 
 ifc_app = typer.Typer(help="Inspect IFC files and write their georeferencing.",
                       no_args_is_help=True)
@@ -43,8 +51,16 @@ def _print_georef(geo: dict) -> None:
               f"RefElevation {site['elev_m']:.3f} m, true north {site['true_north_deg']:.3f}°")
     anchor = geo.get("sources", {}).get("anchor")
     if anchor:
-        _line("anchor", f"{anchor['lon']},{anchor['lat']} elev {anchor['elev_m']} m "
-              f"rotation {anchor['rotation_deg']}°")
+        rot = ("the file's true north" if anchor["rotation_deg"] is None
+               else f"{anchor['rotation_deg']}°")
+        point = anchor.get("model_point_m")
+        at = "" if point is None else f"model point {point[0]},{point[1]},{point[2]} m at "
+        _line("anchor", f"{at}{anchor['lon']},{anchor['lat']} elev {anchor['elev_m']} m "
+              f"rotation {rot}")
+    for entry in geo.get("overridden") or []:
+        _line("! overridden", entry["message"])
+    if geo.get("pinned"):
+        _line("! pinned", geo["pinned"]["message"])
     if placement:
         _line("crs", placement["crs"])
         _line("scale", f"{placement['helmert']['scale']:g} (project unit "
@@ -57,6 +73,8 @@ def _print_georef(geo: dict) -> None:
         _line("working CRS", f"{geo['working_crs']}: x {x:.3f} y {y:.3f}"
               + ("" if geo.get("inside_working_crs") else "  (outside its area of use)"))
     for check in geo.get("checks", []):
+        if check["code"] in ("anchor_overrides", "anchor_pins_elements"):
+            continue  # printed above
         mark = {"error": "✗", "warning": "!", "info": "·"}.get(check["level"], "!")
         _line(f"{mark} check", check["message"])
     for c in geo.get("contradictions", []):
@@ -76,14 +94,17 @@ def _print_georef(geo: dict) -> None:
 @ifc_app.command("info")
 def info_cmd(
     file: Path = typer.Argument(..., help="An .ifc or .ifczip file."),
-    anchor: str = typer.Option(None, "--anchor", help="LON,LAT,ELEV,ROT if the file has none."),
+    anchor: str = typer.Option(None, "--anchor", help=ANCHOR_HELP),
+    anchor_point: str = typer.Option(None, "--anchor-point", help=ANCHOR_POINT_HELP),
     fix_scale: bool = typer.Option(False, "--fix-scale", help="Apply the expected Scale."),
+    member: str = typer.Option(None, "--member", help="The .ifc inside a .zip to read."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Print schema, units, element counts and georeferencing; writes nothing."""
+    """Print schema, units, names, element counts and georeferencing; writes nothing."""
     from ..ifc.doctor import inspect_ifc
 
-    info = inspect_ifc(file, anchor=anchor, fix_scale=fix_scale)
+    info = inspect_ifc(file, anchor=anchor, anchor_point=anchor_point, fix_scale=fix_scale,
+                       member=member)
     if as_json:
         emit_json(info)
         return
@@ -91,6 +112,10 @@ def info_cmd(
     units = info["units"]
     _line("schema", info["schema"])
     _line("units", f"{units['length_name']} ({units['length_to_m']:g} m)")
+    for what, names in info["names"].items():
+        if names:
+            _line(what, ", ".join("(no name)" if n is None else n for n in names[:12])
+                  + (f" … and {len(names) - 12} more" if len(names) > 12 else ""))
     _line("elements", f"{info['elements']} in {len(info['buildings'])} building(s), "
           f"{info['storeys']} storeys, {info['spaces']} spaces")
     for cls, n in info["counts_by_class"].items():
@@ -103,7 +128,9 @@ def info_cmd(
 @ifc_app.command("doctor")
 def doctor_cmd(
     file: Path = typer.Argument(..., help="An .ifc or .ifczip file."),
-    anchor: str = typer.Option(None, "--anchor", help="LON,LAT,ELEV,ROT to compare with."),
+    anchor: str = typer.Option(None, "--anchor", help=ANCHOR_HELP),
+    anchor_point: str = typer.Option(None, "--anchor-point", help=ANCHOR_POINT_HELP),
+    member: str = typer.Option(None, "--member", help="The .ifc inside a .zip to read."),
     fix_scale: bool = typer.Option(False, "--fix-scale", help="Show the result with the "
                                    "expected Scale applied."),
     tolerance: float = typer.Option(100.0, "--tolerance", help="Metres two sources may "
@@ -114,7 +141,8 @@ def doctor_cmd(
     suggested fixes."""
     from ..ifc.doctor import inspect_ifc
 
-    info = inspect_ifc(file, anchor=anchor, fix_scale=fix_scale, tolerance_m=tolerance)
+    info = inspect_ifc(file, anchor=anchor, anchor_point=anchor_point, fix_scale=fix_scale,
+                       tolerance_m=tolerance, member=member)
     if as_json:
         emit_json(info)
     else:
@@ -130,19 +158,76 @@ def doctor_cmd(
 @ifc_app.command("georef")
 def georef_cmd(
     file: Path = typer.Argument(..., help="An .ifc or .ifczip file."),
-    anchor: str = typer.Option(..., "--anchor", help="LON,LAT,ELEV,ROT of the project "
-                               "origin (ROT: azimuth of +Y, degrees clockwise from north)."),
+    anchor: str = typer.Option(None, "--anchor", help=ANCHOR_HELP),
+    anchor_point: str = typer.Option(None, "--anchor-point", help=ANCHOR_POINT_HELP),
     write: Path = typer.Option(..., "--write", help="The copy to write (.ifc)."),
     crs: str = typer.Option(None, "--crs", help="Target CRS (default: the working CRS)."),
+    member: str = typer.Option(None, "--member", help="The .ifc inside a .zip to read."),
 ) -> None:
-    """Write IfcMapConversion + IfcProjectedCRS for an anchor into a copy of FILE."""
+    """Write the placement of --anchor / --anchor-point into a copy of FILE:
+    IfcMapConversion + IfcProjectedCRS (IFC4, IFC4X3) or ePSet_MapConversion +
+    ePSet_ProjectedCRS (IFC2X3), replacing the file's own georeference."""
     from ..ifc.write_georef import write_georef
 
-    done = write_georef(file, write, anchor, target_crs=crs)
-    console.print(f"wrote {done['out']}: IfcMapConversion → {done['crs']} E "
+    done = write_georef(file, write, anchor, target_crs=crs, anchor_point=anchor_point,
+                        member=member)
+    for entry in done["overridden"]:
+        console.print(f"  replaced: {entry['message']}", markup=False)
+    if done["pinned"]:
+        console.print(f"  pinned: {done['pinned']['message']}", markup=False)
+    kind = "ePSet_MapConversion" if done["schema"] == "IFC2X3" else "IfcMapConversion"
+    console.print(f"wrote {done['out']}: {kind} → {done['crs']} E "
                   f"{done['Eastings']:.3f} N {done['Northings']:.3f} H "
                   f"{done['OrthogonalHeight']:.3f} XAxis ({done['XAxisAbscissa']:.9f}, "
                   f"{done['XAxisOrdinate']:.9f}) Scale {done['Scale']:g}", markup=False)
+
+
+_MARK = {"pass": "✓", "fail": "✗", "warning": "!", "n/a": "·"}
+
+
+def print_check(report: dict) -> None:
+    """Print a model check (:meth:`twin.ifc.check.ModelCheck.to_dict`) as lines."""
+    for rule in report["rules"]:
+        ids = ", ".join(rule["failing"][:8]) + (" …" if rule["count"] > 8 else "")
+        _line(f"{_MARK[rule['status']]} {rule['code']}", f"{rule['title']}: {rule['message']}"
+              + (f" [{ids}]" if rule["failing"] else ""))
+    if report.get("ids_file"):
+        _line("IDS", report["ids_file"])
+    for spec in report.get("ids", []):
+        ids = ", ".join(spec["failing"][:8]) + (" …" if spec["failed"] > 8 else "")
+        _line(f"{_MARK[spec['status']]} IDS", f"{spec['name']}: {spec['applicable']} applicable, "
+              f"{spec['failed']} failing" + (f" [{ids}]" if spec["failing"] else ""))
+    verdict = "passed" if report["passed"] else f"{report['failures']} failure(s)"
+    console.print(f"  check {verdict}, {report['warnings']} warning(s)", markup=False)
+
+
+@ifc_app.command("check")
+def check_cmd(
+    file: Path = typer.Argument(..., help="An .ifc, .ifczip or .zip file."),
+    ids: str = typer.Option(None, "--ids", help="An IDS file (RULES.ids) to check "
+                            "against; default: the Boli review shipped with twin; 'none' for "
+                            "the built-in rules only."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    bcf: Path = typer.Option(None, "--bcf", help="Also write the failures as BCF (OUT.bcf)."),
+    member: str = typer.Option(None, "--member", help="The .ifc inside a .zip to read."),
+) -> None:
+    """Model check (入库检查): georeferencing (GRF) rules, unique GlobalIds, units, spatial
+    containment, storey order and an IDS via ifctester. Exit status 1 on failures."""
+    from ..ifc.check import check_file, write_bcf
+
+    report = check_file(file, ids=ids, member=member)
+    data = report.to_dict()
+    if bcf is not None:
+        data["bcf"] = str(write_bcf(report, file, bcf))
+    if as_json:
+        emit_json(data)
+    else:
+        console.print(f"{file}: model check", markup=False)
+        print_check(data)
+        if bcf is not None:
+            _line("BCF", data["bcf"])
+    if report.failures:
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:

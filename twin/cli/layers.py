@@ -9,7 +9,8 @@ import typer
 from rich.table import Table
 
 from ..errors import TwinError
-from ..importer import import_file, read_file
+from ..import_modes import MODES, plan_import, refuse_shrink
+from ..importer import commit_result, read_file, refuse_empty
 from .common import console, emit_json, get_store, progress_bar
 
 __all__ = ["register", "parse_mapping"]
@@ -28,11 +29,12 @@ def parse_mapping(items: list[str] | None) -> dict[str, str]:
 
 
 def _read_options(kind, layer, crs, mapping, on_invalid, anchor, building_id,
-                  fix_scale, encoding=None) -> dict:
+                  fix_scale, encoding=None, anchor_point=None, member=None) -> dict:
     """The reader options shared by `twin import` and `twin info` (unset ones left out)."""
     options = {"kind": kind, "layer": layer, "crs": crs, "mapping": parse_mapping(mapping),
                "on_invalid": on_invalid, "anchor": anchor, "building_id": building_id,
-               "fix_scale": True if fix_scale else None, "encoding": encoding}
+               "fix_scale": True if fix_scale else None, "encoding": encoding,
+               "anchor_point": anchor_point, "member": member}
     return {k: v for k, v in options.items() if v not in (None, {}, "")}
 
 
@@ -54,6 +56,18 @@ def _print_report(report: dict) -> None:
         console.print("  nulls   " + ", ".join(f"{k} {v}" for k, v in report["nulls"].items()))
 
 
+def _plan_text(plan) -> str:
+    """One phrase for what an import did to a layer: new, appended, merged or replaced."""
+    if plan.mode == "new":
+        return f"new layer, {plan.result_rows:,} features"
+    if plan.mode == "append":
+        return f"appended {plan.incoming_rows:,} to {plan.current_rows:,} features"
+    if plan.mode == "merge":
+        return (f"merged by id: {plan.lost_rows:,} replaced, "
+                f"{plan.result_rows - plan.current_rows:,} added, {plan.result_rows:,} in all")
+    return f"replaced {plan.current_rows:,} features with {plan.result_rows:,}"
+
+
 def register(app: typer.Typer) -> None:
     """Add the store commands to ``app``."""
 
@@ -67,8 +81,17 @@ def register(app: typer.Typer) -> None:
         mapping: list[str] = typer.Option(None, "--map", help="Attribute mapping SRC=DST (repeatable)."),
         on_invalid: str = typer.Option("raise", "--on-invalid", help="raise | warn | fix"),
         format: str = typer.Option(None, "--format", help="Reader name, when the suffix is ambiguous."),
-        anchor: str = typer.Option(None, "--anchor", help="IFC: LON,LAT,ELEV,ROT when the file "
-                                   "has no georeferencing."),
+        anchor: str = typer.Option(None, "--anchor", help="IFC: LON,LAT,ELEV,ROT of the "
+                                   "project origin; overrides the file's georeference."),
+        anchor_point: str = typer.Option(None, "--anchor-point", help="IFC: X,Y,Z=LON,LAT,"
+                                         "ELEV[,ROT]: a model point (model metres) at a map "
+                                         "point; ROT defaults to the file's true north."),
+        member: str = typer.Option(None, "--member", help="IFC: the .ifc to read inside a "
+                                   ".zip holding several."),
+        check_on_import: str = typer.Option("off", "--check-on-import", help="IFC: run the "
+                                            "model check (twin ifc check) and store it with "
+                                            "the version: off | report | strict (strict "
+                                            "refuses a model with failures)."),
         building_id: str = typer.Option(None, "--building-id", help="IFC: id of the building."),
         fix_scale: bool = typer.Option(False, "--fix-scale", help="IFC: apply the expected "
                                        "MapConversion Scale when it mismatches the units."),
@@ -77,22 +100,45 @@ def register(app: typer.Typer) -> None:
         note: str = typer.Option("", "--note", help="A note stored with the version."),
         allow_empty: bool = typer.Option(False, "--allow-empty", help="Write the version even "
                                          "when the file gives no feature (it empties the layer)."),
+        mode: str = typer.Option(None, "--mode", help="How the file meets a layer that "
+                                 "exists: append | merge (by id) | replace. Default: replace, "
+                                 "refused when it would drop more than half the layer."),
+        replace: bool = typer.Option(False, "--replace", help="Replace the layer even when "
+                                     "it loses more than half its features (--mode replace)."),
         as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     ) -> None:
         """Import a file as a new version of a layer."""
+        if mode is not None and mode not in MODES:
+            raise typer.BadParameter(f"{mode!r} is not one of {', '.join(MODES)}",
+                                     param_hint="--mode")
+        if replace and mode not in (None, "replace"):
+            raise typer.BadParameter(f"--replace contradicts --mode {mode}",
+                                     param_hint="--replace")
         options = _read_options(kind, layer, crs, mapping, on_invalid, anchor, building_id,
-                                fix_scale, encoding)
+                                fix_scale, encoding, anchor_point, member)
+        if check_on_import != "off":
+            options["check_on_import"] = check_on_import
         store = get_store()
         with progress_bar(f"importing {file.name}",
                           enabled=not as_json and sys.stderr.isatty()) as progress:
-            versions, report = import_file(store, file, format=format, note=note,
-                                           allow_empty=allow_empty, progress=progress,
-                                           **options)
+            result = read_file(file, format=format, progress=progress, **options)
+        report = result.report
+        chosen = "replace" if replace else mode
+        if not allow_empty:
+            refuse_empty(result)  # its own message first: the file gives nothing
+        plans = plan_import(store, result, chosen)
+        if chosen is None:
+            refuse_shrink(plans, source=report.source)
+        versions = commit_result(store, result, note=note, allow_empty=allow_empty,
+                                 mode=chosen)
         if as_json:
-            emit_json({"versions": versions, "report": report.to_dict()})
+            emit_json({"versions": versions, "plans": [vars(p) for p in plans],
+                       "report": report.to_dict()})
             return
-        for name, version in versions.items():
-            console.print(f"imported {file.name} → layer [bold]{name}[/] version {version}")
+        for plan in plans:
+            if plan.layer in versions:
+                console.print(f"imported {file.name} → layer [bold]{plan.layer}[/] version "
+                              f"{versions[plan.layer]} ({_plan_text(plan)})")
         _print_report(report.to_dict())
 
     @app.command("layers")

@@ -19,18 +19,31 @@ from collections import Counter
 from ..crs import bounds_in_area_of_use, working_crs
 from ..errors import GeoreferenceError, ReaderError
 from .elements import model_buildings, model_elements
+from .extent import placement_box
 from .georef import DEFAULT_TOLERANCE_M, resolve_georef
 from .open import open_ifc
+from .placement_check import check_where
 from .units import project_units
 
-__all__ = ["inspect_ifc"]
+__all__ = ["inspect_ifc", "model_names"]
 
 
-def inspect_ifc(path, *, anchor=None, fix_scale: bool = False,
-                tolerance_m: float = DEFAULT_TOLERANCE_M) -> dict:
+def model_names(model) -> dict:
+    """The project, site, building and storey names (ifcopenshell decodes the STEP
+    escapes: ``\\X2\\`` UTF-16, ``\\S\\`` and ``\\X\\`` Latin-1)."""
+    def names(cls):
+        return [e.Name for e in model.by_type(cls)]
+
+    return {"project": names("IfcProject"), "site": names("IfcSite"),
+            "building": names("IfcBuilding"), "storey": names("IfcBuildingStorey")}
+
+
+def inspect_ifc(path, *, anchor=None, anchor_point=None, fix_scale: bool = False,
+                tolerance_m: float = DEFAULT_TOLERANCE_M, member=None) -> dict:
     """A JSON-friendly description of ``path``; raises :class:`ReaderError` only when the
-    file cannot be opened at all."""
-    with open_ifc(path) as opened:
+    file cannot be opened at all. ``anchor`` / ``anchor_point`` override the file's
+    georeference (which is then listed in ``georeferencing.overridden``)."""
+    with open_ifc(path, member=member) as opened:
         model = opened.model
         out: dict = {"file": str(path), "schema": opened.schema,
                      "syntax_warnings": opened.warnings}
@@ -39,6 +52,7 @@ def inspect_ifc(path, *, anchor=None, fix_scale: bool = False,
                               "georeferencing", path=path)
         units = project_units(model)
         out["units"] = units.to_dict()
+        out["names"] = model_names(model)
         elements = model_elements(model)
         out["elements"] = len(elements)
         out["counts_by_class"] = dict(Counter(el.is_a() for el in elements).most_common())
@@ -47,9 +61,12 @@ def inspect_ifc(path, *, anchor=None, fix_scale: bool = False,
         out["buildings"] = [{"guid": b.GlobalId, "name": b.Name}
                             for b in model_buildings(model)]
         status = "ok"
+        box = placement_box(model, elements, units.length_to_m)
         try:
-            decision = resolve_georef(model, path=path, anchor=anchor, fix_scale=fix_scale,
-                                      tolerance_m=tolerance_m)
+            decision = resolve_georef(model, path=path, anchor=anchor,
+                                      anchor_point=anchor_point, fix_scale=fix_scale,
+                                      tolerance_m=tolerance_m,
+                                      local_box_m=box)
         except GeoreferenceError as exc:
             out["georeferencing"] = {"source": None, "error": str(exc)}
             out["status"] = "error"
@@ -70,11 +87,12 @@ def inspect_ifc(path, *, anchor=None, fix_scale: bool = False,
             except Exception:  # noqa: BLE001 - pyproj fails on absurd input
                 geo["origin_working"] = None
                 geo["inside_working_crs"] = False
-            if not geo["inside_working_crs"]:
-                geo.setdefault("notes", []).append(
-                    f"the project origin is outside the working CRS {dst.to_string()}'s "
-                    "area of use; importing needs another $TWIN_CRS (or a correct "
-                    "georeference)")
+            try:  # where the elements go (what the import checks before meshing)
+                check_where(decision, dst, box, path=path)
+            except GeoreferenceError as exc:
+                geo["inside_working_crs"] = False
+                text = exc.message + (f"; {exc.hint}" if exc.hint else "")
+                geo.setdefault("notes", []).append(text)
         if "error" in geo or any(c["level"] == "error" for c in decision.checks):
             status = "error"
         elif decision.contradictions or any(c["level"] == "warning" for c in decision.checks):

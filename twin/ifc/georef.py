@@ -53,6 +53,9 @@ __all__ = [
     "context_wcs",
     "check_upright",
     "parse_anchor",
+    "parse_anchor_point",
+    "anchor_placement",
+    "FAR_FROM_ORIGIN_M",
     "Placement",
     "GeorefDecision",
     "resolve_georef",
@@ -63,6 +66,8 @@ __all__ = [
 ]
 
 DEFAULT_TOLERANCE_M = 100.0
+# an anchor pins the project origin; elements further than this from it are pinned instead
+FAR_FROM_ORIGIN_M = 1000.0
 _EPSG = re.compile(r"^\s*EPSG\s*:\s*(\d+)\s*$", re.I)
 _GEOD = Geod(ellps="WGS84")
 
@@ -75,11 +80,21 @@ class Anchor:
     lon: float
     lat: float
     elev_m: float = 0.0
-    rotation_deg: float = 0.0
+    rotation_deg: float | None = 0.0
+    model_point_m: tuple | None = None
 
     def text(self) -> str:
-        """``LON,LAT,ELEV,ROT`` as the CLI takes it."""
-        return f"{self.lon},{self.lat},{self.elev_m},{self.rotation_deg}"
+        """``LON,LAT,ELEV,ROT`` (or ``X,Y,Z=LON,LAT,ELEV[,ROT]``) as the CLI takes it."""
+        rot = "" if self.rotation_deg is None else f",{self.rotation_deg}"
+        if self.model_point_m is not None:
+            x, y, z = self.model_point_m
+            return f"{x},{y},{z}={self.lon},{self.lat},{self.elev_m}{rot}"
+        return f"{self.lon},{self.lat},{self.elev_m}{rot or ',0.0'}"
+
+    @property
+    def label(self) -> str:
+        """``--anchor`` or ``--anchor-point``, as the user gave it."""
+        return "--anchor-point" if self.model_point_m is not None else "--anchor"
 
 
 def parse_anchor(value, *, path=None) -> Anchor:
@@ -103,6 +118,37 @@ def parse_anchor(value, *, path=None) -> Anchor:
                                 path=path, hint="give longitude first, then latitude")
     nums += [0.0] * (4 - len(nums))
     return Anchor(lon, lat, nums[2], nums[3])
+
+
+def parse_anchor_point(value, *, path=None) -> Anchor | None:
+    """Parse ``"X,Y,Z=LON,LAT,ELEV[,ROT]"``: the model point X, Y, Z (metres, in the
+    model's own coordinates) sits at LON, LAT, ELEV. Without ROT the rotation is the
+    file's true north (IfcGeometricRepresentationContext.TrueNorth; 0 when absent)."""
+    if value is None or isinstance(value, Anchor):
+        return value
+    if isinstance(value, dict):
+        point = tuple(float(v) for v in value["model_point_m"])
+        rot = value.get("rotation_deg")
+        return Anchor(float(value["lon"]), float(value["lat"]), float(value.get("elev_m", 0)),
+                      None if rot is None else float(rot), point)
+    left, sep, right = str(value).partition("=")
+    usage = GeoreferenceError(f"--anchor-point takes X,Y,Z=LON,LAT,ELEV[,ROT], got {value!r}",
+                              path=path, hint="for example --anchor-point "
+                                              "12.5,-3,0=119.905,35.733,4.5 (model metres = "
+                                              "map position; ROT defaults to the file's true "
+                                              "north)")
+    try:
+        point = [float(p) for p in left.split(",")]
+        rest = [float(p) for p in right.split(",")]
+    except ValueError:
+        raise usage from None
+    if not sep or len(point) not in (2, 3) or not 2 <= len(rest) <= 4 or not all(
+            math.isfinite(n) for n in point + rest):
+        raise usage
+    point += [0.0] * (3 - len(point))
+    base = parse_anchor(",".join(str(v) for v in rest[:3]), path=path)
+    rot = rest[3] if len(rest) == 4 else None
+    return Anchor(base.lon, base.lat, base.elev_m, rot, tuple(point))
 
 
 def local_tm_crs(lon: float, lat: float) -> CRS:
@@ -237,6 +283,11 @@ class GeorefDecision:
     fixes: list[str] = field(default_factory=list)
     applied_fixes: list[str] = field(default_factory=list)
     error: GeoreferenceError | None = None
+    anchor: Anchor | None = None
+    overridden: list[dict] = field(default_factory=list)
+    pinned: dict | None = None
+    _file_sources: tuple = field(default=(), repr=False)
+    _unreadable: list = field(default_factory=list, repr=False)
 
     def flag(self, code: str, message: str, level: str = "warning", **more) -> None:
         """Record a check result."""
@@ -251,9 +302,9 @@ class GeorefDecision:
                 "the model has no georeferencing (no IfcMapConversion, no IfcSite "
                 "RefLatitude/RefLongitude) and no anchor was given", path=self.path,
                 hint="pass --anchor LON,LAT,ELEV,ROT (the project origin's position, "
-                     "elevation in m, rotation of +Y clockwise from north in degrees), or "
-                     "write one into the file with `twin ifc georef FILE --anchor ... "
-                     "--write OUT.ifc`")
+                     "elevation in m, rotation of +Y clockwise from north in degrees) or "
+                     "--anchor-point X,Y,Z=LON,LAT,ELEV (a known model point), or write one "
+                     "into the file with `twin ifc georef FILE --anchor ... --write OUT.ifc`")
         return self.placement
 
     def to_dict(self) -> dict:
@@ -261,7 +312,8 @@ class GeorefDecision:
         out = {"source": self.placement.source if self.placement else None,
                "units": self.units.to_dict(), "sources": self.sources,
                "checks": self.checks, "contradictions": self.contradictions,
-               "suggested_fixes": self.fixes, "applied_fixes": self.applied_fixes}
+               "suggested_fixes": self.fixes, "applied_fixes": self.applied_fixes,
+               "overridden": self.overridden, "pinned": self.pinned}
         if self.placement is not None:
             out["placement"] = self.placement.describe()
         if self.placement is not None and self.error is None:
@@ -523,34 +575,161 @@ def _site_latlon(model, units: ProjectUnits, decision: GeorefDecision) -> Placem
                              offset=offset)
 
 
-def resolve_georef(model, *, path=None, anchor=None, fix_scale: bool = False,
-                   tolerance_m: float = DEFAULT_TOLERANCE_M) -> GeorefDecision:
+def anchor_placement(model, anchor: Anchor, units: ProjectUnits, *,
+                     pin_m=None) -> Placement:
+    """The placement an anchor asks for: its model point (``anchor.model_point_m``, or
+    ``pin_m``, or the project origin) at its lon/lat and elevation, +Y at its rotation
+    (the file's true north when the rotation is None)."""
+    import ifcopenshell.util.geolocation as geoloc
+
+    rotation = anchor.rotation_deg
+    if rotation is None:
+        try:
+            rotation = float(geoloc.get_true_north(model) or 0.0)
+        except Exception:  # noqa: BLE001 - a malformed TrueNorth counts as none
+            rotation = 0.0
+    point = anchor.model_point_m if anchor.model_point_m is not None else pin_m
+    offset = (0.0, 0.0, 0.0) if point is None else tuple(
+        float(v) / units.length_to_m for v in point)
+    source = "anchor point" if anchor.model_point_m is not None else "anchor"
+    return latlon_placement(anchor.lon, anchor.lat, anchor.elev_m, rotation, units,
+                             source=source, offset=offset)
+
+
+def _describe_source(placement: Placement) -> str:
+    if placement.source in ("IfcMapConversion", "ePSet_MapConversion"):
+        return f"{placement.source} ({placement.crs_label})"
+    return placement.source
+
+
+def _record_overrides(decision: GeorefDecision, anchor: Anchor, chosen: Placement,
+                      file_sources, unreadable, units: ProjectUnits) -> None:
+    """Name what the anchor overrides: each file georeference with its position of the
+    anchored model point, the anchor's, and the distance between them."""
+    decision.overridden = []
+    point = anchor.model_point_m or (decision.pinned or {}).get("model_point_m") or (0, 0, 0)
+    point = tuple(float(v) for v in point)
+    for placement in file_sources:
+        if placement is None:
+            continue
+        entry = {"source": _describe_source(placement), "model_point_m": list(point),
+                 "anchor_lonlat": [round(anchor.lon, 8), round(anchor.lat, 8)]}
+        try:
+            lon, lat, _ = placement.lonlat(*point)
+            if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180
+                    and -90 <= lat <= 90):
+                raise ValueError("no position")
+            _, _, dist = _GEOD.inv(lon, lat, anchor.lon, anchor.lat)
+            entry.update(file_lonlat=[round(lon, 8), round(lat, 8)],
+                         distance_m=round(float(dist), 3))
+            entry["message"] = (f"{anchor.label} overrides the file's {entry['source']}, "
+                                f"which puts that point at lon {lon:.6f}, lat {lat:.6f}; the "
+                                f"anchor puts it at lon {anchor.lon:.6f}, lat "
+                                f"{anchor.lat:.6f}, {_km(dist)} away")
+        except Exception:  # noqa: BLE001 - pyproj fails on absurd positions
+            entry.update(file_lonlat=None, distance_m=None)
+            entry["message"] = (f"{anchor.label} overrides the file's {entry['source']}, "
+                                "which gives no valid position")
+        decision.overridden.append(entry)
+    for name, exc in unreadable:
+        decision.overridden.append({"source": name, "file_lonlat": None, "distance_m": None,
+                                    "error": str(exc),
+                                    "message": f"{anchor.label} overrides the file's "
+                                               f"unusable {name} ({exc.message})"})
+    for entry in decision.overridden:
+        decision.flag("anchor_overrides", entry["message"], level="warning")
+
+
+def _km(metres: float) -> str:
+    return f"{metres / 1000:,.3f} km" if metres >= 1000 else f"{metres:.2f} m"
+
+
+def repin_anchor(decision: GeorefDecision, model, local_box_m) -> bool:
+    """When a plain ``--anchor`` pins the project origin but the elements sit more than
+    :data:`FAR_FROM_ORIGIN_M` from it (``local_box_m``: their local minx, miny, maxx, maxy
+    in metres), pin the elements' centre instead and say so. Returns True when it did."""
+    anchor = decision.anchor
+    if anchor is None or anchor.model_point_m is not None or local_box_m is None:
+        return False
+    minx, miny, maxx, maxy = (float(v) for v in local_box_m)
+    if not all(math.isfinite(v) for v in (minx, miny, maxx, maxy)):
+        return False
+    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
+    far = math.hypot(cx, cy)
+    if far <= FAR_FROM_ORIGIN_M:
+        return False
+    if decision.pinned and math.hypot(cx - decision.pinned["model_point_m"][0],
+                                      cy - decision.pinned["model_point_m"][1]) < 1.0:
+        return False
+    pin = (round(cx, 3), round(cy, 3), 0.0)
+    decision.pinned = {"model_point_m": list(pin), "distance_from_origin_m": round(far, 3),
+                       "message": f"the elements sit {_km(far)} from the project origin "
+                                  f"(their centre at model x {cx:.3f}, y {cy:.3f} m): "
+                                  "--anchor places that centre, not the origin; use "
+                                  "--anchor-point X,Y,Z=LON,LAT,ELEV to pin a known point"}
+    decision.checks = [c for c in decision.checks if c["code"] not in ("anchor_overrides",
+                                                                        "anchor_pins_elements")]
+    decision.flag("anchor_pins_elements", decision.pinned["message"], level="warning")
+    decision.placement = anchor_placement(model, anchor, decision.units, pin_m=pin)
+    _record_overrides(decision, anchor, decision.placement, decision._file_sources,
+                      decision._unreadable, decision.units)
+    return True
+
+
+def resolve_georef(model, *, path=None, anchor=None, anchor_point=None,
+                   fix_scale: bool = False, tolerance_m: float = DEFAULT_TOLERANCE_M,
+                   local_box_m=None) -> GeorefDecision:
     """Decide where ``model`` is: see the module docstring for the order and the checks.
 
+    A user's ``anchor`` (``LON,LAT,ELEV,ROT``) or ``anchor_point``
+    (``X,Y,Z=LON,LAT,ELEV[,ROT]``) always wins over the file's georeferencing, which is
+    then named in ``overridden`` with both positions and their distance. ``local_box_m``
+    (the elements' local extent in metres, when known) lets a plain anchor pin the
+    elements instead of a far-away project origin (see :func:`repin_anchor`).
+
     Never raises for a missing georeference: :meth:`GeorefDecision.require` does. An
-    invalid EPSG name raises :class:`GeoreferenceError` at once.
+    invalid EPSG name raises :class:`GeoreferenceError` at once, unless an anchor
+    overrides it.
     """
     units = project_units(model)
     decision = GeorefDecision(path=str(path) if path else "", units=units)
     anchor = parse_anchor(anchor, path=path)
-    map_placement = _map_conversion(model, units, decision, path=path, fix_scale=fix_scale)
+    if anchor_point is not None:
+        if anchor is not None:
+            raise GeoreferenceError("give --anchor or --anchor-point, not both", path=path,
+                                    hint="--anchor-point X,Y,Z=LON,LAT,ELEV pins a model "
+                                         "point; --anchor pins the project origin")
+        anchor = parse_anchor_point(anchor_point, path=path)
+    decision.anchor = anchor
+    unreadable = []
+    try:
+        map_placement = _map_conversion(model, units, decision, path=path, fix_scale=fix_scale)
+    except GeoreferenceError as exc:
+        if anchor is None:
+            raise
+        map_placement = None
+        kind = ("ePSet_MapConversion" if model.schema == "IFC2X3" else "IfcMapConversion")
+        unreadable.append((kind, exc))
     site_placement = _site_latlon(model, units, decision)
-    anchor_placement = None
+    decision._file_sources = (map_placement, site_placement)
+    decision._unreadable = unreadable
+    anchor_placement_ = None
     if anchor is not None:
-        anchor_placement = latlon_placement(anchor.lon, anchor.lat, anchor.elev_m,
-                                             anchor.rotation_deg, units, source="anchor")
+        anchor_placement_ = anchor_placement(model, anchor, units)
         decision.sources["anchor"] = {"lon": anchor.lon, "lat": anchor.lat,
                                       "elev_m": anchor.elev_m,
-                                      "rotation_deg": anchor.rotation_deg}
-    chosen = map_placement or site_placement or anchor_placement
+                                      "rotation_deg": anchor.rotation_deg,
+                                      "model_point_m": None if anchor.model_point_m is None
+                                      else list(anchor.model_point_m)}
+    chosen = anchor_placement_ or map_placement or site_placement
     decision.placement = chosen
-    if chosen is not None and anchor_placement is not None and chosen is not anchor_placement:
-        decision.flag("anchor_ignored", f"the file has {chosen.source}, which comes before "
-                      "the anchor; the anchor was not used", level="warning")
-        decision.fixes.append("to replace the file's georeferencing, write the anchor into a "
-                              "copy with `twin ifc georef FILE --anchor ... --write OUT.ifc`")
     if chosen is None:
         return decision
+    if anchor_placement_ is not None:
+        if not repin_anchor(decision, model, local_box_m):
+            _record_overrides(decision, anchor, chosen, (map_placement, site_placement),
+                              unreadable, units)
+        chosen = decision.placement
     # where is the origin?
     site = _site(model)
     probe = np.array(_site_origin_project_units(site)) * units.length_to_m
@@ -580,7 +759,7 @@ def resolve_georef(model, *, path=None, anchor=None, fix_scale: bool = False,
                                 "give --anchor LON,LAT,ELEV,ROT")
     # contradictions between sources
     positions = []
-    for placement in (map_placement, site_placement, anchor_placement):
+    for placement in (map_placement, site_placement):
         if placement is None or (placement is map_placement and decision.error is not None):
             continue
         try:

@@ -62,12 +62,19 @@ def absurd_limit_m(dst) -> float:
     aou = crs.area_of_use
     if aou is None or crs.is_geographic:
         return ABSURD_M
+    west, south, east, north = aou.bounds
+    if west > east:  # crosses the antimeridian
+        east += 360.0
+    # a grid of points inside the area (transform_bounds gives inf for web mercator)
+    lon, lat = np.meshgrid(np.linspace(west, east, 7), np.linspace(south, north, 7))
+    lon = np.where(lon > 180.0, lon - 360.0, lon)
     try:
-        bounds = transformer("EPSG:4326", crs).transform_bounds(*aou.bounds)
+        x, y = transformer("EPSG:4326", crs).transform(lon.ravel(), lat.ravel())
     except Exception:  # noqa: BLE001 - pyproj cannot project every area of use
         return ABSURD_M
-    extent = max(abs(float(b)) for b in bounds if np.isfinite(b)) if any(
-        np.isfinite(b) for b in bounds) else 0.0
+    values = np.abs(np.concatenate([np.asarray(x, float), np.asarray(y, float)]))
+    values = values[np.isfinite(values)]
+    extent = float(values.max()) if len(values) else 0.0
     return max(ABSURD_M, 1.1 * extent)
 
 
@@ -144,8 +151,9 @@ def place_meshes(meshes: MeshSet, placement: Placement, dst, *, path=None,
         raise GeoreferenceError(
             f"every element lands at NaN or absurd coordinates (beyond {limit:g} m) in "
             f"{dst}: e.g. {None if sample is None else [float(v) for v in sample]}",
-            path=path, hint="check the georeferencing with `twin ifc doctor FILE`; for a "
-                            "model outside the working CRS's area set $TWIN_CRS")
+            path=path, hint="check the georeferencing with `twin ifc doctor FILE`; pass "
+                            "--anchor or --anchor-point to place the model (either "
+                            "overrides the file), or use a store whose $TWIN_CRS covers it")
     if clean and w_lo is not None:
         lo, hi = w_lo, w_hi  # every vertex is good
     else:

@@ -12,10 +12,14 @@ module checks those first and decides what the user is told:
   a header entity that ISO 10303-21 does not define, a header entity with the wrong
   number of fields.
 
-A ``.ifczip`` is a zip archive holding one ``.ifc``. It is refused when it has too many
-entries, a compression ratio typical of a zip bomb, a nested archive, or an entry whose
-path climbs out (``../`` or absolute). The one IFC entry is extracted, with a running
-size limit, into a temporary folder that :class:`OpenedIfc` removes on ``close()``.
+A ``.ifczip`` (or a plain ``.zip``, as Revit users send models) is a zip archive holding
+an ``.ifc``. It is refused when it has too many entries, a compression ratio typical of a
+zip bomb, a nested archive, or an entry whose path climbs out (``../`` or absolute). With
+more than one ``.ifc`` inside, the error lists them and ``member`` (``--member NAME``)
+picks one. The IFC entry is extracted, with a running size limit, into a temporary folder
+that :class:`OpenedIfc` removes on ``close()``. Deflate64 entries (Windows Explorer's
+compression for large files, which :mod:`zipfile` cannot read) are inflated with the
+``inflate64`` package.
 
 Example
 -------
@@ -41,6 +45,7 @@ __all__ = [
     "open_ifc",
     "check_step_file",
     "extract_ifczip",
+    "ifc_members",
     "ZIP_MAX_ENTRIES",
     "ZIP_MAX_RATIO",
     "ZIP_MAX_BYTES",
@@ -309,8 +314,80 @@ def _owner_of(body: bytes, point: int, *, depth: int = 8) -> str:
     return f"point #{point}"
 
 
-def extract_ifczip(path, tmpdir) -> Path:
-    """Extract the one ``.ifc`` entry of ``path`` into ``tmpdir`` with the zip guards."""
+DEFLATE64 = 9
+
+
+def ifc_members(path) -> list[str]:
+    """The names of the ``.ifc`` entries of the zip archive ``path``."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return [i.filename for i in zf.infolist()
+                    if not i.is_dir() and i.filename.lower().endswith(".ifc")]
+    except (zipfile.BadZipFile, OSError):
+        return []
+
+
+def _pick_member(ifcs: list, member, path):
+    if member:
+        want = str(member).replace("\\", "/")
+        hits = [i for i in ifcs if i.filename == want
+                or PurePosixPath(i.filename.replace("\\", "/")).name == want]
+        if len(hits) != 1:
+            listed = ", ".join(i.filename for i in ifcs) or "none"
+            raise ReaderError(f"the archive has no .ifc entry called {member!r}"
+                              if not hits else f"{member!r} names {len(hits)} entries",
+                              path=path, hint=f"its .ifc entries: {listed}")
+        return hits[0]
+    if not ifcs:
+        raise ReaderError("the archive holds no .ifc file", path=path,
+                          hint="an IFC archive holds one .ifc model")
+    if len(ifcs) > 1:
+        listed = ", ".join(i.filename for i in ifcs)
+        raise ReaderError(f"the archive holds {len(ifcs)} .ifc files: {listed}", path=path,
+                          hint="choose one with --member NAME")
+    return ifcs[0]
+
+
+def _deflate64_blocks(path: Path, info):
+    """The inflated blocks of a Deflate64 entry (``inflate64``), read straight from the
+    archive after the entry's local header."""
+    try:
+        import inflate64
+    except ImportError:
+        raise ReaderError(f"archive entry {info.filename!r} uses Deflate64 compression, "
+                          "which needs the inflate64 package", path=path,
+                          hint="pip install inflate64, or unpack the archive and import "
+                               "the .ifc") from None
+    import struct
+
+    inflater = inflate64.Inflater()
+    with open(path, "rb") as fh:
+        fh.seek(info.header_offset)
+        header = fh.read(30)
+        if len(header) < 30 or header[:4] != b"PK\x03\x04":
+            raise ReaderError(f"archive entry {info.filename!r} has a broken local header",
+                              path=path, hint="repack the archive")
+        name_len, extra_len = struct.unpack("<HH", header[26:30])
+        fh.seek(name_len + extra_len, 1)
+        left = info.compress_size
+        while left > 0:
+            chunk = fh.read(min(1 << 20, left))
+            if not chunk:
+                break
+            left -= len(chunk)
+            try:
+                block = inflater.inflate(chunk)
+            except Exception as exc:  # noqa: BLE001 - a corrupt stream
+                raise ReaderError(f"archive entry {info.filename!r}: Deflate64 data is "
+                                  f"corrupt ({exc})", path=path, hint="repack the archive"
+                                  ) from None
+            if block:
+                yield block
+
+
+def extract_ifczip(path, tmpdir, *, member=None) -> Path:
+    """Extract the ``.ifc`` entry of ``path`` (the only one, or ``member``) into ``tmpdir``
+    with the zip guards."""
     path = Path(path)
     try:
         zf = zipfile.ZipFile(path)
@@ -345,18 +422,22 @@ def extract_ifczip(path, tmpdir) -> Path:
                                   hint="unpack it and import the .ifc itself")
             if pure.suffix.lower() == ".ifc":
                 ifcs.append(info)
-        if len(ifcs) != 1:
-            raise ReaderError(f"the archive holds {len(ifcs)} .ifc files; an .ifczip holds "
-                              "exactly one", path=path)
-        info = ifcs[0]
+        info = _pick_member(ifcs, member, path)
         out = Path(tmpdir) / "model.ifc"
         limit = min(ZIP_MAX_BYTES, max(info.file_size, 1))
         written = 0
-        with zf.open(info) as src, open(out, "wb") as dst:
-            while True:
-                block = src.read(1 << 20)
-                if not block:
-                    break
+        if info.compress_type == DEFLATE64:
+            blocks = _deflate64_blocks(path, info)
+        else:
+            try:
+                src = zf.open(info)
+            except NotImplementedError as exc:
+                raise ReaderError(f"archive entry {info.filename!r}: {exc}", path=path,
+                                  hint="repack the archive with ordinary Deflate (zip -9), "
+                                       "or unpack it and import the .ifc") from None
+            blocks = iter(lambda: src.read(1 << 20), b"")
+        with open(out, "wb") as dst:
+            for block in blocks:
                 written += len(block)
                 if written > limit or (info.compress_size
                                        and written / info.compress_size > ZIP_MAX_RATIO):
@@ -366,7 +447,8 @@ def extract_ifczip(path, tmpdir) -> Path:
         return out
 
 
-def open_ifc(path, *, load: bool = True, defer_body_check: bool = False) -> OpenedIfc:
+def open_ifc(path, *, load: bool = True, defer_body_check: bool = False,
+             member=None) -> OpenedIfc:
     """Check and open ``path`` (``.ifc`` or ``.ifczip``); ``load=False`` skips
     ``ifcopenshell.open`` (the checks still run).
 
@@ -375,6 +457,8 @@ def open_ifc(path, *, load: bool = True, defer_body_check: bool = False) -> Open
     the open model first (the IFC reader runs the scan while its geometry child meshes);
     the caller must call it before using any result. When ifcopenshell refuses the file,
     the scan runs at once so that its more precise message wins.
+
+    ``member`` names the ``.ifc`` to read inside an archive holding several.
 
     Raises :class:`ReaderError` naming the file and what is wrong.
     """
@@ -386,7 +470,7 @@ def open_ifc(path, *, load: bool = True, defer_body_check: bool = False) -> Open
     try:
         if path.suffix.lower() == ".ifczip" or zipfile.is_zipfile(path):
             tmpdir = tempfile.mkdtemp(prefix="twin-ifczip-")
-            ifc_path = extract_ifczip(path, tmpdir)
+            ifc_path = extract_ifczip(path, tmpdir, member=member)
         schema, warnings = check_step_file(ifc_path, where_path=path,
                                            body=not defer_body_check)
         opened = OpenedIfc(source=path, ifc_path=ifc_path, schema=schema, warnings=warnings,

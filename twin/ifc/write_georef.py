@@ -30,22 +30,26 @@ import numpy as np
 
 from ..crs import parse_crs, working_crs
 from ..errors import GeoreferenceError, ReaderError
-from .georef import check_upright, context_wcs, crs_unit_to_m, latlon_placement, parse_anchor
+from .elements import model_elements
+from .extent import placement_box
+from .georef import check_upright, context_wcs, crs_unit_to_m, resolve_georef
 from .open import open_ifc
 from .units import project_units
 
 __all__ = ["write_georef", "map_conversion_for"]
 
 
-def map_conversion_for(placement, target, *, extent_m: float = 250.0) -> dict:
-    """IfcMapConversion attributes that reproduce ``placement`` in ``target`` near the
-    project origin (fitted over ±``extent_m`` metres)."""
+def map_conversion_for(placement, target, *, extent_m: float = 250.0,
+                       centre_m=(0.0, 0.0)) -> dict:
+    """IfcMapConversion attributes that reproduce ``placement`` in ``target`` near
+    ``centre_m`` (local metres; fitted over ±``extent_m`` metres around it)."""
     target = parse_crs(target)
     if not target.is_projected:
         raise GeoreferenceError(f"the target CRS {target.to_string()} is not projected",
                                 hint="IfcMapConversion needs a projected CRS (EPSG:4549)")
+    cx, cy = (float(v) for v in centre_m[:2])
     matrix, _z_scale, z_off, resid = placement.affine_to(
-        target, (-extent_m, -extent_m, extent_m, extent_m))
+        target, (cx - extent_m, cy - extent_m, cx + extent_m, cy + extent_m))
     crs_unit = crs_unit_to_m(target)
     ax, ay = float(matrix[0, 0]), float(matrix[1, 0])
     norm = math.hypot(ax, ay)
@@ -56,11 +60,17 @@ def map_conversion_for(placement, target, *, extent_m: float = 250.0) -> dict:
             "_grid_scale_factor": norm, "_fit_residual_m": resid}
 
 
-def write_georef(src, out, anchor, *, target_crs=None) -> dict:
-    """Write ``anchor`` (``"LON,LAT,ELEV,ROT"``) into a copy of ``src`` at ``out``.
+def write_georef(src, out, anchor=None, *, target_crs=None, anchor_point=None,
+                 member=None) -> dict:
+    """Write ``anchor`` (``"LON,LAT,ELEV,ROT"``) or ``anchor_point``
+    (``"X,Y,Z=LON,LAT,ELEV[,ROT]"``) into a copy of ``src`` at ``out``, replacing any
+    georeference the file has (IfcMapConversion + IfcProjectedCRS in IFC4/IFC4X3,
+    ePSet_MapConversion + ePSet_ProjectedCRS in IFC2X3).
 
-    Returns the written parameters. ``out`` must differ from ``src``; the source is never
-    changed.
+    The placement is the one ``twin import`` would use with the same option (a plain
+    anchor pins far-away elements, see :func:`twin.ifc.georef.repin_anchor`), so the copy
+    imports to the same place. Returns the written parameters. ``out`` must differ from
+    ``src``; the source is never changed.
     """
     import ifcopenshell.api.georeference
     import ifcopenshell.api.unit
@@ -73,28 +83,35 @@ def write_georef(src, out, anchor, *, target_crs=None) -> dict:
                           hint="give another --write OUT.ifc")
     if out.suffix.lower() != ".ifc":
         raise ReaderError(f"--write takes a .ifc path, got {out.name!r}", path=src)
-    anchor = parse_anchor(anchor, path=src)
-    if anchor is None:
-        raise GeoreferenceError("no anchor given", path=src, hint="--anchor LON,LAT,ELEV,ROT")
+    if anchor is None and anchor_point is None:
+        raise GeoreferenceError("no anchor given", path=src,
+                                hint="--anchor LON,LAT,ELEV,ROT or --anchor-point "
+                                     "X,Y,Z=LON,LAT,ELEV")
     target = parse_crs(target_crs or working_crs())
     code = target.to_epsg()
     if code is None:
         raise GeoreferenceError(f"the target CRS {target.to_string()} has no EPSG code",
                                 path=src, hint="IfcProjectedCRS names an EPSG code")
-    with open_ifc(src) as opened:
+    with open_ifc(src, member=member) as opened:
         model = opened.model
         if not model.by_type("IfcProject"):
             raise ReaderError("the file has no IfcProject", path=src)
         units = project_units(model)
-        placement = latlon_placement(anchor.lon, anchor.lat, anchor.elev_m,
-                                      anchor.rotation_deg, units, source="anchor")
+        schema = model.schema
+        box = placement_box(model, model_elements(model), units.length_to_m)
+        decision = resolve_georef(model, path=src, anchor=anchor, anchor_point=anchor_point,
+                                  local_box_m=box)
+        placement = decision.placement
+        anchor = decision.anchor
+        rotation = _rotation_of(placement)
+        centre = (0.0, 0.0) if box is None else ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
         wcs = context_wcs(model)
         if wcs is not None:  # IfcMapConversion applies to points relative to the WCS
             check_upright(wcs, path=src)
             params = map_conversion_for(dataclasses.replace(placement, local_matrix=wcs),
-                                        target)
+                                        target, centre_m=centre)
         else:
-            params = map_conversion_for(placement, target)
+            params = map_conversion_for(placement, target, centre_m=centre)
         op = {k: v for k, v in params.items() if not k.startswith("_")}
         if model.schema != "IFC2X3" and model.by_type("IfcCoordinateOperation"):
             ifcopenshell.api.georeference.remove_georeferencing(model)
@@ -107,7 +124,7 @@ def write_georef(src, out, anchor, *, target_crs=None) -> dict:
         ifcopenshell.api.georeference.edit_georeferencing(
             model, coordinate_operation=op, projected_crs=crs_attrs)
         # make the site and true north agree with the anchor
-        north_x, north_y = geoloc.angle2yaxis(anchor.rotation_deg)
+        north_x, north_y = geoloc.angle2yaxis(rotation)
         for ctx in model.by_type("IfcGeometricRepresentationContext", include_subtypes=False):
             ctx.TrueNorth = model.createIfcDirection((float(north_x), float(north_y)))
         for site in model.by_type("IfcSite"):
@@ -122,8 +139,15 @@ def write_georef(src, out, anchor, *, target_crs=None) -> dict:
         tmp = out.with_name(out.name + ".tmp")
         model.write(str(tmp))
         tmp.replace(out)
-    return {"out": str(out), "crs": f"EPSG:{code}", **params,
-            "anchor": anchor.text()}
+    return {"out": str(out), "crs": f"EPSG:{code}", "schema": schema, **params,
+            "anchor": anchor.text(), "pinned": decision.pinned,
+            "overridden": decision.overridden}
+
+
+def _rotation_of(placement) -> float:
+    """The rotation a lon/lat placement was made with (the inverse of
+    ``ifcopenshell.util.geolocation.angle2xaxis``)."""
+    return float(math.degrees(math.atan2(-placement.helmert[4], placement.helmert[3])))
 
 
 def _metre(model):

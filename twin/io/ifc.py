@@ -22,7 +22,10 @@ Each layer carries ``replace_key="building_id"``: importing a second model keeps
 buildings already in the layer and replaces only rows of the same building (see
 :func:`twin.importer.import_file`).
 
-Options: ``anchor`` ("LON,LAT,ELEV,ROT"), ``building_id``, ``layer`` (name prefix),
+Options: ``anchor`` ("LON,LAT,ELEV,ROT"), ``anchor_point`` ("X,Y,Z=LON,LAT,ELEV[,ROT]"),
+``member`` (the ``.ifc`` inside an archive), ``check_on_import`` (off, report, strict:
+:mod:`twin.ifc.check` stored in ``report.extra["model_check"]``) with ``check_ids``,
+``building_id``, ``layer`` (name prefix),
 ``fix_scale``, ``georef_tolerance_m``, ``working_crs`` (defaults to
 :func:`twin.crs.working_crs`), ``kernel``, ``fallback_kernel``, ``threads``,
 ``memory_limit_mb``, ``time_limit_s``, ``progress``.
@@ -40,7 +43,7 @@ import pandas as pd
 import shapely
 
 from ..crs import WGS84, bounds_in_area_of_use, parse_crs, transform_xy, working_crs
-from ..errors import GeoreferenceError, ReaderError
+from ..errors import ReaderError
 from ..ifc.elements import (
     Relations,
     element_records,
@@ -49,11 +52,14 @@ from ..ifc.elements import (
     space_areas,
     storey_records,
 )
+from ..ifc.extent import mesh_box, placement_box
 from ..ifc.geometry import DEFAULT_KERNEL, FALLBACK_KERNEL, start_geometry
-from ..ifc.georef import DEFAULT_TOLERANCE_M, resolve_georef
+from ..ifc.georef import DEFAULT_TOLERANCE_M, repin_anchor, resolve_georef
 from ..ifc.lod1 import lod1_rows
 from ..ifc.meshes import absurd_limit_m, place_meshes
-from ..ifc.open import open_ifc
+from ..ifc.open import ifc_members, open_ifc
+from ..ifc.placement_check import check_near_anchor, check_where, outside_error
+from ..ifc.units import project_units
 from .report import ImportReport, ImportResult, LayerData, file_sha256
 
 __all__ = ["IfcReader", "LAYER_NAMES", "has_body_representation"]
@@ -84,14 +90,17 @@ def _noop(*_a, **_k):
 
 
 class IfcReader:
-    """Reader for ``.ifc`` and ``.ifczip``."""
+    """Reader for ``.ifc``, ``.ifczip`` and a ``.zip`` holding ``.ifc`` files."""
 
     name = "ifc"
-    suffixes = (".ifc", ".ifczip")
+    suffixes = (".ifc", ".ifczip", ".zip")
 
     def can_read(self, path) -> bool:
-        """True for the IFC suffixes."""
-        return Path(path).suffix.lower() in self.suffixes
+        """True for ``.ifc`` / ``.ifczip``, and for a ``.zip`` with an ``.ifc`` inside."""
+        suffix = Path(path).suffix.lower()
+        if suffix == ".zip":
+            return bool(ifc_members(path))
+        return suffix in self.suffixes
 
     def read(self, path, **options) -> ImportResult:
         """Read an IFC model into the bim_element, building and storey layers."""
@@ -108,7 +117,7 @@ class IfcReader:
         # The geometry child starts as soon as the model is open and its elements are
         # known; everything else (the DATA-section scan, georeferencing, attributes) runs
         # meanwhile. Any error on the way kills the child (finally below).
-        opened = open_ifc(path, defer_body_check=True)
+        opened = open_ifc(path, defer_body_check=True, member=options.get("member"))
         job = None
         try:
             model = opened.model
@@ -130,11 +139,17 @@ class IfcReader:
             dst = parse_crs(options.get("working_crs") or working_crs())
             t_ref = time.perf_counter()
             try:
+                box = placement_box(model, elements, project_units(model).length_to_m)
                 decision = resolve_georef(model, path=path, anchor=options.get("anchor"),
+                                          anchor_point=options.get("anchor_point"),
                                           fix_scale=bool(options.get("fix_scale")),
                                           tolerance_m=float(options.get("georef_tolerance_m")
-                                                            or DEFAULT_TOLERANCE_M))
+                                                            or DEFAULT_TOLERANCE_M),
+                                          local_box_m=box)
                 placement = decision.require()
+                # placement is decided before the geometry run: a model that would land
+                # outside the working CRS is refused now, not after meshing
+                check_where(decision, dst, box, path=path)
             except ReaderError:
                 opened.check_body()  # a broken DATA section explains more
                 raise
@@ -159,14 +174,19 @@ class IfcReader:
                          if guid not in meshed and has_body_representation(el)]
             timings["geometry_s"] = round(time.perf_counter() - t, 4)
             t = time.perf_counter()
+            if repin_anchor(decision, model, mesh_box(meshes.verts)):
+                placement = decision.placement  # the meshes sit far from the origin
             placed = place_meshes(meshes, placement, dst, path=path, limit_m=limit_m)
             self._check_area(placed, dst, path, decision)
+            near = check_near_anchor(decision, placed, dst, path=path)
             timings["place_s"] = round(time.perf_counter() - t, 4)
             t = time.perf_counter()
             layers = self._layers(path, options, report, decision, dst, attrs, storeys,
                                   spaces, buildings, with_body, placed)
             timings["frames_s"] = round(time.perf_counter() - t, 4)
             report.extra["georeferencing"] = decision.to_dict()
+            if near is not None:
+                report.extra["georeferencing"]["placed_distance_m"] = near
             report.extra["geometry"] = {
                 "kernel": meshes.kernel, "attempts": meshes.attempts,
                 "threads": threads, "elements_meshed": len(meshes),
@@ -206,9 +226,36 @@ class IfcReader:
         spaces = space_areas(model, units.area_to_m2, relations)
         buildings = model_buildings(model)
         attrs = self._attributes(path, options, placement, records, storeys, buildings)
+        self._model_check(path, options, model, report)
         report.source_sha256 = file_sha256(path)  # here rather than after the import
         timings["attributes_s"] = round(time.perf_counter() - t, 4)
         return {"storeys": storeys, "spaces": spaces, "buildings": buildings, "attrs": attrs}
+
+    @staticmethod
+    def _model_check(path, options, model, report) -> None:
+        """``check_on_import`` report|strict: the model check (:mod:`twin.ifc.check`) on
+        the open model, stored in the report; strict refuses a model with failures."""
+        mode = options.get("check_on_import") or "off"
+        if mode == "off":
+            return
+        if mode not in ("report", "strict"):
+            raise ReaderError(f"--check-on-import takes off, report or strict, not {mode!r}",
+                              path=path)
+        from ..ifc.check import check_model
+
+        t = time.perf_counter()
+        check = check_model(model, path=path, ids=options.get("check_ids"))
+        report.extra["model_check"] = check.to_dict()
+        report.timings["check_s"] = round(time.perf_counter() - t, 4)
+        failed = [r.code for r in check.rules if r.status == "fail"] + [
+            f"IDS '{s.name}'" for s in check.ids if s.status == "fail"]
+        if failed and mode == "strict":
+            raise ReaderError(f"the model check found {len(failed)} failure(s): "
+                              + ", ".join(failed), path=path,
+                              hint="see `twin ifc check FILE`; fix the model, or import with "
+                                   "--check-on-import report to store it with the failures")
+        for code in failed:
+            report.warn("model check", f"{code} failed (see the stored model_check)")
 
     @staticmethod
     def _check_area(placed, dst, path, decision) -> None:
@@ -220,17 +267,9 @@ class IfcReader:
         if not bounds_in_area_of_use(dst, tuple(bounds)):
             lon, lat = transform_xy([(bounds[0] + bounds[2]) / 2], [(bounds[1] + bounds[3]) / 2],
                                     dst, WGS84)
-            src = decision.placement.source if decision.placement else "?"
-            try:
-                olon, olat, _ = decision.placement.lonlat()
-                where = f"lon {olon:.5f}, lat {olat:.5f}"
-            except Exception:  # noqa: BLE001
-                where = f"~lon {float(lon[0]):.3f}, lat {float(lat[0]):.3f}"
-            raise GeoreferenceError(
-                f"{src} places the model at {where}, outside the area of use of the working "
-                f"CRS {dst.to_string()}", path=path,
-                hint="check the georeferencing with `twin ifc doctor FILE`; to hold data from "
-                     "there set $TWIN_CRS (e.g. EPSG:3857) for this store")
+            lonlat = (float(lon[0]), float(lat[0]))
+            ok = all(np.isfinite(lonlat)) and -180 <= lonlat[0] <= 180 and -90 <= lonlat[1] <= 90
+            raise outside_error(decision, dst, lonlat if ok else None, path=path)
 
     @staticmethod
     def _attributes(path, options, placement, records, storeys, buildings) -> dict:
@@ -333,6 +372,9 @@ class IfcReader:
             report.warn("georeferencing", f"contradiction: {c['message']}")
         for fix in decision.applied_fixes:
             report.repaired("georeferencing", f"{fix} (fix_scale)")
+        if not decision.applied_fixes and decision.anchor is None:
+            for fix in decision.fixes:
+                report.warn("georeferencing", f"suggested fix: {fix}")
         # storeys
         storey_frame = pd.DataFrame([{
             "building_id": ids.get(s["building_guid"]) or fallback_id, "guid": s["guid"],

@@ -20,6 +20,7 @@ from .registry import (
     Param,
     QueryResult,
     QuerySpec,
+    StatusCheck,
     coerce_params,
     get_query,
     queries,
@@ -31,6 +32,7 @@ __all__ = [
     "Param",
     "QueryResult",
     "QuerySpec",
+    "StatusCheck",
     "get_query",
     "queries",
     "register",
@@ -42,18 +44,12 @@ def run(name: str, source, **params) -> QueryResult:
     """Run the query ``name`` on ``source`` (a store, a :class:`Layers`, or a
     ``{kind: frame}`` dict) with ``params`` (strings are coerced to the param types).
 
-    A store may answer a query itself (a database pushing it down as SQL) by offering
-    ``pushdown(name, **params) -> QueryResult | None``; it is asked only when no frame is
-    overridden, and ``None`` falls back to the in-memory query.
+    A query that searches space asks :mod:`twin.query.pushdown` for its candidates, which
+    runs the search on the server when the store offers one (PostGIS).
     """
     spec = get_query(name)
     layers = as_layers(source)
     values = coerce_params(spec, params)
-    push = getattr(layers.store, "pushdown", None)
-    result = None
-    if push is not None and not layers.overridden():
-        result = push(name, **values)
-    if result is None:
-        result = spec.run(layers, **values)
+    result = spec.run(layers, **values)
     result.params = values
     return result

@@ -6,7 +6,8 @@ import importlib
 
 __all__ = ["BUILTIN_MODULES"]
 
-BUILTIN_MODULES = ("select", "indicators", "setbacks", "coverage", "flood", "sunlight")
+BUILTIN_MODULES = ("select", "indicators", "setbacks", "coverage", "flood", "sunlight",
+                   "envelope", "heightlimit", "viewshed", "window_sunlight")
 
 for _name in BUILTIN_MODULES:
     importlib.import_module(f"{__package__}.{_name}")

@@ -137,6 +137,9 @@ register(QuerySpec(
     description="Share of residential buildings and of their GFA within the service radius "
                 "of each facility kind; maps the buildings not covered.",
     color_by="n_uncovered",
+    feature_kind="building",
+    status_checks={"status": "status"},
+    value_columns=("dist_*_m", "n_uncovered"),
     params=(
         Param("radii", "str", _RADII_TEXT, "服务半径 (m)", "Service radii (m)",
               "KIND=METRES pairs, e.g. school=1000,clinic=1000"),

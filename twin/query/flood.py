@@ -341,6 +341,10 @@ register(QuerySpec(
     description="Area below a water level connected to the rivers, with the affected "
                 "buildings, their water depth and flooded storeys.",
     color_by="depth_m",
+    feature_kind="building",
+    status_checks={"status": "status"},
+    value_columns=("ground_m", "depth_m", "flooded_share", "n_flooded_storeys"),
+    scenario_params={"flood.level_m": "level_m"},
     params=(
         Param("level_m", "float", None, "水位 (m, 1985高程)", "Water level (m, 1985 datum)"),
         Param("sensor", "str", None, "水位传感器", "Water-level sensor id",

@@ -243,6 +243,12 @@ register(QuerySpec(
     description="FAR, building density, height and green ratio per parcel against its "
                 "limits, with the buildings and GFA as evidence.",
     color_by="status",
+    feature_kind="parcel",
+    status_checks={"far": "far_status", "density": "density_status",
+                   "height": "height_status", "green": "green_status"},
+    value_columns=("max_far", "max_density", "max_height_m", "min_green_ratio",
+                   "footprint_m2", "gfa_m2", "far", "density", "height_max_m", "green_ratio"),
+    every_feature=True,
     params=(
         Param("parcel", "str", None, "地块编号", "Parcel id", "only this parcel"),
         Param("storey_height_m", "float", 3.0, "层高估算 (m)", "Storey height for estimates (m)",

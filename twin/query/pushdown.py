@@ -1,8 +1,11 @@
-"""Push-down of spatial filters to a PostGIS store, for ``select`` and ``setbacks``.
+"""Push-down of a spatial search to a store that can run it (PostGIS), for any query.
 
-When the target layers live in a :class:`~twin.store.postgis.PostGISStore` (and a query
-runs on the store itself: the kind is not replaced by a scenario's frame, and no ``bbox``
-limits the reads), the spatial search runs on the server: ``ST_DWithin`` over the layer's
+A query that looks for the rows of a kind near some reference geometries (``select``'s
+reference, ``setbacks``'s rivers and roads with their required distances) asks
+:func:`candidates`. When the target layers live in a store that offers spatial search
+(:class:`~twin.store.base.SpatialSearch`: PostGIS) and the query runs on the store itself
+(the kind is not replaced by a scenario's frame, and no ``bbox`` limits the reads), the
+spatial search runs on the server: ``ST_DWithin`` over the layer's
 GiST index, against the reference geometries sent as WKB, finds the candidate rows, and
 only those rows are read back. The query then runs its ordinary shapely code on the
 candidates, which is why the answers are the same as the embedded path's, row for row:
@@ -35,7 +38,7 @@ import pandas as pd
 from ..kinds import KINDS
 from .inputs import Layers
 
-__all__ = ["Candidates", "pushdown_store", "candidates", "setback_candidates", "EPSILON_M"]
+__all__ = ["Candidates", "pushdown_store", "candidates", "EPSILON_M"]
 
 EPSILON_M = 1e-6  # widen the server search by 1 µm: float noise never loses a match
 
@@ -52,12 +55,13 @@ class Candidates:
 
 
 def pushdown_store(layers, name: str):
-    """The PostGIS store to push a search on ``name`` (a kind or layer) down to, or None."""
-    from ..store.postgis import PostGISStore
+    """The store to push a search on ``name`` (a kind or layer) down to (one that offers
+    :class:`~twin.store.base.SpatialSearch`), or None."""
+    from ..store.base import SpatialSearch
 
     if os.environ.get("TWIN_PUSHDOWN", "1").strip() in ("0", "false", "no", "off"):
         return None
-    if not isinstance(layers, Layers) or not isinstance(layers.store, PostGISStore):
+    if not isinstance(layers, Layers) or not isinstance(layers.store, SpatialSearch):
         return None
     if layers.bbox is not None or name in layers.overridden():
         return None
@@ -104,28 +108,3 @@ def candidates(layers, name: str, geometries, distance) -> Candidates | None:
     return Candidates(frame=frame, total=offset,
                       engine=f"PostGIS ST_DWithin on the GiST index of {', '.join(names)} "
                              f"({len(frame)} of {offset} rows read), then the exact shapely test")
-
-
-def setback_candidates(layers, *, road_setback_m: float = 0.0, by_class: dict | None = None,
-                       rivers: bool = True, roads: bool = True,
-                       skip_road_classes: str | None = None) -> Candidates | None:
-    """The buildings within the required clear distance of any enabled river or road
-    (see :mod:`twin.query.setbacks`), found on the PostGIS server; None when the search
-    cannot be pushed down."""
-    from .setbacks import checked_roads, required_distance
-
-    if pushdown_store(layers, "building") is None:
-        return None
-    geoms, reqs = [], []
-    for rule, enabled in (("river", rivers), ("road", roads)):
-        if not enabled or rule not in layers:
-            continue
-        refs = checked_roads(layers[rule], skip_road_classes) if rule == "road" \
-            else layers[rule]
-        if not len(refs):
-            continue
-        geoms.append(refs.geometry.to_numpy())
-        reqs.append(required_distance(refs, rule, extra_m=road_setback_m, by_class=by_class))
-    geoms = np.concatenate(geoms) if geoms else np.zeros(0, dtype=object)
-    reqs = np.concatenate(reqs) if reqs else np.zeros(0)
-    return candidates(layers, "building", geoms, reqs)

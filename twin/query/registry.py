@@ -18,7 +18,8 @@ Example
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Callable
+import fnmatch
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from ..errors import QueryError
 __all__ = [
     "Param",
     "QuerySpec",
+    "StatusCheck",
     "QueryResult",
     "register",
     "get_query",
@@ -143,6 +145,9 @@ class QueryResult:
         The parameters actually used, after defaults.
     methods : dict
         How things were computed (GFA method, distances, datum…), for reports.
+    feature_kind : str or None
+        The kind of the features in ``layer`` when the query's spec leaves it open
+        (``select``: the kind of the layer it searched).
     """
 
     name: str
@@ -156,6 +161,7 @@ class QueryResult:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     params: dict = field(default_factory=dict)
     methods: dict = field(default_factory=dict)
+    feature_kind: str | None = None
 
     def __post_init__(self):
         if self.table is None:
@@ -205,13 +211,49 @@ def _plain(value):
 
 
 @dataclass(frozen=True)
+class StatusCheck:
+    """One pass/fail check a query's result layer carries: the check's ``name`` (``far``,
+    ``status``…) and the ``column`` holding ``"pass"``/``"fail"`` (or another state)."""
+
+    name: str
+    column: str
+
+
+@dataclass(frozen=True)
 class QuerySpec:
-    """A registered query: its name, titles, parameters, input kinds and function.
+    """A registered query: its name, titles, parameters, input kinds, function, and what its
+    results mean (which the scenario diff reads instead of guessing).
 
     ``run(layers, **params)`` takes a :class:`twin.query.inputs.Layers` and parameters
     already coerced by :meth:`Param.coerce`; it returns a :class:`QueryResult`.
     ``inputs`` lists the kinds it reads (required first, then ``optional_inputs``).
-    ``diff`` says whether the scenario diff should run it with defaults.
+
+    The result contract:
+
+    ``feature_kind``
+        The kind of the features in the result layer, keyed by the result's
+        ``id_column`` (``"parcel"``, ``"building"``); ``None`` when the result says it
+        itself (``QueryResult.feature_kind``, e.g. ``select`` on the layer asked for).
+    ``status_checks``
+        The pass/fail columns of the result layer, as :class:`StatusCheck` or
+        ``{check: column}``; the diff lists each check's changes. Empty: the result lists
+        only flagged features (flooded, in a setback, shaded), and appearing in it is
+        ``ok → flagged``.
+    ``value_columns``
+        The per-feature numeric columns the diff compares (``fnmatch`` patterns such as
+        ``dist_*_m`` allowed), in the layer's column order.
+    ``every_feature``
+        The diff lists these values for every feature (a parcel table), not only the ones
+        that changed.
+    ``scenario_params``
+        ``{scenario setting: parameter}``: settings a scenario's edits make (a
+        ``flood_level`` edit sets ``flood.level_m``), given to this parameter.
+    ``local``
+        A :class:`~twin.query.local.LocalRun` when the query can run only where a scenario
+        can change its answer (``sunlight``); ``None`` otherwise.
+    ``diff``
+        Whether the scenario diff runs it by default (``select`` asks no question without
+        a filter, ``shadows`` is one instant): it still runs when named.
     """
 
     name: str
@@ -224,6 +266,28 @@ class QuerySpec:
     description: str = ""
     color_by: str | None = None
     diff: bool = True
+    feature_kind: str | None = None
+    status_checks: tuple[StatusCheck, ...] = ()
+    value_columns: tuple[str, ...] = ()
+    every_feature: bool = False
+    scenario_params: tuple[tuple[str, str], ...] = ()
+    local: Any = None
+
+    def __post_init__(self):
+        checks = self.status_checks
+        if isinstance(checks, Mapping):
+            checks = tuple(StatusCheck(k, v) for k, v in checks.items())
+        checks = tuple(c if isinstance(c, StatusCheck) else StatusCheck(*c) for c in checks)
+        object.__setattr__(self, "status_checks", checks)
+        object.__setattr__(self, "value_columns", tuple(self.value_columns))
+        sp = self.scenario_params
+        sp = tuple(sp.items()) if isinstance(sp, Mapping) else tuple(tuple(p) for p in sp)
+        names = {p.name for p in self.params}
+        for _setting, param in sp:
+            if param not in names:
+                raise QueryError(f"query {self.name!r}: scenario setting maps onto an "
+                                 f"unknown parameter {param!r}")
+        object.__setattr__(self, "scenario_params", sp)
 
     def param(self, name: str) -> Param:
         """The parameter called ``name``."""
@@ -236,6 +300,11 @@ class QuerySpec:
     def defaults(self) -> dict:
         """``{param: default}``."""
         return {p.name: p.default for p in self.params}
+
+    def value_columns_of(self, columns) -> list[str]:
+        """The columns among ``columns`` (in their order) that :attr:`value_columns` names."""
+        return [c for c in columns
+                if any(fnmatch.fnmatchcase(str(c), pat) for pat in self.value_columns)]
 
     def to_dict(self) -> dict:
         """A JSON-serialisable description."""
@@ -268,17 +337,17 @@ def get_query(name: str) -> QuerySpec:
                          hint="queries: " + ", ".join(_REGISTRY)) from None
 
 
-BUILTIN_ORDER = ("select", "indicators", "setbacks", "coverage", "flood", "sunlight",
-                 "shadows")
-
-
 def queries() -> list[QuerySpec]:
-    """Every registered query: the built-in ones in :data:`BUILTIN_ORDER`, then the others
-    in registration order (so the list does not depend on which module was imported first)."""
-    _load_builtin()
-    rank = {name: i for i, name in enumerate(BUILTIN_ORDER)}
+    """Every registered query: the built-in ones in the order of
+    :data:`twin.query.builtin.BUILTIN_MODULES` (each module's queries in the order it
+    registers them), then the others in registration order (so the list does not depend on
+    which module was imported first)."""
+    from .builtin import BUILTIN_MODULES
+
+    rank = {f"{__package__}.{m}": i for i, m in enumerate(BUILTIN_MODULES)}
     specs = list(_REGISTRY.values())
-    return sorted(specs, key=lambda s: (rank.get(s.name, len(rank)), specs.index(s)))
+    return sorted(specs, key=lambda s: (rank.get(s.run.__module__, len(rank)),
+                                        specs.index(s)))
 
 
 def coerce_params(spec: QuerySpec, params: dict) -> dict:

@@ -174,7 +174,17 @@ def run_select(layers: Layers, *, layer: str = "building", where: str | None = N
     extra = {"reference": reference} if spatial else {}
     id_col = "id" if "id" in out.columns else None
     return QueryResult("select", out, summary=summary, color_by=color_by, id_column=id_col,
-                       extra_layers=extra, methods=methods)
+                       extra_layers=extra, methods=methods,
+                       feature_kind=_kind_of(layers, layer))
+
+
+def _kind_of(layers: Layers, name: str) -> str | None:
+    """The kind ``name`` (a kind or a store layer) stands for."""
+    from ..kinds import KINDS
+
+    if name in KINDS:
+        return name
+    return layers.store.kind_of(name) if layers.store is not None else None
 
 
 register(QuerySpec(
@@ -187,6 +197,8 @@ register(QuerySpec(
     description="Filter a layer by attributes, keyword and a spatial predicate "
                 "(e.g. buildings taller than 24 m within 50 m of 横河).",
     color_by="distance_m",
+    diff=False,
+    value_columns=("distance_m",),
     params=(
         Param("layer", "str", "building", "图层", "Layer", "a kind or a layer name"),
         Param("where", "str", None, "属性条件", "Attribute filter",

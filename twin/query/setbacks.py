@@ -17,6 +17,11 @@ A building **violates** the rule when ``distance < required_m`` (shapely distanc
 the footprint and the geometry). A building exactly at ``required_m`` complies. Distances are
 rounded to a micrometre first so that float noise does not decide the side.
 
+The rule lives in one place, :func:`setback_references`: the reference features each
+enabled rule checks and the distance each requires. The query, the push-down search
+(:mod:`twin.query.pushdown`), the dask batch (:mod:`twin.scale.dask_setbacks`) and the
+Scenarios page's zones (:func:`setback_zones`) all take it from there.
+
 Candidates come from one bulk ``STRtree.query(..., predicate="dwithin",
 distance=required)`` of all references against a tree of the buildings; then the exact
 distances of those pairs are computed vectorized.
@@ -29,18 +34,22 @@ Example
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
+from ..errors import QueryError
 from .common import numeric, parse_kv, split_long_lines, text
 from .inputs import Layers
-from .pushdown import setback_candidates
+from .pushdown import candidates
 from .registry import Param, QueryResult, QuerySpec, register
 
 __all__ = ["required_distance", "find_violations", "run_setbacks", "checked_roads",
-           "SKIP_ROAD_CLASSES"]
+           "setback_references", "setback_zones", "SetbackReference", "SKIP_ROAD_CLASSES"]
 
 _ROUND = 6  # decimals (µm) before comparing a distance with its rule
 
@@ -120,45 +129,96 @@ def checked_roads(roads, skip: str | None = SKIP_ROAD_CLASSES):
     return roads[~text(roads, "road_class").isin(classes).to_numpy()]
 
 
+_RULE_LABELS = {"river": "蓝线 river blue line", "road": "红线 road red line"}
+
+
+@dataclass
+class SetbackReference:
+    """The features one rule checks buildings against: ``rule`` (``river`` or ``road``),
+    its ``label``, the reference frame ``refs`` and the clear distance each requires."""
+
+    rule: str
+    label: str
+    refs: gpd.GeoDataFrame
+    required: np.ndarray
+
+
+def setback_references(layers: Mapping, params: Mapping | None = None
+                       ) -> list[SetbackReference]:
+    """The setback rule: for each enabled rule (rivers, then roads) with features, the
+    features it checks and their required clear distances.
+
+    ``layers`` maps a kind to its frame (a :class:`Layers`, a scenario's, or a dict);
+    ``params`` are the ``setbacks`` query's parameters (missing ones take its defaults).
+    """
+    params = dict(params or {})
+    p = SPEC.defaults()
+    unknown = sorted(set(params) - set(p))
+    if unknown:
+        raise QueryError(f"setbacks has no parameter {unknown[0]!r}",
+                         hint="parameters: " + ", ".join(p))
+    p.update(params)
+    by_class = parse_kv(p["road_setback_by_class"], what="road_setback_by_class")
+    out = []
+    for rule, enabled in (("river", p["rivers"]), ("road", p["roads"])):
+        if not enabled or rule not in layers:
+            continue
+        refs = layers[rule]
+        if rule == "road":
+            refs = checked_roads(refs, p["skip_road_classes"])
+        if not len(refs):
+            continue
+        out.append(SetbackReference(rule, _RULE_LABELS[rule], refs, required_distance(
+            refs, rule, extra_m=p["road_setback_m"], by_class=by_class)))
+    return out
+
+
+def setback_zones(references: list[SetbackReference], crs=None) -> gpd.GeoDataFrame:
+    """Each reference feature's zone (its geometry buffered by its required distance;
+    features requiring none have no zone): ``rule, ref_id, ref_name, required_m``."""
+    parts = []
+    for ref in references:
+        ok = ref.required > 0
+        parts.append(gpd.GeoDataFrame({
+            "rule": ref.rule, "ref_id": text(ref.refs, "id").to_numpy(dtype=object)[ok],
+            "ref_name": text(ref.refs, "name").to_numpy(dtype=object)[ok],
+            "required_m": ref.required[ok]},
+            geometry=shapely.buffer(ref.refs.geometry.to_numpy()[ok], ref.required[ok]),
+            crs=crs if crs is not None else ref.refs.crs))
+    if not parts:
+        return gpd.GeoDataFrame({"rule": [], "ref_id": [], "ref_name": [], "required_m": []},
+                                geometry=[], crs=crs)
+    return pd.concat(parts, ignore_index=True)
+
+
 def run_setbacks(layers: Layers, *, road_setback_m: float = 0.0,
                  road_setback_by_class: str | None = None, rivers: bool = True,
                  roads: bool = True,
                  skip_road_classes: str | None = SKIP_ROAD_CLASSES) -> QueryResult:
     """Run ``setbacks`` on ``layers``; see the module docstring."""
     by_class = parse_kv(road_setback_by_class, what="road_setback_by_class")
-    pushed = setback_candidates(layers, road_setback_m=road_setback_m, by_class=by_class,
-                                rivers=rivers, roads=roads,
-                                skip_road_classes=skip_road_classes)  # PostGIS: on the server
+    references = setback_references(layers, {
+        "road_setback_m": road_setback_m, "road_setback_by_class": road_setback_by_class,
+        "rivers": rivers, "roads": roads, "skip_road_classes": skip_road_classes})
+    geoms = [r.refs.geometry.to_numpy() for r in references]
+    reqs = [r.required for r in references]
+    pushed = candidates(  # PostGIS: the buildings near any reference, found on the server
+        layers, "building", np.concatenate(geoms) if geoms else np.zeros(0, dtype=object),
+        np.concatenate(reqs) if reqs else np.zeros(0))
     buildings = pushed.frame if pushed is not None else layers.require("building",
                                                                        query="setbacks")
     bgeom = buildings.geometry.to_numpy()
     tree = shapely.STRtree(bgeom) if len(bgeom) else None
     rows = []
-    zones = []
-    for rule, enabled, label in (("river", rivers, "蓝线 river blue line"),
-                                 ("road", roads, "红线 road red line")):
-        if not enabled or rule not in layers:
-            continue
-        refs = layers[rule]
-        if rule == "road":
-            refs = checked_roads(refs, skip_road_classes)
-        if not len(refs):
-            continue
-        req = required_distance(refs, rule, extra_m=road_setback_m, by_class=by_class)
-        found = find_violations(buildings, refs, req, tree=tree)
+    for ref in references:
+        refs = ref.refs
+        found = find_violations(buildings, refs, ref.required, tree=tree)
         if len(found):
-            found["rule"] = rule
-            found["rule_label"] = label
+            found["rule"] = ref.rule
+            found["rule_label"] = ref.label
             found["ref_id"] = text(refs, "id").to_numpy(dtype=object)[found["r"].to_numpy()]
             found["ref_name"] = text(refs, "name").to_numpy(dtype=object)[found["r"].to_numpy()]
             rows.append(found)
-        zone_ok = req > 0
-        zones.append(gpd.GeoDataFrame({
-            "rule": rule, "ref_id": text(refs, "id").to_numpy(dtype=object)[zone_ok],
-            "ref_name": text(refs, "name").to_numpy(dtype=object)[zone_ok],
-            "required_m": req[zone_ok]},
-            geometry=shapely.buffer(refs.geometry.to_numpy()[zone_ok], req[zone_ok]),
-            crs=buildings.crs))
     table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
         columns=["b", "r", "distance_m", "required_m", "rule", "rule_label", "ref_id",
                  "ref_name"])
@@ -214,13 +274,13 @@ def run_setbacks(layers: Layers, *, road_setback_m: float = 0.0,
         "rule": "distance < required is a violation; distance == required complies",
         "engine": pushed.engine if pushed else "shapely STRtree bulk query",
     }
-    extra = {"zones": pd.concat(zones, ignore_index=True)} if zones else {}
+    extra = {"zones": setback_zones(references, crs=buildings.crs)} if references else {}
     return QueryResult("setbacks", layer, summary=summary, table=table, color_by="shortfall_m",
                        id_column="id", status_column="status",
                        extra_layers=extra, methods=methods)
 
 
-register(QuerySpec(
+SPEC = register(QuerySpec(
     name="setbacks",
     title_zh="蓝线与红线退让",
     title_en="River and road setbacks",
@@ -230,6 +290,9 @@ register(QuerySpec(
     description="Buildings closer to a river than its blue line (width/2 + setback) or to "
                 "a road than its red line (width/2 + extra setback).",
     color_by="shortfall_m",
+    feature_kind="building",
+    status_checks={"status": "status"},
+    value_columns=("n_violations", "distance_m", "required_m", "shortfall_m"),
     params=(
         Param("road_setback_m", "float", 0.0, "退红线距离 (m)", "Extra road setback (m)",
               "beyond the red line", min=0.0),

@@ -6,6 +6,7 @@
   apparent ecliptic longitude reaches 300°) in China Standard Time, from pvlib's SPA
   series for the geocentric longitude and aberration (nutation, < 20 s of arc, is left out;
   the instant is good to a few minutes, the date is exact except within minutes of midnight).
+* :func:`winter_solstice` finds 冬至 (270°) the same way, for the elderly-housing standard.
 * :func:`solar_times` turns a window of true solar time (8:00–16:00 for GB 50180) into UTC
   instants with the longitude and pvlib's equation of time.
 * :func:`grid_north_offset` is the angle from grid north to true north in the working CRS
@@ -24,7 +25,7 @@ import pvlib.spa as spa
 
 from ..crs import WGS84, transform_xy
 
-__all__ = ["CHINA_TZ", "sun_position", "major_cold", "solar_times", "grid_north_offset",
+__all__ = ["CHINA_TZ", "sun_position", "major_cold", "winter_solstice", "solar_times", "grid_north_offset",
            "to_utc"]
 
 CHINA_TZ = "Asia/Shanghai"
@@ -56,20 +57,32 @@ def _apparent_longitude(unixtime: np.ndarray) -> np.ndarray:
     return (lon + spa.aberration_correction(spa.heliocentric_radius_vector(jme))) % 360.0
 
 
+def _solar_term(longitude: float, lo: str, hi: str) -> _dt.date:
+    """The China Standard Time date on which the sun's apparent longitude reaches
+    ``longitude`` between the UTC dates ``lo`` and ``hi`` (bisection on pvlib's SPA)."""
+    a = pd.Timestamp(lo, tz="UTC").timestamp()
+    b = pd.Timestamp(hi, tz="UTC").timestamp()
+    for _ in range(60):
+        mid = (a + b) / 2
+        lam = float(_apparent_longitude(np.array([mid]))[0])
+        if (lam - longitude + 180.0) % 360.0 - 180.0 < 0:
+            a = mid
+        else:
+            b = mid
+    return pd.Timestamp(a, unit="s", tz="UTC").tz_convert(CHINA_TZ).date()
+
+
 @lru_cache(maxsize=64)
 def major_cold(year: int) -> _dt.date:
     """The date of 大寒 (sun's apparent longitude 300°) in ``year``, China Standard Time."""
-    lo = pd.Timestamp(f"{year}-01-15", tz="UTC").timestamp()
-    hi = pd.Timestamp(f"{year}-01-25", tz="UTC").timestamp()
-    for _ in range(60):
-        mid = (lo + hi) / 2
-        lam = float(_apparent_longitude(np.array([mid]))[0])
-        if lam < 300.0:
-            lo = mid
-        else:
-            hi = mid
-    when = pd.Timestamp(lo, unit="s", tz="UTC").tz_convert(CHINA_TZ)
-    return when.date()
+    return _solar_term(300.0, f"{year}-01-15", f"{year}-01-25")
+
+
+@lru_cache(maxsize=64)
+def winter_solstice(year: int) -> _dt.date:
+    """The date of 冬至 (sun's apparent longitude 270°) in December of ``year``, China
+    Standard Time."""
+    return _solar_term(270.0, f"{year}-12-17", f"{year}-12-26")
 
 
 def solar_times(date: _dt.date, lon: float, start_h: float, end_h: float,

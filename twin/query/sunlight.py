@@ -36,10 +36,11 @@ import shapely.affinity
 from ..errors import QueryError
 from .common import location_lonlat, numeric, residential_mask, text
 from .inputs import Layers
+from .local import LocalRun, mask_receivers, sunlight_receivers
 from .registry import Param, QueryResult, QuerySpec, register
 from .solar import CHINA_TZ, grid_north_offset, major_cold, solar_times, sun_position, to_utc
 
-__all__ = ["shadow_vectors", "shadow_polygons", "facade_points", "sunlit_hours",
+__all__ = ["shadow_vectors", "shadow_polygons", "facade_points", "sunlit_hours", "ConvexEdges",
            "run_shadows", "run_sunlight", "DEFAULT_YEAR"]
 
 DEFAULT_YEAR = 2026  # fixed so that runs are reproducible; 大寒 moves by minutes a year
@@ -221,6 +222,9 @@ class _ConvexEdges:
         return (t_lo <= t_hi + 1e-9) & ~outside
 
 
+ConvexEdges = _ConvexEdges  # the window-level sunlight query tests its rays the same way
+
+
 def sunlit_hours(px, py, pz, normal_az, obstacles, tops, altitudes, azimuths_grid,
                  step_h: float) -> np.ndarray:
     """Hours of sun at each point over the given sun positions (each standing for
@@ -363,6 +367,10 @@ register(QuerySpec(
     description="Sunlight hours on the ground floor of each residential building's south "
                 "facades on 大寒日, 8:00–16:00 true solar time; flags < 2 h.",
     color_by="sun_hours_min",
+    feature_kind="building",
+    status_checks={"status": "status"},
+    value_columns=("sample_points", "sun_hours_min", "sun_hours_mean", "points_below"),
+    local=LocalRun("building", sunlight_receivers, mask_receivers),
     params=(
         Param("date", "date", None, "日期", "Date", "default: 大寒日 of the year"),
         Param("year", "int", DEFAULT_YEAR, "年份", "Year", min=1900, max=2100),
@@ -388,6 +396,8 @@ register(QuerySpec(
     description="Shadow polygons of every building at one instant (sun from pvlib).",
     color_by="shadow_length_m",
     diff=False,
+    feature_kind="building",
+    value_columns=("shadow_length_m",),
     params=(
         Param("when", "datetime", None, "时刻", "Date and time",
               "ISO, e.g. 2026-01-20T10:00 (China Standard Time unless an offset is given); "

@@ -2,15 +2,17 @@
 
 City-scale batch analysis straight from the embedded store's files, no server needed:
 
-1. :func:`current_files` reads ``catalog.json`` and names the GeoParquet file of each
-   layer's current version (the files are plain GeoParquet 1.1 with a bbox covering column,
-   so any engine reads them: dask-geopandas, Apache Sedona, DuckDB spatial, GDAL).
+1. :func:`current_files` asks the embedded store for the GeoParquet file of each layer's
+   current version, its sha256 checked (the files are plain GeoParquet 1.1 with a bbox
+   covering column, so any engine reads them: dask-geopandas, Apache Sedona, DuckDB
+   spatial, GDAL).
 2. :func:`partition_layer` spatially shuffles a layer (Hilbert curve) into ``npartitions``
    GeoParquet files, each holding buildings that are near each other, and records each
    partition's extent.
 3. :func:`dask_setbacks` sends the small reference layers (rivers, roads, with their
-   required clear distances computed once by :func:`twin.query.setbacks.required_distance`)
-   to every worker, skips partitions whose extent is farther than the largest required
+   required clear distances, read through the store by
+   :func:`twin.query.setbacks.setback_references`, the query's own rule) to every worker,
+   skips partitions whose extent is farther than the largest required
    distance from every reference, and runs :func:`twin.query.setbacks.find_violations` on
    each remaining partition in parallel. Each building is checked in exactly one partition,
    and the rule is per building, so the result is the same as the embedded ``setbacks``.
@@ -27,7 +29,6 @@ Example
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -40,29 +41,37 @@ import pyarrow.parquet as pq
 import shapely
 
 from ..errors import StoreError
-from ..query.common import parse_kv, text
-from ..query.setbacks import SKIP_ROAD_CLASSES, checked_roads, find_violations, required_distance
+from ..query.common import text
+from ..query.inputs import Layers
+from ..query.setbacks import SKIP_ROAD_CLASSES, find_violations, setback_references
 
 __all__ = ["current_files", "partition_layer", "dask_setbacks", "VIOLATION_COLUMNS"]
 
 VIOLATION_COLUMNS = ["building_id", "rule", "ref_id", "distance_m", "required_m"]
 
 
+def _store(root):
+    """The embedded store at ``root`` (a folder, or a store that keeps its data in files)."""
+    from ..store import ParquetStore
+    from ..store.base import FileBacked, Store
+
+    store = root if isinstance(root, Store) else ParquetStore(root)
+    if not isinstance(store, FileBacked):
+        raise StoreError(f"dask setbacks reads GeoParquet files; a {type(store).__name__} "
+                         "keeps none", hint="copy the twin into a folder with "
+                                            "`twin store copy` first")
+    if isinstance(store, ParquetStore) and not store.catalog_path.exists():
+        raise StoreError("no catalog.json: not a twin store folder", path=store.root)
+    return store
+
+
 def current_files(root, kind: str | None = None) -> dict[str, Path]:
-    """``{layer: GeoParquet path of its current version}`` from a store's ``catalog.json``
-    (only layers of ``kind`` when given)."""
-    root = Path(root)
-    try:
-        cat = json.loads((root / "catalog.json").read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise StoreError("no catalog.json: not a twin store folder", path=root) from None
-    out = {}
-    for name, entry in sorted(cat["layers"].items()):
-        if kind is not None and entry["kind"] != kind:
-            continue
-        ventry = next(v for v in entry["versions"] if v["version"] == entry["current"])
-        out[name] = root / ventry["file"]
-    return out
+    """``{layer: GeoParquet path of its current version}`` of the embedded store at
+    ``root`` (only layers of ``kind`` when given), each file's sha256 checked."""
+    store = _store(root)
+    names = store.layers_of_kind(kind) if kind is not None else \
+        [i.name for i in store.layers()]
+    return {name: store.data_file(name) for name in sorted(names)}
 
 
 def partition_layer(path, out_dir, *, partitions: int = 8):
@@ -77,26 +86,6 @@ def partition_layer(path, out_dir, *, partitions: int = 8):
     back = dask_geopandas.read_parquet(str(out_dir))
     back.calculate_spatial_partitions()
     return back
-
-
-def _references(root, *, road_setback_m: float, by_class: dict | None, rivers: bool,
-                roads: bool, skip_road_classes: str | None
-                ) -> list[tuple[str, gpd.GeoDataFrame, np.ndarray]]:
-    out = []
-    for rule, enabled in (("river", rivers), ("road", roads)):
-        if not enabled:
-            continue
-        files = current_files(root, rule)
-        if not files:
-            continue
-        refs = pd.concat([gpd.read_parquet(p) for p in files.values()], ignore_index=True)
-        refs = gpd.GeoDataFrame(refs, geometry="geometry", crs=refs.crs)
-        if rule == "road":
-            refs = checked_roads(refs, skip_road_classes)
-        if len(refs):
-            out.append((rule, refs, required_distance(refs, rule, extra_m=road_setback_m,
-                                                      by_class=by_class)))
-    return out
 
 
 def _partition_violations(part: gpd.GeoDataFrame, references) -> pd.DataFrame:
@@ -121,7 +110,8 @@ def dask_setbacks(root, *, partitions: int = 8, road_setback_m: float = 0.0,
                   road_setback_by_class: str | None = None, rivers: bool = True,
                   roads: bool = True, skip_road_classes: str | None = SKIP_ROAD_CLASSES,
                   workdir=None) -> tuple[pd.DataFrame, dict]:
-    """Run the ``setbacks`` rule over the store at ``root`` with dask-geopandas.
+    """Run the ``setbacks`` rule over the embedded store at ``root`` (a folder or a
+    :class:`~twin.store.ParquetStore`) with dask-geopandas.
 
     Uses the current dask client when there is one (e.g. a ``LocalCluster``), else dask's
     default scheduler. Returns ``(violations, info)``: one row per (building, reference)
@@ -130,11 +120,11 @@ def dask_setbacks(root, *, partitions: int = 8, road_setback_m: float = 0.0,
     """
     import dask.dataframe as dd
 
-    by_class = parse_kv(road_setback_by_class, what="road_setback_by_class")
-    references = _references(root, road_setback_m=road_setback_m, by_class=by_class,
-                             rivers=rivers, roads=roads,
-                             skip_road_classes=skip_road_classes)
-    files = current_files(root, "building")
+    store = _store(root)
+    references = [(r.rule, r.refs, r.required) for r in setback_references(Layers(store), {
+        "road_setback_m": road_setback_m, "road_setback_by_class": road_setback_by_class,
+        "rivers": rivers, "roads": roads, "skip_road_classes": skip_road_classes})]
+    files = current_files(store, "building")
     if not files:
         raise StoreError("the store has no building layer", path=root)
     # the zone of each reference set that a building must reach to be checked at all

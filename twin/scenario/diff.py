@@ -3,14 +3,19 @@
 :func:`diff` returns a :class:`ScenarioDiff` with
 
 * ``indicators``: one row per indicator before/after. Town-wide rows come from each query's
-  numeric ``summary``; per-feature rows from the numeric columns of its result layer, keyed
-  by the result's ``id_column`` (every parcel of a parcel-level query such as
-  ``indicators``; only the features whose values changed for building-level queries);
-* ``status_changes``: the parcels and buildings whose pass/fail status changed. Status
-  comes from the result's ``status_column`` and its ``*_status`` columns (one ``check`` per
-  column: ``status``, ``far``, ``height``…). A result without a status column flags the
-  features it lists (flooded, inside a setback, shaded): appearing in the scenario's layer
-  is ``ok → flagged``.
+  numeric ``summary``; per-feature rows from the ``value_columns`` its
+  :class:`~twin.query.registry.QuerySpec` declares, keyed by the result's ``id_column``
+  (every feature when the spec says ``every_feature``, as ``indicators`` does for parcels;
+  only the features whose values changed otherwise);
+* ``status_changes``: the features (of the spec's ``feature_kind``) whose pass/fail status
+  changed, one ``check`` per declared ``status_checks`` column (``status``, ``far``,
+  ``height``…). A query that declares no status check flags the features it lists
+  (flooded, inside a setback, shaded): appearing in the scenario's layer is
+  ``ok → flagged``.
+
+Every rule about a query comes from its spec: scenario settings it takes
+(``scenario_params``), and whether it runs only where the scenario can change it
+(``local``).
 
 Queries are pure, so a query whose inputs and parameters the scenario leaves untouched is
 run once and its base result reused. Everything is sorted, so the same base and the same
@@ -35,11 +40,10 @@ import numpy as np
 import pandas as pd
 
 from ..errors import QueryError, ScenarioError
-from .local import LOCAL_QUERIES
-from .view import CHANGE_COLUMN, LayerView
+from .view import LayerView
 
-__all__ = ["ScenarioDiff", "diff", "diff_scenario", "query_params", "STATUS_FLAGGED",
-           "STATUS_OK", "STATUS_ABSENT", "NOT_DIFFED"]
+__all__ = ["ScenarioDiff", "diff", "diff_scenario", "query_params", "scenario_settings",
+           "STATUS_FLAGGED", "STATUS_OK", "STATUS_ABSENT"]
 
 STATUS_FLAGGED = "flagged"
 STATUS_OK = "ok"
@@ -47,11 +51,6 @@ STATUS_ABSENT = "absent"
 
 _INDICATOR_COLUMNS = ["query", "scope", "id", "indicator", "before", "after", "delta", "changed"]
 _STATUS_COLUMNS = ["query", "kind", "id", "check", "before", "after", "change"]
-_SKIP_NUMERIC = {"area_m2", "n_buildings", "version", "index"}
-_LIMITS = ("max_far", "max_density", "max_height_m", "min_green_ratio")
-# Queries that ask no question by default: ``select`` without a filter lists every feature.
-# They still run when named in ``queries=``.
-NOT_DIFFED = ("select",)
 _STATUS_RANK = {"fail": 3, STATUS_FLAGGED: 3, "n/a": 1, "pass": 0, STATUS_OK: 0}
 
 
@@ -136,22 +135,20 @@ def _plain(value):
 
 # -- parameters --------------------------------------------------------------------------------
 def query_params(spec, given: dict | None) -> dict:
-    """The subset of ``given`` that ``spec`` takes, with scenario names mapped onto its own.
+    """The subset of ``given`` (``{param: value}``) that ``spec`` takes."""
+    names = {p.name for p in spec.params}
+    return {k: v for k, v in (given or {}).items() if k in names}
 
-    A flood level set by a scenario is ``level_m``; a query that calls it differently (any
-    parameter whose name contains ``level``) gets it under its own name.
-    """
-    given = dict(given or {})
-    names = [p.name for p in spec.params]
+
+def scenario_settings(spec, view: LayerView) -> dict:
+    """The parameters ``spec`` takes from the settings ``view``'s edits made (its declared
+    ``scenario_params``: ``flood.level_m`` → the flood query's ``level_m``)."""
     out = {}
-    for key, value in given.items():
-        if key in names:
-            out[key] = value
-            continue
-        if "level" in key:
-            match = [n for n in names if "level" in n]
-            if match:
-                out[match[0]] = value
+    for setting, param in spec.scenario_params:
+        group, _, key = setting.partition(".")
+        values = view.params.get(group, {})
+        if key in values:
+            out[param] = values[key]
     return out
 
 
@@ -185,22 +182,6 @@ def _value_frame(result) -> tuple[pd.DataFrame, str | None]:
     return frame, idc
 
 
-def _status_columns(frame: pd.DataFrame, result) -> list[str]:
-    cols = []
-    if result.status_column and result.status_column in frame.columns:
-        cols.append(result.status_column)
-    for c in frame.columns:
-        if c not in cols and str(c).endswith("_status"):
-            cols.append(c)
-    return cols
-
-
-def _check_name(col: str, result) -> str:
-    if col == result.status_column:
-        return "status"
-    return col[: -len("_status")] if col.endswith("_status") else col
-
-
 def _per_id_status(frame: pd.DataFrame, idc: str, col: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for fid, value in zip(frame[idc], frame[col]):
@@ -213,27 +194,15 @@ def _per_id_status(frame: pd.DataFrame, idc: str, col: str) -> dict[str, str]:
     return out
 
 
-def _numeric_columns(frame: pd.DataFrame, idc: str) -> list[str]:
+def _value_columns(spec, frame: pd.DataFrame) -> list[str]:
+    """The declared value columns of ``frame`` that hold numbers."""
     out = []
-    for c in frame.columns:
-        if c == idc or c in _SKIP_NUMERIC or c == CHANGE_COLUMN:
-            continue
+    for c in spec.value_columns_of(frame.columns):
         s = frame[c]
         if pd.api.types.is_bool_dtype(s) or not pd.api.types.is_numeric_dtype(s):
             continue
         out.append(c)
     return out
-
-
-def _feature_kind(ids: set[str], id_sets: dict[str, set[str]], query: str) -> str:
-    if not ids:
-        return query
-    best, best_n = query, 0
-    for kind in ("parcel", "building", "facility", "road", "river"):
-        n = len(ids & id_sets.get(kind, set()))
-        if n > best_n:
-            best, best_n = kind, n
-    return best
 
 
 def _equal(a, b) -> bool:
@@ -263,9 +232,9 @@ def _flatten(summary: dict, prefix: str = "") -> dict[str, float]:
     return out
 
 
-def _compare(name: str, before, after, id_sets, removed: set[str], added: set[str],
-             ind_rows: list, status_rows: list, input_columns: dict[str, set[str]],
-             scope: str = "town") -> None:
+def _compare(spec, before, after, removed: set[str], added: set[str], ind_rows: list,
+             status_rows: list, scope: str = "town") -> None:
+    name = spec.name
     # Town-wide (or over the affected area of a local query): the numeric summary.
     sb = _flatten(before.summary) if before is not None else {}
     sa = _flatten(after.summary) if after is not None else {}
@@ -283,16 +252,11 @@ def _compare(name: str, before, after, id_sets, removed: set[str], added: set[st
     if fa.empty and idc_a is None:
         fa = pd.DataFrame(columns=fb.columns)
     ids_b, ids_a = set(fb[idc].dropna()), set(fa[idc].dropna())
-    kind = _feature_kind(ids_b | ids_a, id_sets, name)
     ref = after if after is not None else before
-    status_cols = _status_columns(fa if len(fa.columns) else fb, ref)
-    if len(status_cols) > 1 and ref.status_column in status_cols:
-        # The overall status only repeats its per-check columns (far, height...).
-        status_cols.remove(ref.status_column)
-    # Status changes, per check.
-    if status_cols:
-        for col in status_cols:
-            check = _check_name(col, ref)
+    kind = spec.feature_kind or ref.feature_kind or name
+    # Status changes, per declared check.
+    if spec.status_checks:
+        for check, col in ((c.name, c.column) for c in spec.status_checks):
             sb_ = _per_id_status(fb, idc, col) if col in fb.columns else {}
             sa_ = _per_id_status(fa, idc, col) if col in fa.columns else {}
             for fid in sorted(set(sb_) | set(sa_)):
@@ -312,16 +276,14 @@ def _compare(name: str, before, after, id_sets, removed: set[str], added: set[st
                 a = STATUS_ABSENT if fid in removed else STATUS_OK
                 status_rows.append((name, kind, fid, "flagged", STATUS_FLAGGED, a,
                                     _change(STATUS_FLAGGED, a)))
-    # Per-feature values: all of a parcel-level result, only changes otherwise. The
-    # feature's own input attributes are not indicators (a parcel's limits are kept).
-    inputs = input_columns.get(kind, set()) - set(_LIMITS)
-    cols = [c for c in _numeric_columns(fa if len(fa.columns) else fb, idc) if c not in inputs]
+    # Per-feature values: the declared columns, of every feature or only of changes.
+    cols = _value_columns(spec, fa if len(fa.columns) else fb)
     ids = sorted(ids_b | ids_a)
     if not ids or not cols:
         return
     vb = _aligned(fb, idc, ids)
     va = _aligned(fa, idc, ids)
-    keep_all = kind == "parcel"
+    keep_all = spec.every_feature
     found = []
     for j, col in enumerate(cols):
         b = _numbers(vb, col, len(ids))
@@ -381,9 +343,9 @@ def diff(base, scenario, *, params: dict | None = None, queries: list[str] | Non
     queries : list of str, optional
         Only these queries (default: every registered query whose spec has ``diff=True``).
     full : bool
-        Run local queries (``sunlight``) on every feature too, for exact town-wide totals;
-        by default they run only where the scenario can change them (same per-feature
-        results, much faster).
+        Run local queries (a spec with ``local``, such as ``sunlight``) on every feature
+        too, for exact town-wide totals; by default they run only where the scenario can
+        change them (same per-feature results, much faster).
     """
     from ..query.inputs import Layers
     from ..query.registry import get_query
@@ -397,24 +359,12 @@ def diff(base, scenario, *, params: dict | None = None, queries: list[str] | Non
         raise ScenarioError("diff needs the scenario's view; apply the scenario first",
                             hint="diff(base, apply(base, scenario))")
     specs = [get_query(q) for q in queries] if queries else \
-        [s for s in all_queries() if s.diff and s.name not in NOT_DIFFED]
+        [s for s in all_queries() if s.diff]
     params = {k: dict(v) for k, v in (params or {}).items()}
     base_layers, scen_layers = Layers(base), Layers(scenario)
 
     removed = set(scenario.changed_ids("building", "removed"))
     added = set(scenario.changed_ids("building", "added"))
-    id_sets: dict[str, set[str]] = {}
-    input_columns: dict[str, set[str]] = {}
-    for kind in ("parcel", "building", "facility", "road", "river"):
-        ids: set[str] = set()
-        cols: set[str] = set()
-        for view in (base, scenario):
-            frame = view.frame(kind)
-            cols |= set(frame.columns)
-            if "id" in frame.columns:
-                ids |= set(frame["id"].dropna().astype(str))
-        id_sets[kind] = ids
-        input_columns[kind] = cols
 
     ind_rows: list = []
     status_rows: list = []
@@ -424,17 +374,17 @@ def diff(base, scenario, *, params: dict | None = None, queries: list[str] | Non
     results: dict[str, tuple] = {}
     for spec in specs:
         p_base = query_params(spec, params.get(spec.name))
-        p_scen = {**p_base, **query_params(spec, scenario.params.get(spec.name))}
-        p_base_all = {**p_base, **query_params(spec, base.params.get(spec.name))}
+        p_scen = {**p_base, **scenario_settings(spec, scenario)}
+        p_base_all = {**p_base, **scenario_settings(spec, base)}
         kinds = (*spec.inputs, *spec.optional_inputs)
-        if not full and spec.name in LOCAL_QUERIES and p_scen == p_base_all:
+        if not full and spec.local is not None and p_scen == p_base_all:
             done = _run_local(spec, base, scenario, base_layers, scen_layers, p_base_all,
                               kinds, timings, skipped, results)
             if done is not None:
                 local[spec.name] = done[2]
                 if done[0] is not None or done[1] is not None:
-                    _compare(spec.name, done[0], done[1], id_sets, removed, added, ind_rows,
-                             status_rows, input_columns, scope="area")
+                    _compare(spec, done[0], done[1], removed, added, ind_rows, status_rows,
+                             scope="area")
                 continue
         before = after = None
         reasons = []
@@ -458,8 +408,7 @@ def diff(base, scenario, *, params: dict | None = None, queries: list[str] | Non
         results[spec.name] = (before, after)
         if before is None and after is None:
             continue
-        _compare(spec.name, before, after, id_sets, removed, added, ind_rows, status_rows,
-                 input_columns)
+        _compare(spec, before, after, removed, added, ind_rows, status_rows)
 
     indicators = pd.DataFrame(ind_rows, columns=_INDICATOR_COLUMNS)
     status = pd.DataFrame(status_rows, columns=_STATUS_COLUMNS)
@@ -479,7 +428,7 @@ def _run_local(spec, base, scenario, base_layers, scen_layers, params, kinds, ti
     """
     from ..query.registry import coerce_params
 
-    lq = LOCAL_QUERIES[spec.name]
+    lq = spec.local
     if _kinds_unchanged(base, scenario, kinds):
         results[spec.name] = (None, None)
         timings[f"{spec.name}/base"] = timings[f"{spec.name}/scenario"] = 0.0

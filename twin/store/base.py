@@ -6,11 +6,12 @@ import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from ..io.report import LayerData
 
-__all__ = ["VersionInfo", "LayerInfo", "Store", "check_name"]
+__all__ = ["VersionInfo", "LayerInfo", "Store", "StoreReader", "SpatialSearch", "FileBacked",
+           "ScenarioDeletion", "check_name"]
 
 _NAME = re.compile(r"[A-Za-z0-9\u4e00-\u9fff][A-Za-z0-9_\-\u4e00-\u9fff]*")
 _NAME_MAX_BYTES = 63  # PostgreSQL's identifier limit; one rule for both stores
@@ -72,6 +73,57 @@ class LayerInfo:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable dict (without the backend-specific checksum)."""
         return {k: v for k, v in self.__dict__.items() if k != "sha256"}
+
+
+@runtime_checkable
+class StoreReader(Protocol):
+    """What reading a twin needs: a store, or a scenario's
+    :class:`~twin.scenario.view.LayerView` over frames in memory."""
+
+    def layers(self) -> list[LayerInfo]:
+        """The layers, sorted by name."""
+
+    def read(self, layer: str, *, bbox=None, columns=None, version: int | None = None):
+        """One layer's data (a (Geo)DataFrame, or a raster's GeoTIFF bytes)."""
+
+    def kind_of(self, layer: str) -> str:
+        """The kind of ``layer``."""
+
+    def layers_of_kind(self, kind: str) -> list[str]:
+        """Names of the layers of one kind."""
+
+
+@runtime_checkable
+class SpatialSearch(Protocol):
+    """A store that runs a spatial search itself (PostGIS, on its GiST indexes), so that a
+    query reads back only the candidate rows (:mod:`twin.query.pushdown`)."""
+
+    def row_count(self, layer: str, version: int | None = None) -> int:
+        """The rows of a layer version, without reading them."""
+
+    def dwithin_rows(self, layer: str, geometries, distance, *,
+                     version: int | None = None):
+        """Positions of the rows within ``distance`` of any of ``geometries``."""
+
+    def read_rows(self, layer: str, rows, *, columns=None, version: int | None = None):
+        """Only the rows at positions ``rows``, indexed by them."""
+
+
+@runtime_checkable
+class FileBacked(Protocol):
+    """A store whose layer versions are files another engine can read (GeoParquet,
+    GeoTIFF): the embedded store."""
+
+    def data_file(self, layer: str, version: int | None = None) -> Path:
+        """The file of a layer version, its checksum verified."""
+
+
+@runtime_checkable
+class ScenarioDeletion(Protocol):
+    """A store that can forget a scenario (its versions stay for audit)."""
+
+    def delete_scenario(self, name: str) -> None:
+        """Remove ``name`` from the scenario list; its versions are kept."""
 
 
 class Store(ABC):

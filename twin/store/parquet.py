@@ -201,12 +201,17 @@ class ParquetStore(Store):
                              where=str(self.root)) from None
         return frame
 
-    def raster_path(self, layer: str, version: int | None = None) -> Path:
-        """The checked GeoTIFF path of a raster layer (for rasterio to open directly)."""
+    def data_file(self, layer: str, version: int | None = None) -> Path:
+        """The file of a layer version (current unless ``version``), its sha256 checked, for
+        an engine that reads GeoParquet or GeoTIFF itself (dask-geopandas, rasterio)."""
         cat = self._load_catalog()
         entry = self._layer_entry(cat, layer)
         return self._checked_file(layer, self._version_entry(entry, version or entry["current"],
                                                              layer))
+
+    def raster_path(self, layer: str, version: int | None = None) -> Path:
+        """The checked GeoTIFF path of a raster layer (for rasterio to open directly)."""
+        return self.data_file(layer, version)
 
     # -- writing -------------------------------------------------------------------------
     def _write_data(self, item: LayerData) -> tuple[str, dict]:
