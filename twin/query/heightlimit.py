@@ -180,8 +180,7 @@ register(QuerySpec(
     color_by="status",
     feature_kind="building",
     status_checks={"status": "status"},
-    value_columns=("ground_elev_m", "top_elev_m", "allowed_top_elev_m", "allowed_height_m",
-                   "excess_m"),
+    value_columns=("allowed_top_elev_m", "top_elev_m", "excess_m"),
 ))
 
 
