@@ -8,7 +8,7 @@ __all__ = ["BUILTIN_MODULES"]
 
 BUILTIN_MODULES = ("select", "indicators", "setbacks", "coverage", "flood", "sunlight",
                    "envelope", "heightlimit", "viewshed", "window_sunlight",
-                   "capacity", "skyline")
+                   "capacity", "skyline", "projects")
 
 for _name in BUILTIN_MODULES:
     importlib.import_module(f"{__package__}.{_name}")
