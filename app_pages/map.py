@@ -229,10 +229,10 @@ with st.spinner(tr("map.loading")):
                 legend_slot.markdown(legend_html(entries), unsafe_allow_html=True)
             continue
         hidden = tuple(sorted(focus)) if kind == "building" else ()
-        if uses_tiles(kind):
-            layers, groups, tbounds = tiled_parts(url, name, kind, version, sha,
-                                                  color_by=color_by, opacity=opacity,
-                                                  visible=visible, hidden_ids=hidden)
+        tiled = tiled_parts(url, name, kind, version, sha, color_by=color_by, opacity=opacity,
+                            visible=visible, hidden_ids=hidden) if uses_tiles(kind) else None
+        if tiled is not None:  # a large layer: drawn from its tiles
+            layers, groups, tbounds = tiled
             bounds.append(tbounds)
             legend_slot.markdown(legend_html([(_legend_label(kind, g.key, language), g.color,
                                                g.count) for g in groups]),

@@ -355,3 +355,40 @@ def test_import_page_ifc_without_georeference_asks_for_an_anchor(town, tmp_path)
     at.switch_page("app_pages/map.py").run()
     _no_errors(at)
     assert len(at.selectbox(key="view_preset").options) >= 3
+
+
+def test_import_page_anchor_overrides_a_far_georeference_and_shows_the_check(town, tmp_path):
+    from ifc_factory import make_test_building
+
+    path = tmp_path / "karlsruhe.ifc"
+    make_test_building(path, storeys=1, ref_latlon=(49.0069, 8.4037))  # RefLatitude: Germany
+    at = _app()
+    at.switch_page("app_pages/import_page.py").run()
+    at.file_uploader(key="upload").set_value(("karlsruhe.ifc", path.read_bytes(),
+                                              "application/octet-stream")).run()
+    at.button(key="import_preview").click().run()
+    assert not at.exception, at.exception
+    assert at.error and "--anchor" in at.error[0].value  # outside EPSG:4549: one line
+    at.radio(key="anchor_mode").set_value("point")
+    at.number_input(key="anchor_x").set_value(2.0)
+    at.number_input(key="anchor_y").set_value(3.0)
+    at.number_input(key="anchor_lon").set_value(119.905)
+    at.number_input(key="anchor_lat").set_value(35.735)
+    at.button(key="anchor_apply").click().run()
+    at.button(key="import_preview").click().run()
+    _no_errors(at)
+    # the overridden georeference is named, and the check table is shown before commit
+    assert any("IfcSite.RefLatitude" in w.value and "km" in w.value for w in at.warning)
+    rules = {v for d in at.dataframe for v in d.value.astype(str).to_numpy().ravel()}
+    assert "GUID-UNIQUE unique GlobalIds" in rules and "GRF-EPSG EPSG present and valid" in rules
+    at.checkbox(key="ifc_check_strict").check().run()
+    assert at.button(key="import_commit").disabled  # GRF-EPSG fails: strict blocks it
+    at.checkbox(key="ifc_check_strict").uncheck().run()
+    before = {info.name for info in town.layers()}
+    at.button(key="import_commit").click().run()
+    _no_errors(at)
+    added = {info.name for info in town.layers()} - before
+    elements = next(n for n in added if town.kind_of(n) == "bim_element")
+    report = town.versions(elements)[-1].report
+    assert report["extra"]["model_check"]["failures"] >= 1
+    assert report["extra"]["georeferencing"]["source"] == "anchor point"

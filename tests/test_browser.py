@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from app_server import (
-    CHROMIUM,
     browser,
     colourful_share,
     image_stats,
@@ -19,12 +18,8 @@ from small_town import build_town
 
 from twin.store import ParquetStore
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.usefixtures("chromium")]
 
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)",
-                allow_module_level=True)
-pytest.importorskip("playwright", reason="pip install playwright")
 
 SHOTS = Path(__file__).resolve().parents[1] / "tests" / "_screenshots"
 

@@ -196,8 +196,11 @@ def test_layer_data_served_as_content_addressed_files(layers, tmp_path):
     from twin.render import prune_data_dir
 
     assert prune_data_dir(tmp_path / "cache", max_bytes=0) == n  # over the size bound
-    deck.to_json()  # written again on need
+    deck.publish()  # written again on need
     assert prune_data_dir(tmp_path / "cache", keep=1) == n - 1
+    prune_data_dir(tmp_path / "cache", max_bytes=0)
+    assert json.loads(deck.to_json()) == spec
+    assert not list((tmp_path / "cache").glob("*.json"))  # to_json is pure: writes nothing
 
 
 def _pick_colour(expr: str, c: int) -> list[int]:
@@ -232,3 +235,23 @@ def test_one_deck_layer_per_geometry_with_a_palette(layers):
     river_ls, _ = deck_layers(rivers)
     river_fill = json.loads(build_deck(river_ls, {}, view=overview_view(None)).to_json())
     assert json.loads(river_fill["layers"][0]["getFillColor"][3:])[:3] == [110, 180, 235]
+
+
+def test_a_scene_collects_layers_data_and_bounds(layers, tmp_path):
+    from twin.render.scenario import outline_layer
+    from twin.render.scene import Scene
+
+    parcels = layers["parcels"].data
+    scene = Scene().add_frame(parcels, "parcel", name="parcels")
+    alone = prepare_layer(parcels, "parcel", name="parcels")
+    assert scene.extent() == alone.bounds
+    scene.add(outline_layer(parcels.iloc[:1].assign(t="P"), name="changed"),
+              bounds_of=parcels.iloc[:1])
+    ids = [layer.id for layer in scene.layers]
+    assert ids[0].startswith("parcels::") and any(i.startswith("changed") for i in ids)
+    assert set(scene.data) == set(ids)
+    deck = scene.deck(scene.overview(), data_dir=tmp_path / "cache", data_url="app/static/cache/")
+    spec = json.loads(deck.to_json())
+    assert [layer["id"] for layer in spec["layers"]] == ids
+    assert spec["initialViewState"] == json.loads(json.dumps(overview_view(alone.bounds)))
+    assert len(list((tmp_path / "cache").glob("*.json"))) == len(ids)  # published

@@ -120,3 +120,31 @@ def test_import_builds_the_tiles(store, tiles_dir, tmp_path):
     key = tileset_key("building", "blds", versions["blds"], info.sha256)
     manifest = json.loads((tiles_dir / key / "tileset.json").read_text("utf-8"))
     assert manifest["rows"] == 50 and "tiles_s" in report.timings
+
+
+def test_tile_layer_spec(store, tiles_dir):
+    """The deck JSON of a tiled layer: a TileLayer whose data is the tile URL template (a
+    literal string, not an expression), its zoom range and extent, colours from the
+    palette over ``properties.c`` (or ``properties.g`` by height), hidden rows flat."""
+    from twin.render import build_deck
+    from twin.render.tiles import tile_layer, tile_pick_row
+    from twin.tiles import tileset_url
+
+    build_town(store)
+    ts = {n: t for n, t, _ in build_store_tiles(store)}["buildings"]
+    layer = tile_layer(ts, name="buildings", url=tileset_url(ts), hidden_rows=[3])
+    spec = json.loads(build_deck([layer], {}, view={"longitude": 119.9, "latitude": 35.73,
+                                                    "zoom": 15}).to_json())["layers"][0]
+    assert spec["@@type"] == "TileLayer" and spec["id"].startswith("buildings::tiles")
+    assert spec["data"] == f"app/static/tiles/{ts.key}/{{z}}/{{x}}/{{y}}.json"
+    assert (spec["minZoom"], spec["maxZoom"]) == (ts.minzoom, 16)
+    assert spec["extent"] == ts.bounds and spec["extruded"] is True
+    assert spec["getFillColor"].startswith("@@=(properties.k==3)?[0,0,0,0]:")
+    assert "properties.c<" in spec["getFillColor"]
+    assert spec["getElevation"] == "@@=(properties.k==3)?0:properties.h"
+    by_height = tile_layer(ts, name="buildings", url=tileset_url(ts), color_by="height")
+    assert by_height.id != layer.id and "properties.g<" in by_height.get_fill_color
+    # picking a tile feature gives its row; a block gives none
+    assert tile_pick_row({"type": "Feature", "properties": {"k": 7}}) == 7
+    assert tile_pick_row({"properties": {"k": -1}}) is None
+    assert tile_pick_row({"k": 2}) == 2 and tile_pick_row(None) is None

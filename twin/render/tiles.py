@@ -80,7 +80,7 @@ def tile_layer(tileset, *, name: str, url: str, color_by: str = "use", opacity: 
     common = dict(
         id=layer_id(name, f"{TILES_KEY}-{digest}"), data=_s(url),
         min_zoom=tileset.minzoom, max_zoom=tileset.maxzoom, extent=list(tileset.bounds),
-        tile_size=512, pickable=pickable, auto_highlight=True,
+        tile_size=tileset.tile_px, pickable=pickable, auto_highlight=True,
         highlight_color=[255, 140, 0, 160], opacity=float(opacity))
     colors = tileset.palettes[mode]
     if kind == "building":

@@ -6,8 +6,8 @@ Each row goes to the one tile that holds its anchor point (a point on its surfac
 zoom level, unclipped: at the detail zoom, and at every lower zoom where a tile holds at
 most :data:`FULL_BUDGET` rows, a tile carries its rows' full features, so each row is drawn
 exactly once per level. A fuller tile at a lower zoom is generalised
-(:mod:`twin.tiles.generalize`): buildings merge into blocks, other layers keep their largest
-features.
+(:mod:`twin.tiles.generalize`): buildings merge into blocks, other layers keep their
+:data:`THIN_BUDGET` largest features.
 
 The folder is written beside its final place and renamed into it, so a reader sees the
 whole pyramid or none (``tileset.json`` is written last).
@@ -35,12 +35,14 @@ from .features import FeatureTable, encode_features
 from .generalize import building_blocks, largest
 from .pyramid import fit_zoom, level_tiles, tile_xy
 
-__all__ = ["TILER_VERSION", "DETAIL_ZOOM", "FULL_BUDGET", "Level", "Tileset", "build_pyramid",
-           "read_tileset"]
+__all__ = ["TILER_VERSION", "DETAIL_ZOOM", "FULL_BUDGET", "THIN_BUDGET", "TILE_PX", "Level",
+           "Tileset", "build_pyramid", "read_tileset"]
 
-TILER_VERSION = 1  # part of every tileset key: a new tile format builds new tilesets
+TILER_VERSION = 4  # part of every tileset key: a new tile format builds new tilesets
 DETAIL_ZOOM = {"building": 16, "parcel": 15, "road": 15, "river": 15}
-FULL_BUDGET = 3000  # rows a tile below the detail zoom may carry in full
+THIN_BUDGET = 1000  # features a crowded tile of parcels, roads or rivers keeps (largest)
+TILE_PX = 1024  # on-screen size of a tile (deck.gl's tileSize): few, large tiles per view
+FULL_BUDGET = 3000  # rows a tile below the detail zoom may carry in full (≈ 18 px each)
 EMPTY_TILE_LIMIT = 4096  # write "[]" for empty tiles of a level of at most this many tiles
 MANIFEST = "tileset.json"
 
@@ -74,6 +76,7 @@ class Tileset:
     groups: dict
     levels: list = field(default_factory=list)
     build_s: float = 0.0
+    tile_px: int = TILE_PX
     tiler_version: int = TILER_VERSION
 
     @property
@@ -130,7 +133,8 @@ def build_pyramid(table: FeatureTable, folder, *, key: str, detail_zoom: int | N
                   float(np.nanmax(box[:, 2])), float(np.nanmax(box[:, 3]))]
     else:
         bounds = [0.0, 0.0, 0.0, 0.0]
-    zmin = min(fit_zoom(bounds), zmax)
+    # the whole layer in one tile, and one level lower for views zoomed further out
+    zmin = min(max(0, fit_zoom(bounds, tiles=1) - 1), zmax)
     levels = []
     try:
         tmp.mkdir(parents=True)
@@ -183,7 +187,7 @@ def _build_level(table: FeatureTable, drawn: np.ndarray, out: Path, z: int, *,
             raw = encode_features(blocks)
             level.features += len(blocks)
         else:
-            keep = largest(table, rows, budget)
+            keep = largest(table, rows, min(budget, THIN_BUDGET))
             raw = ("[" + ",".join(texts[r] for r in keep.tolist()) + "]").encode("utf-8")
             level.features += len(keep)
         _write(out / str(z) / str(x) / f"{y}.json", raw)
