@@ -28,6 +28,8 @@ _PAGES = [  # (file, title key, icon, url path)
     ("queries.py", "page.queries", ":material/query_stats:", "queries"),
     ("scenarios.py", "page.scenarios", ":material/science:", "scenarios"),
     ("compare.py", "page.compare", ":material/compare:", "compare"),
+    ("portfolio.py", "page.portfolio", ":material/construction:", "portfolio"),
+    ("sensors.py", "page.sensors", ":material/sensors:", "sensors"),
     ("import_page.py", "page.import", ":material/upload_file:", "import"),
 ]
 pages = [st.Page(f"app_pages/{file}", title=t(key, lang), icon=icon, url_path=url,

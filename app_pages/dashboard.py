@@ -10,6 +10,7 @@ import shapely
 import streamlit as st
 
 from app_pages.common import lang, read_layer, store_or_stop, store_url, tr
+from app_pages.dashboard_charts import dashboard_charts
 from twin.i18n import label
 from twin.render import latest_readings
 from twin.render.palette import land_use_group
@@ -166,3 +167,5 @@ if water is not None and len(water):
     st.line_chart(water, height=220)
 else:
     st.caption(tr("dash.no_data"))
+
+dashboard_charts(url, tokens, language)  # land-use mix, FAR, alerts over time, projects

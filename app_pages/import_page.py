@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from app_pages import ifc_panel
 from app_pages.common import deck_options, lang, store, store_url, tr
 from twin.config import upload_limit_bytes, upload_limit_mb
 from twin.errors import GeoreferenceError, TwinError
@@ -73,10 +74,7 @@ def _options(kind: str, layer: str, crs: str, on_invalid: str, anchor: dict | No
 
 def _preview(path: Path, options: dict):
     bar = st.progress(0.0, text=tr("import.reading"))
-
-    def progress(done, total, message=""):
-        frac = 0.0 if not total else max(0.0, min(1.0, float(done) / float(total)))
-        bar.progress(frac, text=f"{tr('import.reading')} {message or ''}".strip())
+    progress = ifc_panel.progress_callback(bar)
 
     try:
         result = read_file(path, progress=progress, **options)
@@ -197,11 +195,12 @@ if uploaded is not None:
         st.stop()
     path = _save(uploaded)
     building_id, fix_scale = "", False
-    if path.suffix.lower() in (".ifc", ".ifczip"):
+    if ifc_panel.is_ifc(path):
         i1, i2 = st.columns(2)
         building_id = i1.text_input(tr("import.building_id"), key="import_building_id")
         fix_scale = i2.checkbox(tr("import.fix_scale"), key="import_fix_scale")
     options = _options(kind, layer_name, crs, on_invalid, anchor, building_id, fix_scale)
+    options.update(ifc_panel.check_options(path))
     signature = (str(path), repr(sorted(options.items())))
     if st.button(tr("import.preview"), key="import_preview", type="secondary"):
         st.session_state.pop("import_result", None)
@@ -219,33 +218,20 @@ if uploaded is not None:
     error = st.session_state.get("import_error")
     if error and error[0] == signature:
         st.error(error[1])
-    needs_anchor = path.suffix.lower() == ".ifc" and (
-        (error and error[0] == signature and error[2]) or anchor)
-    if needs_anchor:
-        with st.form("anchor_form"):
-            st.markdown(f"**{tr('import.anchor')}**")
-            st.caption(tr("import.anchor_help"))
-            a1, a2, a3, a4 = st.columns(4)
-            lon = a1.number_input(tr("import.anchor.lon"), value=119.90, format="%.6f",
-                                  key="anchor_lon")
-            lat = a2.number_input(tr("import.anchor.lat"), value=35.73, format="%.6f",
-                                  key="anchor_lat")
-            elev = a3.number_input(tr("import.anchor.elev"), value=0.0, key="anchor_elev")
-            rot = a4.number_input(tr("import.anchor.rotation"), value=0.0, key="anchor_rot")
-            if st.form_submit_button(tr("import.anchor.apply"), key="anchor_apply"):
-                st.session_state["import_anchor"] = {"lon": lon, "lat": lat, "elev_m": elev,
-                                                     "rotation_deg": rot}
-                st.session_state.pop("import_error", None)
-                st.rerun()
+    held = st.session_state.get("import_result")
+    ifc_panel.placement_form(path, georef_error=bool(error and error[0] == signature
+                                                     and error[2]),
+                             held=held[1] if held else None)
 
     held = st.session_state.get("import_result")
     if held and held[0] == signature:
         result = held[1]
         _show_report(result)
+        blocked = ifc_panel.show_check(result)
         result, mode = _write_choice(result, uploaded.name)
         note = st.text_input(tr("import.note"), key="import_note")
         if st.button(tr("import.commit"), key="import_commit", type="primary",
-                     disabled=result is None):
+                     disabled=result is None or blocked):
             try:
                 versions = commit_result(store(), result, note=note, mode=mode)
             except TwinError as exc:

@@ -13,11 +13,12 @@ import shapely
 import streamlit as st
 
 from app_pages.common import read_layer, tr
+from app_pages.map_tiles import pick_position
 from twin.crs import working_crs
 from twin.errors import TwinError
 from twin.i18n import label
-from twin.measure import MODES, measure, parse_points
-from twin.render import bounds_view
+from twin.measure import MODES, feature_point, format_point, measure, parse_points
+from twin.render import bounds_view, split_layer_id
 from twin.render.scenario import outline_layer
 from twin.search import SEARCH_KINDS, index_frames, search
 
@@ -92,10 +93,38 @@ def _search(url: str, tokens: dict, language: str, out: ToolOutput) -> None:
                                max_zoom=18.0)
 
 
-def _measure(out: ToolOutput) -> None:
-    with st.expander(tr("measure.title"), expanded=bool(st.session_state.get("measure_text"))):
+def _picked_point(url: str, tokens: dict):
+    """The point of the object picked on the one map (key ``map``), once per pick."""
+    try:
+        objects = st.session_state["map"]["selection"]["objects"]
+    except (KeyError, TypeError):
+        return None
+    for deck_id, objs in (objects or {}).items():
+        row = pick_position(objs[0]) if objs else None
+        name, _key = split_layer_id(deck_id)
+        if row is None or name not in tokens:
+            continue
+        pick = (name, int(row))
+        if st.session_state.get("measure_last_pick") == pick:
+            return None
+        st.session_state["measure_last_pick"] = pick
+        frame = read_layer(url, name, tokens[name][1], tokens[name][2])
+        if 0 <= pick[1] < len(frame):
+            return feature_point(frame.iloc[pick[1]])
+    return None
+
+
+def _measure(url: str, tokens: dict, out: ToolOutput) -> None:
+    if st.session_state.get("measure_click"):
+        point = _picked_point(url, tokens)
+        if point is not None:
+            text = st.session_state.get("measure_text", "").rstrip()
+            st.session_state["measure_text"] = (text + "\n" if text else "") + format_point(point)
+    with st.expander(tr("measure.title"), expanded=bool(st.session_state.get("measure_text"))
+                     or bool(st.session_state.get("measure_click"))):
         mode = st.radio(tr("measure.mode"), MODES, horizontal=True, key="measure_mode",
                         format_func=lambda m: tr(f"measure.mode.{m}"))
+        st.toggle(tr("measure.click"), key="measure_click", help=tr("measure.click_help"))
         text = st.text_area(tr("measure.points"), key="measure_text", height=100,
                             placeholder="491000,3955000,4.5\n491300,3955400,12.0",
                             help=tr("measure.points_help"))
@@ -132,6 +161,6 @@ def map_tools(url: str, tokens: dict, language: str) -> ToolOutput:
     """Draw the search box and the measurement panel; return what they add to the map."""
     out = ToolOutput()
     _search(url, tokens, language, out)
-    _measure(out)
+    _measure(url, tokens, out)
     return out
 

@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.common import deck_options, lang, store_or_stop, store_url, tr
+from app_pages.query_extras import description, metric_label, result_extras, volume_parts
 from twin.errors import TwinError
 from twin.render import (
     build_deck,
@@ -69,7 +70,7 @@ chosen = st.selectbox(tr("queries.pick"), names, key="query_name",
                       else by_name[n].title_en)
 spec = by_name[chosen]
 if spec.description:
-    st.caption(spec.description)
+    st.caption(description(spec))
 with st.form(f"query_form_{chosen}"):
     cols = st.columns(3)
     values = {}
@@ -100,7 +101,7 @@ if held and held[0] == chosen and held[1] == url and held[2] == tokens:
         for start in range(0, len(items), 4):
             row = st.columns(4)
             for col, (key, value) in zip(row, items[start:start + 4]):
-                col.metric(str(key), plain(value) if not isinstance(value, (int, float))
+                col.metric(metric_label(chosen, key), plain(value) if not isinstance(value, (int, float))
                            else f"{value:,.4g}")
     layers, data, bounds = [], {}, []
     legend = []
@@ -115,6 +116,9 @@ if held and held[0] == chosen and held[1] == url and held[2] == tokens:
         more, more_data = deck_layers(prep, opacity=0.8)
         layers += more
         data.update(more_data)
+        boxes, box_data = volume_parts(name, frame, result.id_column)
+        layers += boxes
+        data.update(box_data)
         legend += [(f"{name}: {g.key}", g.color, g.count) for g in prep.groups]
         bounds.append(prep.bounds)
     if layers:
@@ -129,6 +133,7 @@ if held and held[0] == chosen and held[1] == url and held[2] == tokens:
     table = pd.DataFrame(result.table)
     st.dataframe(table.drop(columns=["geometry"], errors="ignore").astype("string"),
                  hide_index=True, height=280)
+    result_extras(result, the_store, tokens)
 
 # ---- the planning review report (as `twin report`) -----------------------------------------
 st.divider()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import shlex
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -22,12 +21,7 @@ from twin.errors import TwinError
 from twin.i18n import label
 from twin.render import (
     bounds_view,
-    build_deck,
-    deck_layers,
     nudge_view,
-    overview_view,
-    prepare_layer,
-    union_bounds,
 )
 from twin.render.prepare import wgs84_bounds
 from twin.render.scenario import (
@@ -39,6 +33,7 @@ from twin.render.scenario import (
     outline_layer,
     snap_grid,
 )
+from twin.render.scene import Scene
 from twin.scenario import (
     AddBuilding,
     AddIfc,
@@ -55,7 +50,6 @@ from twin.scenario.syntax import parse_points
 from twin.scenario.view import CHANGE_COLUMN
 from twin.scenario.zones import river_buffer_zones
 from twin.store import open_store
-from twin.store.atomic import atomic_write_bytes
 
 DRAWN = ("parcel", "river", "road", "building", "facility")
 ORDER = {"parcel": 0, "river": 1, "road": 2, "building": 3, "facility": 4}
@@ -142,6 +136,59 @@ def _picked_vertex() -> str | None:
         if deck_id.startswith("scen_grid") and objs:
             return str(objs[0].get("t", "")) or None
     return None
+
+
+def _draw_proposals(scene: Scene, bundle: dict, *, outline_only: bool, pickable: bool) -> None:
+    """What the scenario proposes: ghosted new buildings, removed ones, other new features
+    and the setback zones its river_buffer edits moved (the setbacks query's own)."""
+    changes = bundle["changes"]
+    proposed = []
+    for kind, frame in bundle["layers"].values():
+        if kind == "building" and CHANGE_COLUMN in frame.columns:
+            rows = frame[frame[CHANGE_COLUMN].astype("string").fillna("") == "added"]
+            if len(rows):
+                proposed.append(rows.assign(t=[f"{tr('scen.proposed')} {i} · {h:g} m"
+                                               for i, h in zip(rows["id"], rows["height_m"])]))
+    if proposed:
+        frame = pd.concat(proposed, ignore_index=True)
+        scene.add(ghost_buildings(frame, name="scen_proposed", pickable=pickable,
+                                  outline_only=outline_only), bounds_of=frame)
+    removed = changes[changes["change"] == "removed"]
+    scene.add(outline_layer(removed.assign(t=[f"{tr('scen.removed')} {i}"
+                                              for i in removed["id"]]),
+                            name="scen_removed", color=REMOVED_COLOR, pickable=pickable))
+    other = changes[(changes["change"] == "added") & (changes["kind"] != "building")]
+    scene.add(outline_layer(other.assign(t=[f"{tr('scen.proposed')} {i}" for i in other["id"]]),
+                            name="scen_other", color=PROPOSED_COLOR, pickable=pickable))
+    zone = bundle["zones"]
+    if len(zone):
+        zone = zone.assign(t=[f"{tr('scen.buffer')} {i} · {d:g} m"
+                              for i, d in zip(zone["ref_id"], zone["required_m"])])
+        scene.add(outline_layer(zone, name="scen_buffer", color=PROPOSED_COLOR, width_px=2.0,
+                                fill_alpha=35, pickable=pickable))
+
+
+def _draw_status_changes(scene: Scene, status: pd.DataFrame, source: dict, *,
+                         pickable: bool) -> None:
+    """Outline the parcels and buildings whose pass/fail changed (red worse, green better);
+    ``source`` is ``{layer: (kind, frame)}`` of the side shown."""
+    for change, color in (("worse", WORSE_COLOR), ("better", BETTER_COLOR)):
+        rows = status[status["change"] == change]
+        for kind in ("parcel", "building"):
+            ids = set(rows.loc[rows["kind"] == kind, "id"].astype(str))
+            if not ids:
+                continue
+            frames = [f[f["id"].astype("string").isin(ids).fillna(False).to_numpy(dtype=bool)]
+                      for k, f in source.values() if k == kind]
+            frames = [f for f in frames if len(f)]
+            if not frames:
+                continue
+            hit = pd.concat(frames, ignore_index=True)
+            checks = rows.groupby("id")["check"].agg(lambda s: ", ".join(sorted(set(s))))
+            hit = hit.assign(t=[f"{i}: {checks.get(str(i), '')} → {change}" for i in hit["id"]])
+            hit = gpd.GeoDataFrame(hit, geometry="geometry", crs=frames[0].crs)
+            scene.add(outline_layer(hit, name=f"scen_{change}_{kind}", color=color,
+                                    pickable=pickable, elevation=(kind == "building")))
 
 
 # ---- page -----------------------------------------------------------------------------------
@@ -269,20 +316,16 @@ with edit_col:
                     limit=f"{upload_limit_mb():g}")
                 st.rerun()
             data = upload.getvalue()
-            digest = hashlib.sha256(data).hexdigest()
-            root = getattr(the_store, "root", None)
-            folder = (Path(root) if root is not None else Path(".")) / "scenario_files"
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / f"{digest[:32]}.ifc"   # named by content, never by the client
-            new_file = not path.exists()
-            if new_file:
-                atomic_write_bytes(path, data)
-            scenario.add(AddIfc(path=str(path.resolve()), anchor=anchor.strip() or None,
-                                id=ifc_id.strip() or None, sha256=digest))
+            # kept by the store, named by content (never by the client), carried by copies
+            key, new_file = the_store.save_attachment(data, ".ifc")
+            path = the_store.attachment_path(key)
+            scenario.add(AddIfc(path=str(path), anchor=anchor.strip() or None,
+                                id=ifc_id.strip() or None,
+                                sha256=hashlib.sha256(data).hexdigest()))
             if not _save(the_store, scenario):
                 scenario.edits.pop()            # the refused edit and its file leave nothing
                 if new_file:
-                    path.unlink(missing_ok=True)
+                    the_store.delete_attachment(key)
                 # the message names the file the user chose, not where it was kept
                 st.session_state["scen_error"] = st.session_state["scen_error"].replace(
                     str(path.resolve()), upload.name).replace(str(path), upload.name)
@@ -324,10 +367,10 @@ with map_col:
                     format_func=lambda v: tr(f"scen.show.{v}"))
     style = c2.radio(tr("scen.proposed_style"), ["ghost", "outline"], horizontal=True,
                      key="scen_style", format_func=lambda v: tr(f"scen.style.{v}"))
-    all_layers, all_data, bounds = [], {}, []
     picking = not draw_on  # while drawing, only the snapping grid answers clicks
     changes = bundle["changes"]
     status = bundle["status"]
+    scene = Scene()
     if show == "base":
         drawn = [(n, v[0], read_layer(url, n, v[1], v[2])) for n, v in tokens.items()
                  if v[0] in DRAWN]
@@ -336,84 +379,17 @@ with map_col:
     for n, kind, frame in sorted(drawn, key=lambda d: (ORDER.get(d[1], 9), d[0])):
         if show == "scenario" and kind == "building" and CHANGE_COLUMN in frame.columns:
             frame = frame[frame[CHANGE_COLUMN].astype("string").fillna("") != "added"]
-        prep = prepare_layer(frame, kind, name=n)
-        if prep.bounds is not None:
-            bounds.append(prep.bounds)
-        layers, data = deck_layers(prep, opacity=0.55 if kind == "building" else 0.8,
-                                   pickable=picking)
-        all_layers += layers
-        all_data.update(data)
+        scene.add_frame(frame, kind, name=n, opacity=0.55 if kind == "building" else 0.8,
+                        pickable=picking)
     if show == "scenario":
-        added = bundle["layers"]
-        proposed = []
-        for kind, frame in added.values():
-            if kind == "building" and CHANGE_COLUMN in frame.columns:
-                rows = frame[frame[CHANGE_COLUMN].astype("string").fillna("") == "added"]
-                if len(rows):
-                    proposed.append(rows.assign(t=[f"{tr('scen.proposed')} {i} · {h:g} m"
-                                                   for i, h in zip(rows["id"], rows["height_m"])]))
-        if proposed:
-            frame = pd.concat(proposed, ignore_index=True)
-            b = wgs84_bounds(frame)
-            if b is not None:
-                bounds.append(b)
-            layers, data = ghost_buildings(frame, name="scen_proposed", pickable=picking,
-                                           outline_only=(style == "outline"))
-            all_layers += layers
-            all_data.update(data)
-        removed = changes[changes["change"] == "removed"]
-        layers, data = outline_layer(removed.assign(t=[f"{tr('scen.removed')} {i}"
-                                                       for i in removed["id"]]),
-                                     name="scen_removed", color=REMOVED_COLOR, pickable=picking)
-        all_layers += layers
-        all_data.update(data)
-        other = changes[(changes["change"] == "added") & (changes["kind"] != "building")]
-        layers, data = outline_layer(other.assign(t=[f"{tr('scen.proposed')} {i}"
-                                                     for i in other["id"]]),
-                                     name="scen_other", color=PROPOSED_COLOR, pickable=picking)
-        all_layers += layers
-        all_data.update(data)
-        # River buffer zones: the setbacks query's own zones of the rivers edited.
-        zone = bundle["zones"]
-        if len(zone):
-            zone = zone.assign(t=[f"{tr('scen.buffer')} {i} · {d:g} m"
-                                  for i, d in zip(zone["ref_id"], zone["required_m"])])
-            layers, data = outline_layer(zone, name="scen_buffer", color=PROPOSED_COLOR,
-                                         width_px=2.0, fill_alpha=35, pickable=picking)
-            all_layers += layers
-            all_data.update(data)
-    # Changed pass/fail: outline the parcels and buildings (red worse, green better).
-    for change, color in (("worse", WORSE_COLOR), ("better", BETTER_COLOR)):
-        rows = status[status["change"] == change]
-        for kind in ("parcel", "building"):
-            ids = set(rows.loc[rows["kind"] == kind, "id"].astype(str))
-            if not ids:
-                continue
-            source = bundle["layers"] if show == "scenario" else {
-                n: (v[0], read_layer(url, n, v[1], v[2])) for n, v in tokens.items()
-                if v[0] == kind}
-            frames = [f[f["id"].astype("string").isin(ids).fillna(False).to_numpy(dtype=bool)]
-                      for k, f in source.values() if k == kind]
-            frames = [f for f in frames if len(f)]
-            if not frames:
-                continue
-            hit = pd.concat(frames, ignore_index=True)
-            checks = rows.groupby("id")["check"].agg(lambda s: ", ".join(sorted(set(s))))
-            hit = hit.assign(t=[f"{i}: {checks.get(str(i), '')} → {change}" for i in hit["id"]])
-            hit = gpd.GeoDataFrame(hit, geometry="geometry", crs=frames[0].crs)
-            layers, data = outline_layer(hit, name=f"scen_{change}_{kind}", color=color,
-                                         pickable=picking,
-                                         elevation=(kind == "building"))
-            all_layers += layers
-            all_data.update(data)
-    grid = None
-    if draw_on:
-        grid = _grid(pframe, draw_on)
-        if grid is not None:
-            layers, data = snap_grid(grid, name="scen_grid")
-            all_layers += layers
-            all_data.update(data)
-            bounds.append(wgs84_bounds(grid))
+        _draw_proposals(scene, bundle, outline_only=(style == "outline"), pickable=picking)
+    if status["change"].isin(["worse", "better"]).any():
+        _draw_status_changes(scene, status, bundle["layers"] if show == "scenario" else {
+            n: (v[0], read_layer(url, n, v[1], v[2])) for n, v in tokens.items()
+            if v[0] in ("parcel", "building")}, pickable=picking)
+    grid = _grid(pframe, draw_on) if draw_on else None
+    if grid is not None:
+        scene.add(snap_grid(grid, name="scen_grid"), bounds_of=grid)
     fp_text = st.session_state.get("scen_fp", "").strip()
     if fp_text:
         try:
@@ -423,23 +399,20 @@ with map_col:
                 else Point(pts[0])
             sketch = gpd.GeoDataFrame({"t": [tr("scen.sketch")], "height_m": [float(height)]},
                                       geometry=[geom], crs=src).to_crs(working_crs())
-            layers, data = outline_layer(sketch, name="scen_sketch", color=PROPOSED_COLOR,
-                                         pickable=picking,
-                                         elevation=len(pts) >= 3)
-            all_layers += layers
-            all_data.update(data)
+            scene.add(outline_layer(sketch, name="scen_sketch", color=PROPOSED_COLOR,
+                                    pickable=picking, elevation=len(pts) >= 3))
         except (TwinError, ValueError):
             st.caption(tr("scen.sketch_bad"))
     focus_changes = len(changes) > 0 and st.session_state.get("scen_frame", "changes") == "changes"
-    if draw_on and grid is not None:
+    if grid is not None:
         view = bounds_view(wgs84_bounds(grid.buffer(40)), pitch=30.0)
     elif focus_changes:
         # Frame what the scenario changes, with the neighbourhood it can affect.
         view = bounds_view(wgs84_bounds(changes.buffer(FOCUS_MARGIN_M)), pitch=50.0)
     else:
-        view = overview_view(union_bounds(bounds))
+        view = scene.overview()
     view = nudge_view(view, st.session_state.get("scen_view_nonce", 0))
-    deck = build_deck(all_layers, all_data, view=view, **deck_options())
+    deck = scene.deck(view, **deck_options())
     st.pydeck_chart(deck, on_select="rerun", selection_mode="single-object", key="scen_map",
                     height=560, width="stretch")
     st.caption(tr("scen.legend"))

@@ -30,8 +30,17 @@ an idle spell is the slower one here) starts when the machine has been ≥ 90 % 
 for 1.5 s, waiting up to ``--quiet`` seconds (the machine is shared; other jobs swing wall times by 2×); the
 per-round ratios are printed too.
 
+Two more comparisons, each against its own floor measured in the same run:
+
+* **model check** — ``twin ifc check`` (file checks, open, the GRF/structure rules and the
+  default Boli IDS) against ``ifcopenshell.open`` + a bare ``ifctester`` validation of the
+  same IDS on the real model (target ≤ 1.2).
+* **start-up** — a 20-element model imported with ``twin import`` in a fresh process
+  against the bare iterator loop in a fresh process, both including Python's start-up and
+  imports (target ≤ 2), with each one's peak RSS.
+
 Run: ``.venv/bin/python bench/ifc_import.py [--elements 3000] [--repeat 7] [--no-occ]
-[--quiet 60] [--only real|generated]``
+[--quiet 60] [--only real|generated|check|startup]``
 """
 
 from __future__ import annotations
@@ -213,13 +222,140 @@ def bench_model(label: str, path: Path, crs: str, options: dict, repeat: int,
     return median
 
 
+def _median(values):
+    values = sorted(values)
+    n = len(values)
+    return values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2
+
+
+def bare_ifctester(path: Path, ids_path: Path) -> float:
+    """The floor of a model check: ``ifcopenshell.open`` + ``ifctester`` on the IDS."""
+    import ifcopenshell
+    from ifctester import ids as ids_mod
+
+    t0 = time.perf_counter()
+    model = ifcopenshell.open(str(path))
+    spec = ids_mod.open(str(ids_path))
+    spec.validate(model)
+    return time.perf_counter() - t0
+
+
+def twin_check(path: Path, ids_path: Path) -> float:
+    """``twin ifc check``'s work: the file checks, the open, every rule and the IDS."""
+    from twin.ifc.check import check_file
+
+    t0 = time.perf_counter()
+    check_file(path, ids=ids_path)
+    return time.perf_counter() - t0
+
+
+def bench_check(path: Path, repeat: int, quiet_s: float, pool) -> float:
+    """``twin ifc check`` (default Boli IDS) against a bare ifctester run of the same
+    IDS, each round back to back in the same spawned process, alternating order."""
+    from twin.ifc.check import DEFAULT_IDS
+
+    pool.apply(bare_ifctester, (path, DEFAULT_IDS))  # warm-ups
+    pool.apply(twin_check, (path, DEFAULT_IDS))
+    bare, twin = [], []
+    for round_ in range(repeat):
+        wait_for_quiet(quiet_s)
+        steps = ((bare_ifctester, bare), (twin_check, twin))
+        for fn, out in (steps if round_ % 2 == 0 else steps[::-1]):
+            out.append(pool.apply(fn, (path, DEFAULT_IDS)))
+    ratio = _median([t / b for b, t in zip(bare, twin)])
+    print(f"\nmodel check: {path.name} with {DEFAULT_IDS.name}")
+    print(f"  floor  ifcopenshell.open + ifctester validate  {min(bare):8.3f} s")
+    print(f"  twin   twin ifc check (file checks, rules, IDS) {min(twin):8.3f} s")
+    print(f"  ratio  twin / floor, median of {repeat} rounds       {ratio:8.3f}  (target ≤ 1.2) "
+          f"{'OK' if ratio <= 1.2 else 'OVER'}")
+    print("  rounds floor → twin seconds: "
+          + ", ".join(f"{b:.3f}→{t:.3f}" for b, t in zip(bare, twin)))
+    return ratio
+
+
+_BARE_SCRIPT = """
+import resource, sys, time
+import multiprocessing
+import ifcopenshell, ifcopenshell.geom
+import numpy as np
+model = ifcopenshell.open(sys.argv[1])
+settings = ifcopenshell.geom.settings()
+settings.set("use-world-coords", True)
+it = ifcopenshell.geom.iterator(settings, model, multiprocessing.cpu_count(),
+                                geometry_library=sys.argv[2])
+if it.initialize():
+    while True:
+        g = it.get().geometry
+        np.frombuffer(g.verts_buffer, dtype=np.float64)
+        np.frombuffer(g.faces_buffer, dtype=np.int32)
+        if not it.next():
+            break
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+_TWIN_SCRIPT = """
+import atexit, resource, sys
+atexit.register(lambda: print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                              file=sys.stderr))
+from twin.cli import _entry
+sys.argv = ["twin", "--store", sys.argv[1], "import", sys.argv[2]]
+_entry()
+"""
+
+
+def _run_process(cmd, env) -> tuple[float, int]:
+    import subprocess
+
+    t0 = time.perf_counter()
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+    seconds = time.perf_counter() - t0
+    text = (done.stdout + done.stderr).strip().splitlines()
+    return seconds, int(text[-1])
+
+
+def bench_startup(repeat: int, quiet_s: float) -> float:
+    """A 20-element model imported by ``twin import`` in a fresh process against the bare
+    iterator loop in a fresh process: both include Python's start-up and imports."""
+    folder = Path(tempfile.mkdtemp(prefix="twin-bench-small-"))
+    try:
+        path = folder / "small.ifc"
+        info = make_test_building(path, storeys=1, extra_elements=16, with_space=False,
+                                  map_conversion={"crs": "EPSG:4549", "eastings": 490_000.0,
+                                                  "northings": 3_955_000.0})
+        env = dict(os.environ, PYTHONPATH=str(ROOT), TWIN_CRS="EPSG:4549")
+        bare, twin, bare_rss, twin_rss = [], [], [], []
+        for round_ in range(repeat + 1):
+            wait_for_quiet(quiet_s)
+            store = folder / f"store{round_}"
+            runs = [("bare", [sys.executable, "-c", _BARE_SCRIPT, str(path), KERNEL]),
+                    ("twin", [sys.executable, "-c", _TWIN_SCRIPT, str(store), str(path)])]
+            for name, cmd in (runs if round_ % 2 == 0 else runs[::-1]):
+                seconds, rss = _run_process(cmd, env)
+                if round_ == 0:
+                    continue  # warm-up: page cache, .pyc files
+                (bare if name == "bare" else twin).append(seconds)
+                (bare_rss if name == "bare" else twin_rss).append(rss)
+        ratio = _median([t / b for b, t in zip(bare, twin)])
+        print(f"\nsmall model, start-up included: {info['element_count']} elements, "
+              f"{path.stat().st_size / 1e3:.0f} kB, fresh process each")
+        print(f"  floor  python + bare iterator loop     {_median(bare):8.3f} s "
+              f"(peak RSS {max(bare_rss) / 1024:.0f} MB)")
+        print(f"  twin   python + `twin import`          {_median(twin):8.3f} s "
+              f"(peak RSS {max(twin_rss) / 1024:.0f} MB)")
+        print(f"  ratio  twin / floor, median of {repeat} rounds {ratio:8.3f}  (target ≤ 2) "
+              f"{'OK' if ratio <= 2 else 'OVER'}")
+        return ratio
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def main(argv=None) -> int:
     """Run the benchmark; exit status 0 (figures are printed, not asserted)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--elements", type=int, default=3000)
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--no-occ", action="store_true", help="skip the OpenCASCADE run")
-    parser.add_argument("--only", choices=("real", "generated"),
+    parser.add_argument("--only", choices=("real", "generated", "check", "startup"),
                         help="run one of the two models")
     parser.add_argument("--quiet", type=float, default=60.0, metavar="S",
                         help="before each round wait up to S seconds for a ≥90 %% idle "
@@ -230,6 +366,15 @@ def main(argv=None) -> int:
 
 
 def _run(args, pool) -> int:
+    if args.only in (None, "check"):
+        if REAL.exists():
+            bench_check(REAL, args.repeat, args.quiet, pool)
+        else:
+            print(f"(model check skipped: {REAL} not present)")
+    if args.only in (None, "startup"):
+        bench_startup(args.repeat, args.quiet)
+    if args.only in ("check", "startup"):
+        return 0
     if args.only == "generated":
         pass
     elif REAL.exists():

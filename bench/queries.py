@@ -17,7 +17,16 @@ The town (working CRS, around Boli): 10,000 contiguous 100 m parcels (a 100 × 1
 Each contender runs ``--repeat`` times and the best time is kept (the machine is shared).
 ``sunlight`` (大寒日 hours) is timed on a 1,000-building district for information.
 
-Run: ``.venv/bin/python bench/queries.py [--repeat 3] [--quick]``
+The planning-analysis queries (``--only planning`` runs just these; each runs once):
+
+| query | baseline (brute force, same run) | target |
+|---|---|---|
+| envelope, 10,000 parcels | per-parcel loop testing every zone, 1 % extrapolated | ≤ 3 s |
+| viewshed, 1 km on the demo | a line of sight per cell, 0.2 % of the cells, extrapolated | ≤ 2 s |
+| window_sunlight, ≈ 20,000 windows | per window and step, a ray against every building | ≤ 60 s |
+| capacity, one demo parcel | a linear scan of floor counts, each checked for sunlight | ≤ 30 s |
+
+Run: ``.venv/bin/python bench/queries.py [--repeat 3] [--quick] [--only planning]``
 """
 
 from __future__ import annotations
@@ -164,6 +173,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="a 10× smaller town")
+    ap.add_argument("--only", choices=("all", "planning"), default="all",
+                    help="planning: only the planning-analysis queries")
     args = ap.parse_args(argv)
     n_side = 32 if args.quick else 100
     t0 = time.perf_counter()
@@ -180,6 +191,10 @@ def main(argv=None) -> int:
         rows.append((name, secs, floor_name, floor, ratio, target))
         print(f"{name:34s} {secs:7.3f} s   {floor_name:38s} {floor:8.3f} s   "
               f"ratio {ratio:6.2f}   target {target}", flush=True)
+
+    if args.only == "planning":
+        planning(town, report)
+        return _summary(rows, args)
 
     # select: tall buildings within 50 m of the river, and the spatial part alone
     bgeom = b.geometry.to_numpy()
@@ -261,6 +276,11 @@ def main(argv=None) -> int:
           f"{res.summary['sample_points']} sample points × 48 steps, "
           f"{res.summary['flagged']} flagged (information, no target)")
 
+    planning(town, report)
+    return _summary(rows, args)
+
+
+def _summary(rows, args) -> int:
     ok = True
     print("\nsummary")
     for name, secs, floor_name, _floor, ratio, target in rows:
@@ -272,6 +292,188 @@ def main(argv=None) -> int:
         print(f"  {'PASS' if met else 'MISS'} {name}: {secs:.3f} s ({target}; "
               f"{ratio:.2f}× {floor_name})")
     return 0 if ok or args.quick else 1
+
+
+# -- planning analysis -------------------------------------------------------------------------
+def naive_envelope(parcels, buildings, zones, setback, sample) -> float:
+    """Seconds for a per-parcel loop doing what the query does: shrink it, test every zone
+    and subtract the ones it meets, then find its buildings by a whole-layer test and add
+    up the volume each puts outside, one shapely call at a time."""
+    geoms = parcels.geometry.to_numpy()
+    bgeoms = buildings.geometry
+    heights = buildings["height_m"].to_numpy(dtype=float)
+    limits = parcels["max_height_m"].to_numpy(dtype=float)
+    t = time.perf_counter()
+    for k in sample:
+        g = geoms[k].buffer(-setback, join_style="mitre")
+        for z in zones:
+            if g.intersects(z):
+                g = g.difference(z)
+        outside = 0.0
+        for b in np.flatnonzero(bgeoms.intersects(geoms[k]).to_numpy()):
+            piece = bgeoms.iloc[b].intersection(geoms[k]).area
+            inside = bgeoms.iloc[b].intersection(g).area
+            outside += (piece - inside) * heights[b] + inside * max(0.0, heights[b] - limits[k])
+        _ = (g.area, outside)
+    return time.perf_counter() - t
+
+
+def naive_viewshed(grid, x0, y0, z0, cells) -> float:
+    """Seconds for one line of sight per cell in ``cells`` ((row, col) pairs): samples every
+    half cell along it, the cell visible when no sample rises above the line."""
+    t = time.perf_counter()
+    for i, j in cells:
+        cx = grid.transform.c + (j + 0.5) * grid.cell
+        cy = grid.transform.f - (i + 0.5) * grid.cell
+        d = float(np.hypot(cx - x0, cy - y0))
+        steps = np.arange(1, max(2, int(d / (grid.cell / 2)))) * (grid.cell / 2) / d
+        rr, cc, _ = grid.index(x0 + steps * (cx - x0), y0 + steps * (cy - y0))
+        line = z0 + steps * (grid.z[i, j] - z0)
+        _ = bool((grid.z[rr, cc] <= line + 1e-9).all())
+    return time.perf_counter() - t
+
+
+def naive_window_hours(win, sun, geoms, tops, sample, step_min=10.0) -> float:
+    """Seconds for a plain loop: per window, per step, the sun vector and a 3D ray test
+    against every building (``shapely.intersects`` of the ray's shadow segment)."""
+    n = int(round((sun.end_h - sun.start_h) * 60 / step_min))
+    hours = sun.start_h + (np.arange(n) + 0.5) * step_min / 60
+    alt, az = sun.at(hours)
+    t = time.perf_counter()
+    for w in sample:
+        lit = 0
+        for a, z in zip(alt, az):
+            if a <= 0 or np.cos(np.radians(z - win.normal[w])) <= 0:
+                continue
+            ux, uy, ta = np.sin(np.radians(z)), np.cos(np.radians(z)), np.tan(np.radians(a))
+            blocked = False
+            for g, top in zip(geoms, tops):
+                reach = (top - win.z[w]) / ta
+                if reach <= 0:
+                    continue
+                seg = shapely.LineString([(win.x[w], win.y[w]),
+                                          (win.x[w] + ux * reach, win.y[w] + uy * reach)])
+                if seg.intersects(g):
+                    blocked = True
+                    break
+            lit += not blocked
+    return time.perf_counter() - t
+
+
+def _demo_store():
+    import tempfile
+
+    from twin.demo.build import build as build_demo
+    from twin.store import open_store
+
+    root = tempfile.mkdtemp(prefix="twin-bench-demo-")
+    store = open_store(f"{root}/layers")
+    build_demo(f"{root}/boli", store)
+    return store
+
+
+def planning(town, report) -> None:
+    """The planning-analysis rows (see the module docstring)."""
+    from twin.query.common import residential_mask
+    from twin.query.envelope import red_and_blue_zones
+    from twin.query.solar import major_cold
+    from twin.query.surface import building_tops, load_dem, surface_grid
+    from twin.query.viewshed import viewshed_grid
+    from twin.query.window_sunlight import Obstacles, sun_path_for, window_hours
+    from twin.query.windows import window_receivers
+
+    # envelope of every parcel (10,000 on the full town)
+    layers = q.Layers(frames={k: town[k] for k in ("parcel", "building", "road", "river")})
+    secs, res = best(lambda: q.run("envelope", layers, setback_m=5), 1)
+    zones = red_and_blue_zones(layers)
+    rng = np.random.default_rng(5)
+    sample = rng.choice(len(town["parcel"]), max(1, len(town["parcel"]) // 100), replace=False)
+    naive = naive_envelope(town["parcel"], town["building"], zones, 5.0, sample) * (
+        len(town["parcel"]) / len(sample))
+    report(f"envelope ({len(town['parcel'])} parcels)", secs, "naive per-parcel loop, 1 % extrap.",
+           naive, "≤ 3 s")
+
+    # viewshed of 1 km on the Boli demo
+    t0 = time.perf_counter()
+    demo = _demo_store()
+    dl = q.Layers(demo)
+    dl["building"], dl["terrain"]
+    print(f"{'  (demo twin built)':34s} {time.perf_counter() - t0:7.3f} s")
+    t = time.perf_counter()
+    q.run("viewshed", dl, radius_m=1000.0)
+    cold = time.perf_counter() - t
+    secs, res = best(lambda: q.run("viewshed", dl, radius_m=1000.0), 2)
+    print(f"{'  viewshed, first call':34s} {cold:7.3f} s   (GDAL and PROJ set up once a process)")
+    b = dl["building"]
+    dem = load_dem(dl)
+    _g, tops = building_tops(b, dem)
+    bb = b.total_bounds
+    x0, y0 = (bb[0] + bb[2]) / 2, (bb[1] + bb[3]) / 2
+    grid = surface_grid((x0 - 1000, y0 - 1000, x0 + 1000, y0 + 1000), 2.0, b, tops, dem, b.crs)
+    z0 = res.summary["eye_elev_m"]
+    _vis, within = viewshed_grid(grid, x0, y0, z0, 1000.0)
+    cells = np.argwhere(within)
+    pick = cells[rng.choice(len(cells), max(1, len(cells) // 500), replace=False)]
+    naive = naive_viewshed(grid, x0, y0, z0, pick) * (len(cells) / len(pick))
+    report(f"viewshed 1 km demo ({res.summary['visible_buildings']} seen)", secs,
+           "line per cell, 0.2 % extrapolated", naive, "≤ 2 s")
+
+    # window sunlight for about 20,000 windows of the synthetic town
+    bld = town["building"]
+    home = np.flatnonzero(residential_mask(bld))
+    win_all = window_receivers(bld, home, None, None)
+    per = np.bincount(win_all.building, minlength=len(bld))[home]
+    upto = int(np.searchsorted(np.cumsum(per), 20_000)) + 1
+    keep = home[:upto]
+    district = bld.iloc[: int(keep.max()) + 1]
+    district = district[~np.isin(np.arange(len(district)), home[upto:])]
+    secs, res = best(lambda: q.run("window_sunlight", {"building": district}), 1)
+    win = window_receivers(district, np.flatnonzero(residential_mask(district)), None, None)
+    sun = sun_path_for([district], district.crs, major_cold(2026), 8.0, 16.0)
+    _g2, tops2 = building_tops(district, None)
+    k = max(1, len(win) // 200)
+    idx = rng.choice(len(win), k, replace=False)
+    naive = naive_window_hours(win, sun, district.geometry.to_numpy(), tops2, idx) * (
+        len(win) / k)
+    report(f"window_sunlight ({res.summary['windows']} windows)", secs,
+           "per-window ray loop, 0.5 % extrapolated", naive, "≤ 60 s")
+    obstacles = Obstacles(district.geometry.to_numpy(), tops2)
+    t = time.perf_counter()
+    _h, computed = window_hours(win, sun, obstacles)
+    print(f"{'  windows computed / given':34s} {time.perf_counter() - t:7.3f} s   "
+          f"{int(computed.sum())} of {len(win)} computed, the rest above never-blocked ones")
+
+    # capacity of one demo parcel with homes around it
+    parcels = dl["parcel"]
+    homes = b[residential_mask(b)]
+    pick_p = None
+    tall = parcels[(pd.to_numeric(parcels["max_height_m"], errors="coerce") >= 30).to_numpy()
+                   & parcels["land_use"].astype(str).str.startswith("R").to_numpy()]
+    for pid, geom in zip(tall["id"], tall.geometry):
+        minx, miny, maxx, maxy = geom.bounds
+        north = shapely.box(minx, maxy, maxx, maxy + 80)
+        if len(homes.sindex.query(north, predicate="intersects")) >= 3:
+            pick_p = pid
+            break
+    from twin.query.capacity import SunlightCheck
+
+    secs, res = best(lambda: q.run("capacity", dl, parcel=pick_p, existing_buildings="replace"),
+                     1)
+    reach = res.extra_layers["envelope"]
+    check = SunlightCheck(dl.copy().override("building", b[~b["id"].isin(
+        set(res.tables["replaced"]["id"]) if "replaced" in res.tables else set())]),
+        res.layer.assign(id=res.layer["id"]), {})
+    t = time.perf_counter()
+    check.harmed(res.layer)
+    one = time.perf_counter() - t
+    # brute force: every floor count of every block, one block at a time
+    naive = one * max(1, int(res.summary["floors_allowed"])) * max(1, len(res.layer))
+    del reach
+    report(f"capacity {pick_p} ({res.summary['binding']})", secs,
+           "every floor count of every block", naive, "≤ 30 s")
+    print(f"{'  sunlight evaluations':34s} {res.summary['sunlight_evaluations']} (search) vs "
+          f"{int(res.summary['floors_allowed']) * len(res.layer)} (every count of every "
+          f"block); {res.summary['windows_checked']} windows, one evaluation {one:.3f} s")
 
 
 if __name__ == "__main__":

@@ -96,7 +96,7 @@ def test_switching_a_layer_off_and_colouring_by_height(town):
     _no_errors(at)
     assert any("m" in m.value and "–" in m.value for m in at.markdown)  # height-bin legend
     fill = next(layer["getFillColor"] for layer in _deck(at)["layers"]
-                if layer["id"] == "buildings::polygon")
+                if layer["id"] == "buildings::solid")
     assert "[37,52,148," in fill or "[65,182,196," in fill  # the height ramp
 
 
@@ -105,7 +105,7 @@ def test_bim_detail_drawn_by_default_when_small(town):
     assert at.toggle(key="bim_all").value is True  # 48 triangles: under the budget
     deck = _deck(at)
     assert "bim::IFC-B1" in _layer_ids(deck)
-    lod1 = [o["t"] for layer in deck["layers"] if layer["id"].startswith("buildings::")
+    lod1 = [o["t"] for layer in deck["layers"] if layer["id"] == "buildings::polygon"
             for o in layer["data"]]
     assert not any("港务大楼" in t for t in lod1)  # its LOD1 block gives way
 
@@ -126,7 +126,7 @@ def test_view_is_stable_across_reruns_and_presets_fly(town):
     assert bim and bim[0]["@@type"] == "SolidPolygonLayer"
     assert bim[0]["coordinateSystem"] == "meter-offsets"
     assert len(bim[0]["data"]) == 4 * 12  # four boxes of twelve triangles
-    lod1 = [o for layer in deck["layers"] if layer["id"].startswith("buildings::")
+    lod1 = [o for layer in deck["layers"] if layer["id"] == "buildings::polygon"
             for o in layer["data"]]
     assert len(lod1) == 12 and not any("港务大楼" in o["t"] for o in lod1)
 
@@ -296,7 +296,8 @@ def test_queries_page_runs_a_registered_query(town):
                       strict=True))
     # the map: one feature per parcel, coloured by its status (pass and fail differ)
     deck = _deck(at)
-    [result] = [layer for layer in deck["layers"] if layer["id"].startswith("q-result::")]
+    [result] = [layer for layer in deck["layers"] if layer["id"].startswith("q-result::")
+                and not layer["id"].endswith("::outline")]  # the outline draws the same data
     colour = {feature["t"].split(" · ")[0]: feature["c"] for feature in result["data"]}
     assert set(colour) == set(status) == {"P1", "P2", "P3"}
     for a in colour:
@@ -354,3 +355,40 @@ def test_import_page_ifc_without_georeference_asks_for_an_anchor(town, tmp_path)
     at.switch_page("app_pages/map.py").run()
     _no_errors(at)
     assert len(at.selectbox(key="view_preset").options) >= 3
+
+
+def test_import_page_anchor_overrides_a_far_georeference_and_shows_the_check(town, tmp_path):
+    from ifc_factory import make_test_building
+
+    path = tmp_path / "karlsruhe.ifc"
+    make_test_building(path, storeys=1, ref_latlon=(49.0069, 8.4037))  # RefLatitude: Germany
+    at = _app()
+    at.switch_page("app_pages/import_page.py").run()
+    at.file_uploader(key="upload").set_value(("karlsruhe.ifc", path.read_bytes(),
+                                              "application/octet-stream")).run()
+    at.button(key="import_preview").click().run()
+    assert not at.exception, at.exception
+    assert at.error and "--anchor" in at.error[0].value  # outside EPSG:4549: one line
+    at.radio(key="anchor_mode").set_value("point")
+    at.number_input(key="anchor_x").set_value(2.0)
+    at.number_input(key="anchor_y").set_value(3.0)
+    at.number_input(key="anchor_lon").set_value(119.905)
+    at.number_input(key="anchor_lat").set_value(35.735)
+    at.button(key="anchor_apply").click().run()
+    at.button(key="import_preview").click().run()
+    _no_errors(at)
+    # the overridden georeference is named, and the check table is shown before commit
+    assert any("IfcSite.RefLatitude" in w.value and "km" in w.value for w in at.warning)
+    rules = {v for d in at.dataframe for v in d.value.astype(str).to_numpy().ravel()}
+    assert "GUID-UNIQUE unique GlobalIds" in rules and "GRF-EPSG EPSG present and valid" in rules
+    at.checkbox(key="ifc_check_strict").check().run()
+    assert at.button(key="import_commit").disabled  # GRF-EPSG fails: strict blocks it
+    at.checkbox(key="ifc_check_strict").uncheck().run()
+    before = {info.name for info in town.layers()}
+    at.button(key="import_commit").click().run()
+    _no_errors(at)
+    added = {info.name for info in town.layers()} - before
+    elements = next(n for n in added if town.kind_of(n) == "bim_element")
+    report = town.versions(elements)[-1].report
+    assert report["extra"]["model_check"]["failures"] >= 1
+    assert report["extra"]["georeferencing"]["source"] == "anchor point"

@@ -96,3 +96,37 @@ def test_compare_in_chromium(store, tmp_path):
         # of the one public building is on both sides)
         assert _violet(right) - _violet(left) > 500, (_violet(left), _violet(right))
         assert outside == [], outside
+
+
+def test_compare_two_versions_of_a_layer(tmp_path, monkeypatch):
+    """Two versions of the buildings layer: the added tower is ghosted on the right only,
+    the demolished building on the left only, a changed one outlined on both sides."""
+    import geopandas as gpd
+    import pandas as pd
+
+    from twin.io.report import LayerData
+
+    st = build_town(ParquetStore(tmp_path / "layers"))
+    b = st.read("buildings")
+    b.loc[b["id"] == "B1", "height_m"] = 99.0
+    tower = b[b["id"] == "B4"].assign(id="T1", name="新塔楼", height_m=100.0)
+    b = gpd.GeoDataFrame(pd.concat([b[b["id"] != "B3"], tower], ignore_index=True), crs=b.crs)
+    st.commit([LayerData("buildings", "building", b)], note="edit")
+    monkeypatch.setenv("TWIN_STORE", str(st.root))
+    monkeypatch.setenv("TWIN_INLINE_MAP_DATA", "1")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page("app_pages/compare.py")
+    at.run()
+    at.radio(key="cmp_mode").set_value("versions").run()
+    at.selectbox(key="cmp_layer").select("buildings").run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="cmp_v1").value == 1 and at.selectbox(key="cmp_v2").value == 2
+    left, right = _specs(at)
+    assert any("cmp_only_buildings" in i for i in _ids(left))    # B3, demolished
+    assert any("cmp_only_buildings" in i for i in _ids(right))   # T1, added
+    assert any("cmp_before_buildings" in i for i in _ids(left))  # B1 before
+    assert any("cmp_changed_buildings" in i for i in _ids(right))  # B1 after
+    rows = at.dataframe[0].value
+    assert sorted(zip(rows.iloc[:, 1], rows.iloc[:, 2])) == [("删除", "B3"), ("变更", "B1"),
+                                                             ("新增", "T1")]

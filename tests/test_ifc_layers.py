@@ -10,6 +10,7 @@ import pytest
 from ifc_factory import make_test_building
 
 from twin.cli import main
+from twin.errors import GeoreferenceError
 from twin.ifc.write_georef import write_georef
 from twin.importer import import_file, read_file
 from twin.kinds import validate
@@ -162,18 +163,22 @@ def test_georef_refuses_to_overwrite_the_source(tmp_path):
         write_georef(src["path"], src["path"], "119.9,35.7,0,0")
 
 
-def test_broken_and_absurd_elements_are_skipped_and_reported(tmp_path):
+def test_unmeshable_elements_keep_attributes_and_absurd_ones_are_skipped(tmp_path):
     info = make_test_building(tmp_path / "broken.ifc", map_conversion=_map(),
                               broken_element=True, far_element_m=3e7)
     result = read_file(info["path"])
     skipped = {s["feature"]: s for s in result.report.skipped}
-    assert skipped[info["broken_guid"]]["ifc_class"] == "IfcWall"
-    assert "no shape" in skipped[info["broken_guid"]]["reason"]
+    assert info["broken_guid"] not in skipped
+    warned = {w["feature"]: w["reason"] for w in result.report.warnings}
+    assert "IfcWall" in warned[info["broken_guid"]] and "no geometry" in warned[info["broken_guid"]]
     assert skipped[info["far_guid"]]["ifc_class"] == "IfcColumn"
     assert "absurd" in skipped[info["far_guid"]]["reason"]
-    guids = set(result.layers[0].data["guid"])
-    assert info["corner_guid"] in guids
-    assert not {info["broken_guid"], info["far_guid"]} & guids
+    frame = result.layers[0].data.set_index("guid")
+    assert info["corner_guid"] in frame.index and info["far_guid"] not in frame.index
+    broken = frame.loc[info["broken_guid"]]
+    assert broken["name"] == "broken wall" and broken["geometry"] is None
+    assert broken["mesh_vertices"] is None
+    assert result.report.extra["elements_not_meshed"] == 1
 
 
 def test_layer_option_prefixes_the_layer_names(two_models, store, capsys):
@@ -185,3 +190,18 @@ def test_layer_option_prefixes_the_layer_names(two_models, store, capsys):
     info = json.loads(capsys.readouterr().out)
     assert info["schema"] == "IFC4" and info["counts_by_class"]["IfcWall"] == 12
     assert info["georeferencing"]["source"] == "IfcMapConversion"
+
+
+def test_a_wall_without_ifcproject_imports_with_an_anchor(tmp_path):
+    import ifcopenshell
+
+    info = make_test_building(tmp_path / "np.ifc", storeys=1, with_slab=False,
+                              with_space=False, with_empty_element=False)
+    model = ifcopenshell.open(info["path"])
+    model.remove(model.by_type("IfcProject")[0])
+    model.write(info["path"])
+    with pytest.raises(GeoreferenceError, match="no georeferencing"):
+        read_file(info["path"])
+    result = read_file(info["path"], anchor="119.9,35.73,0,0")
+    assert info["corner_guid"] in set(result.layers[0].data["guid"])
+    assert any("no IfcProject" in w["reason"] for w in result.report.warnings)

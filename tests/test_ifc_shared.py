@@ -94,6 +94,8 @@ def test_pass_grf005_us_foot_map_places_near_its_ref_latitude(monkeypatch):
     terrain = result.layers[0].data.geometry.dropna().union_all().centroid
     tlon, tlat = transform_xy([terrain.x], [terrain.y], "EPSG:3857", "EPSG:4326")
     assert _GEOD.inv(float(tlon[0]), float(tlat[0]), site["lon"], site["lat"])[2] < 5_000
+    # pyproj's missing-grid UserWarning is a line of the report, not terminal noise
+    assert any("PROJ grid" in w["reason"] for w in result.report.warnings)
 
 
 def test_na_grf003_railway_lands_in_italy(monkeypatch):
@@ -112,6 +114,27 @@ def test_na_grf000_without_georeferencing_asks_for_anchor():
         read_file(shared("ifc", "semantic", "na-grf000-no_georeferencing.ifc"))
 
 
+def test_map_sized_models_are_placed_in_boli_with_an_anchor(capfd, monkeypatch):
+    monkeypatch.setenv("TWIN_CRS", "EPSG:4549")
+    # local coordinates of map size: the anchor pins the elements, and no kernel chatter
+    # ("local z ... delta") reaches the terminal
+    for name in ("na-grf000-no_georeferencing.ifc", "na-grf003-railway_with_georeferencing.ifc"):
+        result = read_file(shared("ifc", "semantic", name), anchor="119.9,35.73,0,0")
+        geo = result.report.extra["georeferencing"]
+        assert geo["placed_distance_m"] < 100, name
+    out, err = capfd.readouterr()
+    assert "local z" not in out and "local z" not in err
+
+
+def test_far_georeference_without_anchor_is_one_line_with_both_fixes(monkeypatch):
+    monkeypatch.setenv("TWIN_CRS", "EPSG:4549")
+    with pytest.raises(GeoreferenceError) as err:
+        read_file(shared("ifc", "semantic", "na-grf003-railway_with_georeferencing.ifc"))
+    text = str(err.value)
+    assert "outside the area of use" in text and "--anchor" in text and "$TWIN_CRS" in text
+    assert "EPSG:3065" in text
+
+
 def test_invalid_epsg_string_is_named():
     path = shared("ifc", "semantic", "fail-grf002-invalid_epsg_code_invalid_string.ifc")
     with pytest.raises(GeoreferenceError, match="'3857'"):
@@ -127,7 +150,7 @@ def test_non_final_schema_is_unsupported():
 
 
 def test_project_absent_is_a_clear_error():
-    with pytest.raises(ReaderError, match="no IfcProject"):
+    with pytest.raises(ReaderError, match="no IfcProject and no building elements"):
         read_file(shared("ifc", "semantic", "na-pjs000-project_absent.ifc"))
 
 

@@ -60,3 +60,21 @@ def test_bad_input_is_one_clear_line(mode, text, message):
 def test_points_array_shape():
     pts = parse_points("491000,3955000")
     assert pts.shape == (1, 3) and np.isnan(pts[0, 2])
+
+
+def test_feature_point_of_picked_features():
+    import shapely
+
+    from twin.measure import feature_point, format_point
+
+    building = {"geometry": shapely.box(0, 0, 10, 20), "base_elev_m": 4.0, "height_m": 18.0}
+    x, y, h = feature_point(building)
+    assert shapely.box(0, 0, 10, 20).contains(shapely.Point(x, y)) and h == 22.0
+    assert feature_point({"geometry": shapely.Point(5, 6)})[:2] == (5.0, 6.0)
+    assert math.isnan(feature_point({"geometry": shapely.Point(5, 6)})[2])
+    assert feature_point({"geometry": shapely.Point(1, 2), "elev_m": 3.5})[2] == 3.5
+    assert format_point((491000.0, 3955000.25, math.nan)) == "491000.000,3955000.250"
+    assert parse_points(format_point((491000.0, 3955000.25, 7.0)))[0].tolist() == \
+        [491000.0, 3955000.25, 7.0]
+    with pytest.raises(TwinError, match="no geometry"):
+        feature_point({"geometry": None})

@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-from postgis_server import fresh_postgis_store
 from small_town import build_town
 from streamlit.testing.v1 import AppTest
 
@@ -19,14 +18,10 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
 @pytest.fixture
-def pg_town(monkeypatch):
-    store = build_town(fresh_postgis_store("app"))
+def pg_town(make_pg_store, monkeypatch):
+    store = build_town(make_pg_store("app"))
     monkeypatch.setenv("TWIN_STORE", store.url)
-    try:
-        yield store
-    finally:
-        store.destroy()
-        store.close()
+    return store
 
 
 def _layer_ids(at) -> list[str]:

@@ -17,7 +17,6 @@ import numpy as np
 import psycopg
 import pytest
 import shapely
-from postgis_server import fresh_postgis_store
 
 from twin.io.report import LayerData
 from twin.store.postgis import data_sha256
@@ -95,16 +94,6 @@ def _stray_tables(store) -> list[str]:
             (store.data_schema,))}
         known = {r[0] for r in conn.execute(f'SELECT table_name FROM "{store.schema}".versions')}
     return sorted(tables - known)
-
-
-@pytest.fixture
-def pg_store():
-    store = fresh_postgis_store("c")
-    try:
-        yield store
-    finally:
-        store.destroy()
-        store.close()
 
 
 def test_four_processes_import_at_once_and_every_version_is_recorded(pg_store, tmp_path):

@@ -139,3 +139,4 @@ def test_import_writes_a_terrain_layer(tmp_path, store):
         np.testing.assert_array_equal(src.read(1), z)
     assert isinstance(store.read("terrain"), bytes)
     assert report.source_sha256
+

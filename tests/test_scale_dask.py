@@ -36,14 +36,14 @@ def test_dask_setbacks_on_a_local_cluster_equal_the_embedded_query(tmp_path):
     assert table.equals(expect)
 
 
-def test_far_partitions_are_skipped(tmp_path):
+def _town_with_a_small_river(tmp_path, buildings: int) -> ParquetStore:
+    """A store of ``buildings`` synthetic buildings and one short river in a corner."""
     import geopandas as gpd
     import shapely
 
     from twin.io.report import LayerData
-    from twin.scale.dask_setbacks import dask_setbacks
 
-    town = synthetic_town(800)
+    town = synthetic_town(buildings)
     river = gpd.GeoDataFrame({"id": ["W9"], "name": ["小河"], "width_m": [4.0],
                               "setback_m": [5.0]},
                              geometry=[shapely.LineString([(491000, 3954000),
@@ -51,6 +51,13 @@ def test_far_partitions_are_skipped(tmp_path):
                              crs="EPSG:4549")
     store = ParquetStore(tmp_path / "layers")
     store.commit([town[0], LayerData("river", "river", river)])
+    return store
+
+
+def test_far_partitions_are_skipped(tmp_path):
+    from twin.scale.dask_setbacks import dask_setbacks
+
+    store = _town_with_a_small_river(tmp_path, 800)
     table, info = dask_setbacks(store.root, partitions=8, roads=False, workdir=tmp_path)
     assert info["partitions_checked"] < info["partitions"]
     embedded = get_query("setbacks").run(Layers(store), roads=False).table
@@ -82,21 +89,10 @@ def test_rail_lines_are_not_red_lines_in_the_dask_run_either(tmp_path):
 
 
 def test_dask_setbacks_reads_through_the_store_and_names_a_corrupt_file(tmp_path):
-    import geopandas as gpd
-    import shapely
-
     from twin.errors import StoreError
-    from twin.io.report import LayerData
     from twin.scale.dask_setbacks import current_files, dask_setbacks
 
-    town = synthetic_town(200)
-    river = gpd.GeoDataFrame({"id": ["W9"], "name": ["小河"], "width_m": [4.0],
-                              "setback_m": [5.0]},
-                             geometry=[shapely.LineString([(491000, 3954000),
-                                                           (491050, 3954050)])],
-                             crs="EPSG:4549")
-    store = ParquetStore(tmp_path / "layers")
-    store.commit([town[0], LayerData("river", "river", river)])
+    store = _town_with_a_small_river(tmp_path, 200)
     path = current_files(store.root, "river")["river"]
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0xFF        # one flipped byte: the file no longer matches its sha256

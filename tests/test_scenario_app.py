@@ -107,27 +107,12 @@ def test_create_scenario_add_tower_and_read_diff(app_town):
 
 
 def test_upload_ifc_as_a_proposal(app_town, tmp_path):
-    from ifc_factory import make_test_building
-    from streamlit.testing.v1 import AppTest
 
     store, info = app_town
-    path = tmp_path / "proposal.ifc"
-    make_test_building(path, storeys=3, map_conversion={
-        "crs": "EPSG:4549", "eastings": info["x0"] + 20, "northings": info["y0"] + 150})
-    store.save_scenario("ifc", {"format": "twin-scenario", "schema_version": 1,
-                                "name": "ifc", "edits": []})
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.run()
-    at.switch_page("app_pages/scenarios.py")
-    at.run()
-    at.file_uploader(key="scen_ifc").upload("proposal.ifc", path.read_bytes(),
-                                            "application/octet-stream")
-    at.text_input(key="scen_ifc_id").input("IFC1")
-    at.button(key="scen_add_ifc").click()
-    at.run()
-    assert not at.exception, at.exception
+    path = _proposal_ifc(tmp_path, info)
+    at = _upload_to_scenario(store, "proposal.ifc", path.read_bytes(), ifc_id="IFC1")
     assert not at.error, [e.value for e in at.error]
-    edits = store.load_scenario("ifc")["edits"]
+    edits = store.load_scenario("up")["edits"]
     assert [e["op"] for e in edits] == ["add_ifc"] and edits[0]["id"] == "IFC1"
     assert Path(edits[0]["path"]).read_bytes() == path.read_bytes()
     # the stored name comes from the content, never from the name the browser sent
@@ -138,7 +123,7 @@ def test_upload_ifc_as_a_proposal(app_town, tmp_path):
     assert float(p2["after"].iloc[0]) > float(p2["before"].iloc[0])
 
 
-def _upload_to_scenario(store, name: str, data: bytes):
+def _upload_to_scenario(store, name: str, data: bytes, *, ifc_id: str = ""):
     from streamlit.testing.v1 import AppTest
 
     store.save_scenario("up", {"format": "twin-scenario", "schema_version": 1,
@@ -148,6 +133,8 @@ def _upload_to_scenario(store, name: str, data: bytes):
     at.switch_page("app_pages/scenarios.py")
     at.run()
     at.file_uploader(key="scen_ifc").upload(name, data, "application/octet-stream")
+    if ifc_id:
+        at.text_input(key="scen_ifc_id").input(ifc_id)
     at.button(key="scen_add_ifc").click()
     at.run()
     assert not at.exception, at.exception
@@ -183,3 +170,35 @@ def test_refused_ifc_upload_leaves_no_file_behind(app_town):
     assert "scenario_files" not in errors[0]             # not where the page kept it
     assert store.load_scenario("up")["edits"] == []
     assert _saved_files(store) == []
+
+
+def test_an_uploaded_proposal_lives_in_the_store_and_travels_with_a_copy(app_town, tmp_path):
+    import shutil
+
+    from twin.scenario import apply, load_base, load_scenario
+    from twin.store import ParquetStore
+    from twin.store.copy import copy_store
+
+    store, info = app_town
+    path = _proposal_ifc(tmp_path, info)
+    at = _upload_to_scenario(store, "proposal.ifc", path.read_bytes())
+    assert not at.error, [e.value for e in at.error]
+    (edit,) = store.load_scenario("up")["edits"]
+    assert store.attachments() == [Path(edit["path"]).name]
+    assert Path(edit["path"]).resolve().is_relative_to(Path(store.root).resolve())
+    copy = ParquetStore(tmp_path / "copy")
+    assert copy_store(store, copy)["attachments"] == 1
+    shutil.rmtree(store.root)                      # the original twin is gone
+    view = apply(load_base(copy), load_scenario(copy, "up"))
+    added = view.changed_ids("building", "added")
+    assert added and set(added) <= set(view.frame("building")["id"].astype(str))
+
+
+def _proposal_ifc(tmp_path, info) -> Path:
+    """A three-storey IFC building georeferenced onto the north parcel of the town."""
+    from ifc_factory import make_test_building
+
+    path = tmp_path / "proposal.ifc"
+    make_test_building(path, storeys=3, map_conversion={
+        "crs": "EPSG:4549", "eastings": info["x0"] + 20, "northings": info["y0"] + 150})
+    return path

@@ -285,3 +285,14 @@ def test_pinned_base_versions_are_read(town):
     assert view.versions["parcel"] == 1
     p = view.read("parcel").set_index("id")
     assert p.loc["P2", "max_far"] == 2.5  # version 1, not the new 1.0
+
+
+def test_a_scenario_view_is_a_store_reader(town):
+    from twin.query.inputs import as_layers
+    from twin.store.base import StoreReader
+
+    store, info = town
+    view = load_base(store)
+    assert isinstance(view, StoreReader) and isinstance(store, StoreReader)
+    assert as_layers(view).store is view
+    assert view.raster_path("terrain").read_bytes() == store.raster_path("terrain").read_bytes()

@@ -10,18 +10,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from app_server import CHROMIUM, browser, streamlit_app, wait_for_map
+from app_server import browser, streamlit_app, wait_for_map
 from test_scenario_apply import make_town
 
 from twin.scenario import AddBuilding, Scenario, save_scenario
 from twin.store import ParquetStore
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.usefixtures("chromium")]
 
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)",
-                allow_module_level=True)
-pytest.importorskip("playwright", reason="pip install playwright")
 
 SHOTS = Path(__file__).resolve().parents[1] / "tests" / "_screenshots"
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from postgis_server import fresh_postgis_store
 from test_scenario_apply import make_town
 
 from twin.scenario import (
@@ -23,14 +22,9 @@ pytestmark = [pytest.mark.postgis]
 
 
 @pytest.fixture
-def pg_town():
-    store = fresh_postgis_store("scen")
-    try:
-        yield store, make_town(store)
-    finally:
-        destroy = getattr(store, "destroy", None)
-        if destroy is not None:
-            destroy()
+def pg_town(make_pg_store):
+    store = make_pg_store("scen")
+    return store, make_town(store)
 
 
 def test_scenario_on_postgis(pg_town):

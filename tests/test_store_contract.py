@@ -13,7 +13,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from postgis_server import fresh_postgis_store
 from shapely.geometry import LineString, Point, box
 
 from twin.errors import SchemaError, StoreError
@@ -99,31 +98,6 @@ def terrain_bytes() -> bytes:
     with rasterio.MemoryFile(raw) as mem, mem.open() as src:
         assert src.read(1)[0, 1] == 1.0
     return raw
-
-
-@pytest.fixture(params=["parquet", pytest.param("postgis", marks=pytest.mark.postgis)])
-def any_store(request, tmp_path):
-    """An empty store of each backend."""
-    if request.param == "parquet":
-        yield ParquetStore(tmp_path / "layers")
-        return
-    store = fresh_postgis_store()
-    try:
-        yield store
-    finally:
-        store.destroy()
-        store.close()
-
-
-@pytest.fixture
-def pg_store():
-    """An empty PostGIS store (skips without a server, fails under CI)."""
-    store = fresh_postgis_store()
-    try:
-        yield store
-    finally:
-        store.destroy()
-        store.close()
 
 
 def leftovers(store) -> list[str]:
@@ -350,6 +324,65 @@ def test_scenarios_are_versioned(any_store):
     assert [(m["version"], m["current"]) for m in metas] == [(1, False), (2, True)]
     with pytest.raises(StoreError, match="no scenario called"):
         any_store.load_scenario("nope")
+
+
+def test_deleting_a_scenario_keeps_its_versions(any_store, monkeypatch):
+    from twin.store.base import ScenarioDeletion
+
+    assert isinstance(any_store, ScenarioDeletion)
+    any_store.save_scenario("harbour", {"edits": [1]})
+    any_store.save_scenario("harbour", {"edits": [1, 2]})
+    any_store.save_scenario("park", {"edits": []})
+    any_store.delete_scenario("harbour")
+    assert any_store.scenarios() == ["park"]
+    with pytest.raises(StoreError, match="no scenario called 'harbour'"):
+        any_store.load_scenario("harbour")
+    with pytest.raises(StoreError, match="no scenario called 'harbour'"):
+        any_store.delete_scenario("harbour")
+    # the versions stayed: saving the name again continues their numbering, and the old
+    # documents still load by number
+    assert any_store.save_scenario("harbour", {"edits": [3]}) == 3
+    assert any_store.load_scenario("harbour", 1) == {"edits": [1]}
+    assert any_store.load_scenario("harbour", 2) == {"edits": [1, 2]}
+    assert [m["version"] for m in any_store.scenario_versions("harbour")] == [1, 2, 3]
+    if isinstance(any_store, ParquetStore):
+        assert leftovers(any_store) == []   # kept versions are not orphans
+
+
+def test_cli_scenario_delete_says_the_versions_stay(any_store, monkeypatch):
+    from typer.testing import CliRunner
+
+    from twin.cli import app
+
+    any_store.save_scenario("harbour", {"format": "twin-scenario", "schema_version": 1,
+                                        "name": "harbour", "edits": []})
+    monkeypatch.setenv("TWIN_STORE", any_store.url)
+    out = CliRunner().invoke(app, ["scenario", "delete", "harbour"])
+    assert out.exit_code == 0, out.output
+    assert "scenario harbour deleted" in out.output
+    assert any_store.scenarios() == []
+    assert any_store.save_scenario("harbour", {"edits": []}) == 2      # version 1 stayed
+    assert any_store.load_scenario("harbour", 1)["name"] == "harbour"
+
+
+def test_attachments_are_kept_by_content_and_copied(any_store, tmp_path):
+    data = b"ISO-10303-21;\n" + bytes(range(256)) * 40
+    key, new = any_store.save_attachment(data, ".ifc")
+    assert new and key.endswith(".ifc") and any_store.save_attachment(data, ".ifc") == (key,
+                                                                                     False)
+    assert any_store.attachments() == [key]
+    assert any_store.read_attachment(key) == data
+    assert any_store.attachment_path(key).read_bytes() == data
+    import hashlib
+
+    assert any_store.find_attachment(hashlib.sha256(data).hexdigest()) == key
+    other = ParquetStore(tmp_path / "copy")
+    assert copy_store(any_store, other)["attachments"] == 1
+    assert other.read_attachment(key) == data
+    any_store.delete_attachment(key)
+    assert any_store.attachments() == []
+    with pytest.raises(StoreError, match="no attachment"):
+        any_store.read_attachment(key)
 
 
 def test_export_from_either_store(any_store, tmp_path):

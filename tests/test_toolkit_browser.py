@@ -9,14 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from app_server import CHROMIUM, browser, streamlit_app, wait_for_map
+from app_server import browser, streamlit_app, wait_for_map
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.usefixtures("chromium")]
 
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)",
-                allow_module_level=True)
-pytest.importorskip("playwright", reason="pip install playwright")
 
 SHOTS = Path(__file__).resolve().parents[1] / "tests" / "_screenshots"
 
@@ -92,4 +88,51 @@ def test_search_flies_to_the_river_and_measure(demo, tmp_path):
         drawn = chart.screenshot()
         (SHOTS / "measure.png").write_bytes(page.screenshot())
         assert colour_share(drawn, MEASURE_COLOR) > colour_share(after, MEASURE_COLOR)
+        assert outside == [], outside
+
+
+def test_measure_by_clicking_the_map(tmp_path):
+    """Two clicks on the small town's map add two points; the distance shown is the one
+    between them (and pyproj's within 0.1 %)."""
+    from small_town import build_town
+
+    from twin.measure import measure, parse_points
+    from twin.store import ParquetStore
+
+    store = build_town(ParquetStore(tmp_path / "layers"))
+    with streamlit_app(store.root, log_path=tmp_path / "streamlit.log") as url, \
+            browser() as (page, outside):
+        page.goto(url)
+        wait_for_map(page, timeout_s=90)
+        page.wait_for_timeout(1500)
+        page.get_by_text("量测", exact=True).click()
+        page.get_by_text("点击地图取点").click()
+        page.wait_for_timeout(2500)
+        wait_for_map(page, timeout_s=60)
+        chart = page.locator("[data-testid=stDeckGlJsonChart]").first
+        area = page.get_by_role("textbox", name="坐标点（每行一个 E,N[,H] 或 经度,纬度[,H]）")
+
+        def points_typed() -> int:
+            return len([s for s in area.input_value().splitlines() if s.strip()])
+
+        for n, (fx, fy) in enumerate(((0.30, 0.55), (0.51, 0.46)), start=1):
+            for _attempt in range(3):  # a click during a rerun can be lost; click again
+                box = chart.bounding_box()
+                page.mouse.click(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
+                for _ in range(20):
+                    page.wait_for_timeout(500)
+                    if points_typed() >= n:
+                        break
+                if points_typed() >= n:
+                    break
+            page.wait_for_timeout(1000)
+        text = area.input_value()
+        points = parse_points(text)
+        assert len(points) == 2, text
+        metric = page.locator("[data-testid=stMetricValue]").first
+        metric.wait_for(timeout=30000)
+        shown = float(re.sub(r"[^\d.]", "", metric.inner_text()))
+        expected = measure("distance", points)
+        assert abs(shown - expected.value) < 0.001 and expected.check_diff < 0.001
+        (SHOTS / "measure_clicks.png").write_bytes(page.screenshot())
         assert outside == [], outside

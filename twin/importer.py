@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import ReaderError, StoreError
+from .errors import ReaderError, SchemaError, StoreError
 from .io import reader_for
 from .io.report import ImportReport, ImportResult, LayerData, file_sha256
 from .kinds import get_kind
@@ -46,7 +46,12 @@ def read_file(path, *, format: str | None = None, **options) -> ImportResult:
         raise ReaderError("--check-on-import checks IFC models only", path=path,
                           hint="leave it out for this file")
     t0 = time.perf_counter()
-    result = reader.read(path, **options)
+    try:
+        result = reader.read(path, **options)
+    except SchemaError as exc:  # a kind's rule (twin.kinds.Kind.rules) names no file
+        if exc.path is not None:
+            raise
+        raise SchemaError(exc.message, path=path, where=exc.where, hint=exc.hint) from None
     report: ImportReport = result.report
     report.source = str(path)
     report.source_sha256 = report.source_sha256 or file_sha256(path)  # a reader may hash as it reads

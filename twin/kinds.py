@@ -13,12 +13,14 @@ Example
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from .errors import SchemaError
+from .projects import check_projects
 
 __all__ = [
     "Column",
@@ -56,6 +58,9 @@ class Kind:
     columns: tuple[Column, ...]
     id_column: str | None = "id"
     description: str = field(default="", compare=False)
+    # kind-specific value rules, ``rules(frame, layer=None)`` raising SchemaError; run by
+    # conform (on the source values) and validate
+    rules: Callable | None = field(default=None, compare=False)
 
     @property
     def is_table(self) -> bool:
@@ -146,6 +151,19 @@ KINDS: dict[str, Kind] = {
         Kind("feature", "要素", _POINT + _LINE + _POLY + ("GeometryCollection",), (_ID, _NAME),
              description="generic vector features that fit no other kind"),
         Kind("terrain", "地形", ("raster",), (), id_column=None),
+        Kind("project", "项目", _POLY + _POINT, (
+            _ID, _NAME,
+            Column("owner", "str", ("owner", "业主", "建设单位", "developer")),
+            Column("sector", "str", ("sector", "industry", "行业", "类别", "领域")),
+            Column("investment_cny", "float", ("investment", "investment_cny", "投资",
+                                               "总投资", "总投资_元")),
+            Column("start_date", "str", ("start", "start_date", "开工日期", "开工时间")),
+            Column("finish_date", "str", ("finish", "finish_date", "planned_finish",
+                                          "竣工日期", "计划竣工")),
+            Column("progress_pct", "float", ("progress", "progress_pct", "进度", "形象进度")),
+            Column("status", "str", ("status", "状态")),
+            Column("building_ids", "str", ("building_ids", "buildings", "关联建筑")),
+        ), rules=check_projects, description="key projects with dates, investment, progress"),
     )
 }
 
@@ -174,6 +192,8 @@ def conform(frame: pd.DataFrame, kind) -> tuple[pd.DataFrame, dict[str, int]]:
     that have nulls, for the import report.
     """
     kind = get_kind(kind)
+    if kind.rules is not None:
+        kind.rules(frame)
     frame = frame.copy()
     nulls: dict[str, int] = {}
     for col in kind.columns:
@@ -219,6 +239,8 @@ def validate(frame, kind, *, crs=None, layer: str | None = None) -> None:
     if kind.id_column and frame[kind.id_column].duplicated().any():
         dup = frame.loc[frame[kind.id_column].duplicated(), kind.id_column].iloc[0]
         raise SchemaError(f"duplicate {kind.id_column} {dup!r}", where=where)
+    if kind.rules is not None:
+        kind.rules(frame, layer=layer)
     if kind.is_table:
         return
     if "geometry" not in frame.columns and getattr(frame, "_geometry_column_name", None) is None:

@@ -25,7 +25,7 @@ import numpy as np
 from .errors import TwinError
 
 __all__ = ["MODES", "Measurement", "parse_points", "measure", "geodesic_length",
-           "geodesic_area", "points_to_lonlat"]
+           "geodesic_area", "points_to_lonlat", "feature_point", "format_point"]
 
 MODES = ("distance", "area", "height")
 _NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
@@ -66,6 +66,37 @@ def points_to_lonlat(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     pts = np.asarray(points, dtype=float).reshape(-1, 3)
     lon, lat = transform_xy(pts[:, 0], pts[:, 1], working_crs(), WGS84)
     return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+
+
+def feature_point(row) -> tuple[float, float, float]:
+    """The point a picked feature stands for, ``(E, N, H)`` in the working CRS: a point
+    itself, else a point inside the shape (``shapely.point_on_surface``); H is the top of a
+    building (``base_elev_m + height_m``), the ``elev_m`` of an element or the
+    ``base_elev_m`` given, else NaN."""
+    import shapely
+
+    geom = row.get("geometry")
+    if geom is None or shapely.is_empty(geom):
+        raise TwinError("the picked feature has no geometry to measure from")
+    pt = geom if geom.geom_type == "Point" else shapely.point_on_surface(geom)
+
+    def num(col):
+        try:
+            value = float(row.get(col))
+        except (TypeError, ValueError):
+            return math.nan
+        return value if math.isfinite(value) else math.nan
+
+    base, height = num("base_elev_m"), num("height_m")
+    h = base + height if math.isfinite(base) and math.isfinite(height) else \
+        num("elev_m") if math.isfinite(num("elev_m")) else base
+    return float(pt.x), float(pt.y), h
+
+
+def format_point(point) -> str:
+    """``E,N`` or ``E,N,H`` to the millimetre, as :func:`parse_points` reads it."""
+    x, y, h = point
+    return f"{x:.3f},{y:.3f}" + ("" if math.isnan(h) else f",{h:.3f}")
 
 
 def _geod():

@@ -7,7 +7,14 @@ import sys
 from contextlib import contextmanager
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from ..store import Store, default_store_url, open_store
 
@@ -43,7 +50,8 @@ def progress_bar(label: str, *, enabled: bool = True):
         yield lambda *a, **k: None
         return
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=err_console, transient=True) as prog:
+                  TimeElapsedColumn(), TimeRemainingColumn(), console=err_console,
+                  transient=True) as prog:
         task = prog.add_task(label, total=None)
 
         def update(done: int, total: int | None = None, message: str | None = None) -> None:

@@ -199,6 +199,8 @@ def register(app: typer.Typer) -> None:
         on_invalid: str = typer.Option("raise", "--on-invalid", help="raise | warn | fix"),
         format: str = typer.Option(None, "--format"),
         anchor: str = typer.Option(None, "--anchor"),
+        anchor_point: str = typer.Option(None, "--anchor-point"),
+        member: str = typer.Option(None, "--member"),
         building_id: str = typer.Option(None, "--building-id"),
         fix_scale: bool = typer.Option(False, "--fix-scale"),
         encoding: str = typer.Option(None, "--encoding"),
@@ -207,7 +209,7 @@ def register(app: typer.Typer) -> None:
         """Read a file and describe what `twin import` with the same options would do;
         writes nothing."""
         options = _read_options(kind, layer, crs, mapping, on_invalid, anchor, building_id,
-                                fix_scale, encoding)
+                                fix_scale, encoding, anchor_point, member)
         result = read_file(file, format=format, **options)
         rep = result.report.to_dict()
         summary = [{"layer": ld.name, "kind": ld.kind,

@@ -291,8 +291,10 @@ def import_cmd(
 @scenario_app.command("delete")
 def delete_cmd(name: str) -> None:
     """Forget a scenario (its saved versions stay on disk for audit)."""
+    from ..store.base import ScenarioDeletion
+
     store = get_store()
-    if not hasattr(store, "delete_scenario"):
+    if not isinstance(store, ScenarioDeletion):
         raise ScenarioError("this store cannot delete scenarios")
     store.delete_scenario(name)
     console.print(f"scenario {name} deleted")

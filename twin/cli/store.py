@@ -38,6 +38,8 @@ def copy_cmd(
         console.print(f"  layer {name}: {n} versions", markup=False)
     for name, n in result["scenarios"].items():
         console.print(f"  scenario {name}: {n} versions", markup=False)
+    if result.get("attachments"):
+        console.print(f"  attachments: {result['attachments']} files", markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -31,6 +31,7 @@ from .buildings import far_by_parcel, make_buildings, plant_violations, setback_
 from .facilities import NO_SCHOOL_ZONE, make_facilities
 from .ifc_buildings import place_ifc_buildings, write_ifc
 from .layout import ORIGIN, SEED, ZONES, make_plan
+from .projects import make_projects
 from .sensors import ALARMS, alarms, make_readings, make_sensors
 from .terrain import make_dem, write_geotiff
 
@@ -47,6 +48,7 @@ DEMO_FILES = [
     ("facilities.geojson", "facility", "facility"),
     ("sensors.geojson", "sensor", "sensor"),
     ("sensor_readings.csv", "sensor_reading", "sensor_reading"),
+    ("projects.geojson", "project", "project"),
     ("dem.tif", "terrain", "terrain"),
 ]
 IFC_FILES = ["ifc/dongjiakou_apartment.ifc", "ifc/lingang_primary_school.ifc",
@@ -136,6 +138,7 @@ invented; do not use them for any real decision.
 | facilities.geojson | {facilities} facilities (schools, clinics, elderly care…) | facility |
 | sensors.geojson | {sensors} sensors | sensor |
 | sensor_readings.csv | {readings} readings, 15-minute steps over a week | sensor_reading |
+| projects.geojson | {projects} key projects (dates, investment, progress, linked buildings) | project |
 | dem.tif | DEM, 10 m, EPSG:4549, metres above the 1985 national height datum | terrain |
 | ifc/*.ifc | three IFC4 buildings, IfcMapConversion to EPSG:4549 | IFC |
 | planted.json | the planning violations planted on purpose | — |
@@ -202,6 +205,7 @@ def generate(data_dir="data/boli", *, seed: int = SEED) -> dict:
     facilities = make_facilities(plan, buildings, places, rng_for(seed, "facilities"))
     sensors = make_sensors(plan, buildings, dem)
     readings = make_readings(sensors, rng_for(seed, "sensors"))
+    projects = make_projects(plan, buildings)
     record.update({"water_alarm_sensor": ALARMS["water_level"],
                    "gas_alarm_sensor": ALARMS["gas"],
                    "offline_camera": ALARMS["offline_camera"]})
@@ -231,13 +235,15 @@ def generate(data_dir="data/boli", *, seed: int = SEED) -> dict:
     sen_cols = [c for c in sensors.columns if c != "geometry"]
     write_geojson(sensors, tmp / "sensors.geojson", sen_cols)
     readings.to_csv(tmp / "sensor_readings.csv", index=False, lineterminator="\n")
+    write_geojson(projects, tmp / "projects.geojson",
+                  [c for c in projects.columns if c != "geometry"])
     write_geotiff(dem, tmp / "dem.tif", working_crs())
     ifc_rng = rng_for(seed, "ifc")
     ifc = [write_ifc(p, tmp / "ifc" / p.spec.file, ORIGIN, ifc_rng) for p in places]
     counts = {"parcels": len(plan.parcels), "roads": len(plan.roads),
               "rivers": len(plan.rivers), "buildings": len(buildings),
               "facilities": len(facilities), "sensors": len(sensors),
-              "readings": len(readings)}
+              "readings": len(readings), "projects": len(projects)}
     manifest = {"generator": GENERATOR_VERSION, "seed": seed, "origin": list(ORIGIN),
                 "crs": "EPSG:4549", "counts": counts,
                 "files": [{"file": f, "kind": k, "layer": layer} for f, k, layer in DEMO_FILES]

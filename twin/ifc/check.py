@@ -130,7 +130,8 @@ def _grf_rules(model, path) -> list[RuleResult]:
     import ifcopenshell.util.geolocation as geoloc
     from pyproj import CRS
 
-    from .georef import resolve_georef
+    from .georef import GeorefDecision, _map_conversion
+    from .units import project_units
 
     out = []
     name, datum, found = _projected_crs(model)
@@ -150,8 +151,9 @@ def _grf_rules(model, path) -> list[RuleResult]:
             out.append(RuleResult("GRF-EPSG", "EPSG present and valid", "fail",
                                   f"{name} is not a known EPSG code", 1, [where]))
     if out[-1].status == "pass":
-        try:
-            decision = resolve_georef(model, path=path)
+        try:  # only the MapConversion reading and its Scale check (no positions)
+            decision = GeorefDecision(path=str(path), units=project_units(model))
+            _map_conversion(model, decision.units, decision, path=path, fix_scale=False)
             bad = [c["message"] for c in decision.checks if c["code"] == "scale_mismatch"]
             out.append(_rule("GRF-SCALE", "MapConversion consistent with units", bad,
                              bad[0] if bad else "", "Scale agrees with the units"))
@@ -184,11 +186,11 @@ def _grf_rules(model, path) -> list[RuleResult]:
 
 
 def _structure_rules(model) -> list[RuleResult]:
-    from .elements import Relations, model_elements
+    from .elements import model_elements, spatial_parents
 
     out = []
     roots = model.by_type("IfcRoot")
-    counts = Counter(r.GlobalId for r in roots)
+    counts = Counter(r[0] for r in roots)  # IfcRoot.GlobalId, by position (fast)
     dups = sorted(g for g, n in counts.items() if n > 1)
     out.append(_rule("GUID-UNIQUE", "unique GlobalIds", dups,
                      f"{len(dups)} GlobalId(s) used more than once",
@@ -200,16 +202,16 @@ def _structure_rules(model) -> list[RuleResult]:
     out.append(_rule("UNITS", "units present", [] if length else ["IfcProject"],
                      "the project assigns no length unit (IfcUnitAssignment)",
                      "length unit assigned"))
-    relations = Relations(model)
+    parent = spatial_parents(model)
     elements = model_elements(model)
     spatial = ("IfcSpatialElement" if model.schema != "IFC2X3"
                else "IfcSpatialStructureElement")
     loose = []
     for el in elements:
-        node, seen = relations.parent.get(el.id()), set()
+        node, seen = parent.get(el.id()), set()
         while node is not None and not node.is_a(spatial) and node.id() not in seen:
             seen.add(node.id())
-            node = relations.parent.get(node.id())
+            node = parent.get(node.id())
         if node is None or not node.is_a(spatial):
             loose.append(el.GlobalId)
     out.append(_rule("SPATIAL", "every element in a spatial structure", loose,

@@ -17,6 +17,7 @@ import json
 from dataclasses import dataclass
 
 __all__ = ["ELEMENT_ROOT", "EXCLUDED", "model_elements", "ElementRecord", "Relations",
+           "spatial_parents",
            "element_records", "storey_records", "model_buildings", "space_areas"]
 
 ELEMENT_ROOT = "IfcElement"
@@ -25,12 +26,8 @@ EXCLUDED = ("IfcFeatureElement", "IfcVirtualElement")
 
 def model_elements(model) -> list:
     """The elements twin imports: IfcElement minus features and virtual elements."""
-    out = []
-    for el in model.by_type(ELEMENT_ROOT):
-        if any(el.is_a(c) for c in EXCLUDED if _has(model, c)):
-            continue
-        out.append(el)
-    return out
+    excluded = {e.id() for c in EXCLUDED if _has(model, c) for e in model.by_type(c)}
+    return [el for el in model.by_type(ELEMENT_ROOT) if el.id() not in excluded]
 
 
 def _has(model, cls: str) -> bool:
@@ -58,6 +55,23 @@ class ElementRecord:
     building_guid: str | None
     psets: str
     predefined_type: str | None = None
+
+
+def spatial_parents(model) -> dict:
+    """``{instance id: parent}`` from containment, aggregation and nesting only (what a
+    spatial-structure walk needs, without the property links :class:`Relations` reads)."""
+    parent: dict = {}
+    for rel in model.by_type("IfcRelContainedInSpatialStructure"):
+        for el in rel.RelatedElements or ():
+            parent.setdefault(el.id(), rel.RelatingStructure)
+    for rel in model.by_type("IfcRelAggregates"):
+        for obj in rel.RelatedObjects or ():
+            parent.setdefault(obj.id(), rel.RelatingObject)
+    if _has(model, "IfcRelNests"):
+        for rel in model.by_type("IfcRelNests"):
+            for obj in rel.RelatedObjects or ():
+                parent.setdefault(obj.id(), rel.RelatingObject)
+    return parent
 
 
 class Relations:

@@ -185,7 +185,8 @@ def _fork_child(job: dict, model, elements, stderr_fd: int) -> _ForkedChild:
         code = 70
         try:
             os.close(read_fd)
-            os.dup2(stderr_fd, 2)  # kernel messages go to the job's stderr file
+            os.dup2(stderr_fd, 2)  # kernel messages go to the job's stderr file,
+            os.dup2(stderr_fd, 1)  # its stdout chatter too ("local z ... delta")
             faulthandler.disable()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(sig, signal.SIG_DFL)

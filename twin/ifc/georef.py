@@ -101,6 +101,8 @@ def parse_anchor(value, *, path=None) -> Anchor:
     """Parse ``"LON,LAT[,ELEV[,ROT]]"`` (or a tuple / :class:`Anchor`) into an Anchor."""
     if value is None or isinstance(value, Anchor):
         return value
+    if isinstance(value, dict) and value.get("model_point_m") is not None:
+        return parse_anchor_point(value, path=path)  # the Import page's anchor point
     if isinstance(value, dict):
         return Anchor(float(value["lon"]), float(value["lat"]), float(value.get("elev_m", 0)),
                       float(value.get("rotation_deg", 0)))
@@ -442,6 +444,8 @@ def _map_conversion(model, units: ProjectUnits, decision: GeorefDecision, *, pat
     import ifcopenshell.util.element as ue
     import ifcopenshell.util.geolocation as geoloc
 
+    if not model.by_type("IfcProject"):
+        return None  # no project, no map conversion
     try:
         params = geoloc.get_helmert_transformation_parameters(model)
     except (AssertionError, AttributeError, TypeError, IndexError) as exc:

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import re
 import time
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -103,7 +104,22 @@ class IfcReader:
         return suffix in self.suffixes
 
     def read(self, path, **options) -> ImportResult:
-        """Read an IFC model into the bim_element, building and storey layers."""
+        """Read an IFC model into the bim_element, building and storey layers.
+
+        Library warnings raised on the way (pyproj's "best transformation is not
+        available" for a missing PROJ grid) go into the report, not to the terminal."""
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = self._read(path, **options)
+        seen = set()
+        for w in caught:
+            text = _warning_text(w)
+            if text not in seen:
+                seen.add(text)
+                result.report.warn("crs" if "transformation" in text else "library", text)
+        return result
+
+    def _read(self, path, **options) -> ImportResult:
         path = Path(path)
         progress = options.get("progress") or _noop
         kind = options.get("kind")
@@ -121,12 +137,16 @@ class IfcReader:
         job = None
         try:
             model = opened.model
-            if not model.by_type("IfcProject"):
-                opened.check_body()
-                raise ReaderError("the file has no IfcProject, so it has no units or "
-                                  "georeferencing", path=path,
-                                  hint="export the model again with its project")
+            no_project = not model.by_type("IfcProject")
             elements = model_elements(model)
+            if no_project:
+                opened.check_body()
+                if not elements:
+                    raise ReaderError("the file has no IfcProject and no building elements "
+                                      "(IfcElement) to import", path=path,
+                                      hint="export the model again with its project")
+                report.warn("IfcProject", "the file has no IfcProject: lengths are taken as "
+                            "metres and the file has no georeferencing")
             shaped = [el for el in elements if el.Representation is not None]
             t_geom = time.perf_counter()
             job = None if not elements else start_geometry(
@@ -174,8 +194,11 @@ class IfcReader:
                          if guid not in meshed and has_body_representation(el)]
             timings["geometry_s"] = round(time.perf_counter() - t, 4)
             t = time.perf_counter()
-            if repin_anchor(decision, model, mesh_box(meshes.verts)):
+            local_box = mesh_box(meshes.verts)
+            if repin_anchor(decision, model, local_box):
                 placement = decision.placement  # the meshes sit far from the origin
+            elif box is None:  # no element placement was readable: check the meshes
+                check_where(decision, dst, local_box, path=path)
             placed = place_meshes(meshes, placement, dst, path=path, limit_m=limit_m)
             self._check_area(placed, dst, path, decision)
             near = check_near_anchor(decision, placed, dst, path=path)
@@ -315,7 +338,7 @@ class IfcReader:
         storey_elev = attrs["storey_elev"]
         units = decision.units
         failures = _failure_reasons(meshes.log or "")
-        no_geometry = 0
+        no_geometry = unmeshed = 0
         keep: list[int] = []
         mesh_of: list[int] = []
         for r, rec in enumerate(attrs["records"]):
@@ -327,9 +350,11 @@ class IfcReader:
                             ifc_class=rec.ifc_class)
                 continue
             elif i is None and rec.guid in body_guids:
-                report.skip(rec.guid, failures.get(rec.guid, _NO_SHAPE),
-                            ifc_class=rec.ifc_class)
-                continue
+                # the kernel could not mesh it (a broken body, a grid placement...): it
+                # keeps its attributes with no geometry, like an element without a shape
+                unmeshed += 1
+                report.warn(rec.guid, f"{rec.ifc_class}: {failures.get(rec.guid, _NO_SHAPE)}; "
+                            "kept with its attributes and no geometry")
             if i is None:
                 no_geometry += 1
             keep.append(r)
@@ -365,6 +390,7 @@ class IfcReader:
         report.extra["counts_by_class"] = report.counts
         report.extra["elements"] = int(len(frame))
         report.extra["elements_without_geometry"] = no_geometry
+        report.extra["elements_not_meshed"] = unmeshed
         for c in decision.checks:
             if c["level"] in ("warning", "error"):
                 report.warn("georeferencing", c["message"])
@@ -401,6 +427,19 @@ class IfcReader:
             LayerData(names["building"], "building", bframe, replace_key="building_id"),
             LayerData(names["storey"], "storey", storey_frame, replace_key="building_id"),
         ]
+
+
+_GRID = re.compile(r"missing Grid\(short_name=([^,]+)")
+
+
+def _warning_text(w) -> str:
+    """A short line for a caught warning (a missing PROJ grid is named)."""
+    message = str(w.message)
+    grid = _GRID.search(message)
+    if grid:
+        return (f"the PROJ grid {grid.group(1)} is not installed, so pyproj used a less "
+                "accurate transformation (metre-level); install the grid for survey accuracy")
+    return f"{w.category.__name__}: {message.splitlines()[0][:200]}"
 
 
 def _model_fallback_id(path) -> str:

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..crs import parse_crs, working_crs
 from ..errors import GeoreferenceError, ReaderError, SchemaError
+from .policy import check_policy
 from .report import ImportReport, ImportResult, LayerData
 
 __all__ = ["GeoTIFFReader", "NODATA"]
@@ -40,20 +41,25 @@ class GeoTIFFReader:
         return Path(path).suffix.lower() in self.suffixes
 
     def read(self, path, *, kind: str | None = None, layer: str | None = None, crs=None,
-             progress=None, **_options) -> ImportResult:
+             progress=None, on_invalid: str = "raise", **_options) -> ImportResult:
         """Read ``path``'s first band; reproject to the working CRS when needed.
 
         ``crs`` overrides (or supplies) the file's CRS. ``kind`` must be ``terrain`` if given.
+        ``on_invalid`` is checked like every reader's (:mod:`twin.io.policy`); a raster has
+        no per-feature findings: what it cannot use is an error, elevations in feet are
+        converted and reported as repaired under every policy.
         """
         import rasterio
         from rasterio.errors import RasterioIOError
 
         path = Path(path)
+        check_policy(on_invalid, path)
         if kind not in (None, "terrain"):
             raise SchemaError(f"a GeoTIFF becomes a terrain layer, not {kind!r}", path=path,
                               hint="use --kind terrain")
         progress = progress or (lambda *a, **k: None)
         report = ImportReport(kind="terrain")
+        report.extra["on_invalid"] = on_invalid
         t0 = time.perf_counter()
         progress(0, 3, "reading raster")
         try:

@@ -27,13 +27,13 @@ import pandas as pd
 from ..errors import ReaderError, SchemaError
 from ..kinds import conform, get_kind
 from .attributes import normalise_name
+from .policy import check_policy
 from .report import ImportReport, ImportResult, LayerData
 
 __all__ = ["CSVTableReader", "DEFAULT_TZ"]
 
 DEFAULT_TZ = "+08:00"
 _CST = dt.timezone(dt.timedelta(hours=8))
-_POLICIES = ("raise", "warn", "fix")
 _ENCODINGS = ("utf-8-sig", "gb18030")
 
 
@@ -57,9 +57,7 @@ class CSVTableReader:
             raise SchemaError(f"a CSV table becomes a table layer (sensor_reading, storey), "
                               f"not {kind_obj.name!r}", path=path,
                               hint="for point data use a GeoJSON or GeoPackage file")
-        if on_invalid not in _POLICIES:
-            raise ReaderError(f"unknown on_invalid policy {on_invalid!r}", path=path,
-                              hint="use raise, warn or fix")
+        check_policy(on_invalid, path, option="on_invalid")
         progress = progress or (lambda *a, **k: None)
         t0 = time.perf_counter()
         progress(0, 2, "reading CSV")

@@ -17,7 +17,9 @@ A building on the parcel has ``volume_outside_m3 = A_out × h + A_in × max(0, h
 on the parcel, ``h`` its ``height_m`` and ``H`` the envelope's height. A parcel whose
 buildings have any volume outside (more than 0.001 m³) fails.
 
-Zones are subtracted in rounds: the pairs (parcel, zone) come from one STRtree query, the
+Only the building pieces crossing an envelope's edge are overlaid (``contains_properly``
+and ``intersects`` on the prepared envelopes sort out the others). Zones are subtracted in
+rounds: the pairs (parcel, zone) come from one STRtree query, the
 k-th zone of every parcel is subtracted in one vectorized ``shapely.difference`` in round
 k, so there are as many rounds as zones on the busiest parcel, not one call per parcel.
 
@@ -34,35 +36,33 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .common import FAIL, NA, PASS, as_fraction, numeric, parse_kv, text
+from .common import FAIL, NA, PASS, as_fraction, numeric, parse_kv, split_long_lines, text
 from .indicators import building_parcel_pieces
 from .inputs import Layers
 from .registry import Param, QueryResult, QuerySpec, register
-from .setbacks import SKIP_ROAD_CLASSES, checked_roads, required_distance
+from .setbacks import SKIP_ROAD_CLASSES, setback_references
 
-__all__ = ["setback_zones", "envelope_footprints", "volume_outside", "run_envelope",
+__all__ = ["red_and_blue_zones", "envelope_footprints", "volume_outside", "run_envelope",
            "OUTSIDE_TOLERANCE_M3"]
 
 OUTSIDE_TOLERANCE_M3 = 1e-3
 
 
-def setback_zones(layers: Layers, *, road_setback_m: float = 0.0,
-                  road_setback_by_class: dict | None = None,
-                  skip_road_classes: str | None = SKIP_ROAD_CLASSES) -> np.ndarray:
-    """The red-line and blue-line zones no building may enter, as polygons (working CRS)."""
+def red_and_blue_zones(layers: Layers, *, road_setback_m: float = 0.0,
+                       road_setback_by_class: str | None = None,
+                       skip_road_classes: str | None = SKIP_ROAD_CLASSES) -> np.ndarray:
+    """The red-line and blue-line zones no building may enter, as polygons (working CRS):
+    each reference of the ``setbacks`` rule (:func:`twin.query.setbacks.setback_references`)
+    buffered by its required distance, long lines first cut into 32-vertex pieces so that
+    a parcel is cut only by the few pieces near it."""
+    refs = setback_references(layers, {"road_setback_m": road_setback_m,
+                                       "road_setback_by_class": road_setback_by_class,
+                                       "skip_road_classes": skip_road_classes})
     zones = []
-    for kind in ("road", "river"):
-        if kind not in layers:
-            continue
-        refs = layers[kind]
-        if kind == "road":
-            refs = checked_roads(refs, skip_road_classes)
-        if not len(refs):
-            continue
-        req = required_distance(refs, kind, extra_m=road_setback_m, by_class=road_setback_by_class)
-        ok = req > 0
-        if ok.any():
-            zones.append(shapely.buffer(refs.geometry.to_numpy()[ok], req[ok]))
+    for ref in refs:
+        ok = ref.required > 0
+        pieces, owner = split_long_lines(ref.refs.geometry.to_numpy()[ok])
+        zones.append(shapely.buffer(pieces, ref.required[ok][owner]))
     return np.concatenate(zones) if zones else np.zeros(0, dtype=object)
 
 
@@ -75,7 +75,7 @@ def envelope_footprints(parcel_geoms, setback_m, zones) -> np.ndarray:
     zones = np.asarray(zones, dtype=object)
     if not len(zones) or not len(geoms):
         return out
-    p_i, z_i = shapely.STRtree(zones).query(out, predicate="intersects")
+    z_i, p_i = shapely.STRtree(out).query(zones, predicate="intersects")
     if not len(p_i):
         return out
     order = np.argsort(p_i, kind="stable")
@@ -94,7 +94,16 @@ def volume_outside(buildings: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, footp
     envelope and outside it, the height over the envelope and the volume outside (m³)."""
     b_i, p_i, piece, _split = building_parcel_pieces(buildings, parcels)
     bgeom = buildings.geometry.to_numpy()
-    inside = shapely.area(shapely.intersection(bgeom[b_i], np.asarray(footprints)[p_i]))
+    foot = np.asarray(footprints, dtype=object)
+    shapely.prepare(foot)
+    # only footprints crossing the envelope's edge need an overlay
+    whole = shapely.contains_properly(foot[p_i], bgeom[b_i])
+    meets = whole | shapely.intersects(foot[p_i], bgeom[b_i])
+    inside = np.where(whole, shapely.area(bgeom[b_i]), 0.0)
+    cross = np.flatnonzero(meets & ~whole)
+    if len(cross):
+        inside[cross] = shapely.area(shapely.intersection(bgeom[b_i[cross]],
+                                                          foot[p_i[cross]]))
     inside = np.minimum(inside, piece)
     h = np.nan_to_num(numeric(buildings, "height_m"), nan=0.0)[b_i]
     limit = np.asarray(heights, dtype=float)[p_i]
@@ -120,8 +129,9 @@ def run_envelope(layers: Layers, *, parcel: str | None = None, setback_m: float 
                              hint="see the parcel ids with `twin query select --layer parcel`")
         parcels = parcels[keep]
     by_class = parse_kv(road_setback_by_class, what="road_setback_by_class")
-    zones = setback_zones(layers, road_setback_m=road_setback_m, road_setback_by_class=by_class,
-                          skip_road_classes=skip_road_classes)
+    zones = red_and_blue_zones(layers, road_setback_m=road_setback_m,
+                               road_setback_by_class=road_setback_by_class,
+                               skip_road_classes=skip_road_classes)
     pgeom = parcels.geometry.to_numpy()
     own = numeric(parcels, "setback_m")
     setback = np.where(np.isnan(own), float(setback_m), own)
@@ -211,6 +221,10 @@ register(QuerySpec(
                 "extruded to its height limit, with FAR and density limits; buildings poking "
                 "out are flagged with the volume outside.",
     color_by="status",
+    feature_kind="parcel",
+    status_checks={"status": "status"},
+    value_columns=("envelope_area_m2", "envelope_volume_m3", "buildings_outside",
+                   "volume_outside_m3"),
     params=(
         Param("parcel", "str", None, "地块编号", "Parcel id", "only this parcel"),
         Param("setback_m", "float", 0.0, "用地边界退让 (m)", "Boundary setback (m)",

@@ -178,6 +178,9 @@ register(QuerySpec(
                 "surfaces (airport/landmark cones, view corridors, planes), and the "
                 "buildings over it.",
     color_by="status",
+    feature_kind="building",
+    status_checks={"status": "status"},
+    value_columns=("allowed_top_elev_m", "top_elev_m", "excess_m"),
 ))
 
 

@@ -191,7 +191,9 @@ def as_layers(source) -> Layers:
         return source
     if isinstance(source, Mapping):
         return Layers(frames=dict(source))
-    if hasattr(source, "layers_of_kind") and hasattr(source, "read"):
+    from ..store.base import StoreReader
+
+    if isinstance(source, StoreReader):
         return Layers(source)
     raise QueryError(f"cannot take query inputs from a {type(source).__name__}",
                      hint="pass a store, a twin.query.Layers or a dict of frames by kind")

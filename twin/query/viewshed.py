@@ -12,7 +12,7 @@ ground. ``clearance_m`` is the least height of the line over what it crosses.
 
 **Viewshed.** A surface model (DSM: terrain + building tops, :mod:`twin.query.surface`)
 is built around the viewpoint with ``cell_m`` cells. Rays leave the eye every
-``cell_m / R`` radians (one cell apart at the radius ``R``), sampled every half cell; along
+``cell_m / R`` radians (one cell apart at the radius ``R``), sampled every cell; along
 each ray a sample is visible when its elevation angle (with ``target_height_m`` added) is
 at least the greatest angle of the samples before it (``numpy.maximum.accumulate``). A
 cell is visible when any sample in it is. The visible area is the visible cells within
@@ -164,7 +164,7 @@ def viewshed_grid(grid, x0, y0, z0, radius_m: float, target_height_m: float = 0.
     cell = grid.cell
     h, w = grid.z.shape
     n_rays = max(8, int(np.ceil(2 * np.pi * radius_m / cell)))
-    step = cell / 2.0
+    step = cell
     r = ((np.arange(int(np.ceil(radius_m / step))) + 1.0) * step).astype(np.float32)
     az = np.arange(n_rays) * (2 * np.pi / n_rays)
     # cell coordinates of every sample, in float32 (a 1 km radius is millions of samples)
@@ -242,7 +242,7 @@ def run_viewshed(layers: Layers, *, viewpoint: str | None = None, radius_m: floa
                "buildings_in_radius": int((total > 0).sum())}
     methods = {"surface": f"DSM of terrain + building tops, {cell_m:g} m cells",
                "rays": f"{int(np.ceil(2 * np.pi * radius_m / cell_m))} rays, samples every "
-                       f"{cell_m / 2:g} m, visible when the elevation angle ≥ every angle "
+                       f"{cell_m:g} m, visible when the elevation angle ≥ every angle "
                        "before it",
                "terrain": "DEM resampled bilinearly" if dem is not None else
                "no terrain layer: flat ground at the lowest building base"}
@@ -268,6 +268,9 @@ register(QuerySpec(
                 "the terrain, and what blocks it.",
     color_by="sight",
     diff=False,
+    feature_kind="sightline",
+    status_checks={"status": "status"},
+    value_columns=("clearance_m",),
     params=(
         Param("viewpoint", "str", None, "视点", "Viewpoint", _VIEWPOINT_HELP),
         Param("targets", "str", None, "目标点", "Targets", "points separated by ';': "
@@ -289,6 +292,8 @@ register(QuerySpec(
                 "the terrain and the buildings.",
     color_by="visible_share",
     diff=False,
+    feature_kind="building",
+    value_columns=("visible_share",),
     params=(
         Param("viewpoint", "str", None, "视点", "Viewpoint",
               _VIEWPOINT_HELP + "; default the centre of the buildings"),

@@ -18,8 +18,9 @@ halvings, 10 min / 2⁸ ≈ 2 s), so the hours do not depend on the step; a shad
 than one step that starts and ends between two instants is missed.
 
 **Floors.** A higher window at the same bay sees every ray a lower one sees (prisms on the
-ground), so the windows of a bay are computed floor by floor from the ground up, and once
-one is never blocked, the windows above it get its hours without being computed.
+ground), so the windows of a bay are computed from the ground up in rounds of 1, 2, 4, 8…
+floors, and once one is never blocked, the windows above it get its hours without being
+computed.
 
 A window fails when it gets less than the standard; a building fails when any of its
 windows does.
@@ -49,8 +50,8 @@ from .sunlight_standard import (
 from .surface import building_tops, load_dem
 from .windows import Windows, window_receivers
 
-__all__ = ["SunPath", "Obstacles", "window_hours", "run_window_sunlight", "sun_path_for",
-           "window_local_plan"]
+__all__ = ["SunPath", "Obstacles", "WindowStudy", "window_hours", "run_window_sunlight",
+           "sun_path_for", "window_local_plan"]
 
 _FINE_MIN = 0.5
 _MAX_REACH_M = 5000.0
@@ -111,7 +112,8 @@ class Obstacles:
             np.column_stack([x[live], y[live]]),
             np.column_stack([x[live] + ux[live] * reach[live],
                              y[live] + uy[live] * reach[live]])], axis=1))
-        r_i, o_i = self.tree.query(rays, predicate="intersects")
+        # bounding boxes only: the exact test below is cheaper than GEOS's per ray
+        r_i, o_i = self.tree.query(rays)
         if not len(r_i):
             return out
         p = live[r_i]
@@ -196,20 +198,28 @@ def window_hours(win: Windows, sun: SunPath, obstacles: Obstacles, *, step_min: 
     depth = np.arange(n) - np.repeat(starts, sizes)
     open_col = np.ones(len(starts), dtype=bool)
     col_no = np.repeat(np.arange(len(starts)), sizes)
-    for level in range(int(sizes.max())):
-        pick = np.flatnonzero((depth == level) & open_col[col_no])
+    # floors in rounds of 1, 2, 4, 8… so that few calls cover tall buildings
+    first, width = 0, 1
+    while first < int(sizes.max()):
+        pick = np.flatnonzero((depth >= first) & (depth < first + width) & open_col[col_no])
         if not len(pick):
             break
         idx = order[pick]
         h, ever = _hours_of(win, idx, sun, obstacles, step_h, refine)
         hours[idx] = h
         computed[idx] = True
-        clear = col_no[pick][~ever]
-        open_col[clear] = False
-        # every window above a never-blocked one gets its hours
-        for c, hv in zip(clear.tolist(), h[~ever].tolist()):
-            rest = order[starts[c] + level + 1: starts[c] + sizes[c]]
-            hours[rest] = hv
+        # the lowest never-blocked window of a column gives its hours to all above it
+        clear = ~ever
+        if clear.any():
+            c_clear, d_clear = col_no[pick][clear], depth[pick][clear]
+            lowest = pd.Series(d_clear).groupby(c_clear).idxmin().to_numpy()
+            for j in lowest.tolist():
+                c, d = int(c_clear[j]), int(d_clear[j])
+                rest = order[starts[c] + d + 1: starts[c] + sizes[c]]
+                hours[rest] = h[clear][j]
+                computed[rest] = False
+                open_col[c] = False
+        first, width = first + width, width * 2
     return hours, computed
 
 
@@ -220,6 +230,71 @@ def _standards(buildings, climate_zone, city_size, elderly: bool):
                                                                       elderly=True))
 
 
+class WindowStudy:
+    """The dwelling windows of ``buildings`` with their standard and sun path, ready to be
+    given obstacles: :meth:`hours` computes every window's hours for a set of prisms (the
+    capacity search calls it once per candidate massing without rebuilding the windows)."""
+
+    def __init__(self, layers: Layers, buildings, *, climate_zone: str = "II",
+                 city_size: str = "large", elderly: bool = False, year: int = DEFAULT_YEAR,
+                 parcel: str | None = None, step_min: float = 10.0, spacing_m: float = 3.6,
+                 storey_m: float = 3.0, sill_m: float = 0.9,
+                 facade_tolerance_deg: float = 45.0):
+        from .local import MASKED_USE  # a scenario diff's "not evaluated" mark
+
+        self.buildings = buildings
+        self.dem = load_dem(layers)
+        self.step_min = step_min
+        receivers = (residential_mask(buildings) | elderly_mask(buildings)) & (
+            text(buildings, "use").to_numpy(dtype=object) != MASKED_USE)
+        if parcel:
+            receivers &= _on_parcel(layers, buildings, parcel)
+        elements = layers["bim_element"] if "bim_element" in layers else None
+        self.win = window_receivers(buildings, np.flatnonzero(receivers), elements, self.dem,
+                                    spacing_m=spacing_m, storey_m=storey_m, sill_m=sill_m,
+                                    tolerance_deg=facade_tolerance_deg)
+        old, (std_city, std_old) = _standards(buildings, climate_zone, city_size, elderly)
+        self.old = old
+        self.std_city = std_city
+        self.need = np.full(len(self.win), np.nan)
+        self.label = np.empty(len(self.win), dtype=object)
+        self.days: dict[str, str] = {}
+        self.groups = []
+        for flag, std in ((False, std_city), (True, std_old)):
+            sel = np.flatnonzero(old[self.win.building] == flag) if len(self.win) else \
+                np.zeros(0, int)
+            if not len(sel):
+                continue
+            day = standard_date(std, year)
+            sun = sun_path_for([buildings], buildings.crs, day, std.start_h, std.end_h)
+            self.need[sel] = std.min_hours
+            self.label[sel] = std.label
+            self.days[std.label] = day.isoformat()
+            self.groups.append((sel, self.win.take(sel), sun))
+
+    def hours(self, geoms, tops) -> np.ndarray:
+        """Each window's sunlit hours among the prisms ``geoms`` (footprints) up to ``tops``."""
+        obstacles = Obstacles(geoms, tops)
+        out = np.full(len(self.win), np.nan)
+        for sel, win, sun in self.groups:
+            out[sel], _computed = window_hours(win, sun, obstacles, step_min=self.step_min)
+        return out
+
+
+def _on_parcel(layers: Layers, buildings, parcel: str) -> np.ndarray:
+    pid = text(buildings, "parcel_id").to_numpy(dtype=object)
+    if "parcel" in layers and len(layers["parcel"]):
+        parcels = layers["parcel"]
+        hit = parcels[text(parcels, "id").to_numpy() == str(parcel)]
+        if not len(hit):
+            raise QueryError(f"no parcel with id {parcel!r}",
+                             hint="see the parcel ids with `twin query select --layer parcel`")
+        inside = np.zeros(len(buildings), dtype=bool)
+        inside[buildings.sindex.query(hit.geometry.iloc[0], predicate="intersects")] = True
+        return inside | (pid == str(parcel))
+    return pid == str(parcel)
+
+
 def run_window_sunlight(layers: Layers, *, climate_zone: str = "II", city_size: str = "large",
                         elderly: bool = False, year: int = DEFAULT_YEAR,
                         parcel: str | None = None, step_min: float = 10.0,
@@ -227,47 +302,15 @@ def run_window_sunlight(layers: Layers, *, climate_zone: str = "II", city_size: 
                         facade_tolerance_deg: float = 45.0) -> QueryResult:
     """Run ``window_sunlight``; see the module docstring."""
     buildings = layers.require("building", query="window_sunlight")
-    dem = load_dem(layers)
-    _ground, tops = building_tops(buildings, dem)
-    from ..scenario.local import MASKED_USE  # a scenario diff's "not evaluated" mark
-
-    receivers = (residential_mask(buildings) | elderly_mask(buildings)) & (
-        text(buildings, "use").to_numpy(dtype=object) != MASKED_USE)
-    if parcel:
-        pid = text(buildings, "parcel_id").to_numpy(dtype=object)
-        if "parcel" in layers and len(layers["parcel"]):
-            parcels = layers["parcel"]
-            hit = parcels[text(parcels, "id").to_numpy() == str(parcel)]
-            if not len(hit):
-                raise QueryError(f"no parcel with id {parcel!r}",
-                                 hint="see the parcel ids with `twin query select --layer "
-                                      "parcel`")
-            inside = np.zeros(len(buildings), dtype=bool)
-            inside[buildings.sindex.query(hit.geometry.iloc[0], predicate="intersects")] = True
-            receivers &= inside | (pid == str(parcel))
-        else:
-            receivers &= pid == str(parcel)
-    elements = layers["bim_element"] if "bim_element" in layers else None
-    win = window_receivers(buildings, np.flatnonzero(receivers), elements, dem,
-                           spacing_m=spacing_m, storey_m=storey_m, sill_m=sill_m,
-                           tolerance_deg=facade_tolerance_deg)
-    old, (std_city, std_old) = _standards(buildings, climate_zone, city_size, elderly)
-    obstacles = Obstacles(buildings.geometry.to_numpy(), tops)
-    hours = np.full(len(win), np.nan)
-    need = np.full(len(win), np.nan)
-    label = np.empty(len(win), dtype=object)
-    days = {}
-    for flag, std in ((False, std_city), (True, std_old)):
-        sel = np.flatnonzero(old[win.building] == flag) if len(win) else np.zeros(0, int)
-        if not len(sel):
-            continue
-        day = standard_date(std, year)
-        sun = sun_path_for([buildings], buildings.crs, day, std.start_h, std.end_h)
-        h, _computed = window_hours(win.take(sel), sun, obstacles, step_min=step_min)
-        hours[sel] = h
-        need[sel] = std.min_hours
-        label[sel] = std.label
-        days[std.label] = day.isoformat()
+    study = WindowStudy(layers, buildings, climate_zone=climate_zone, city_size=city_size,
+                        elderly=elderly, year=year, parcel=parcel, step_min=step_min,
+                        spacing_m=spacing_m, storey_m=storey_m, sill_m=sill_m,
+                        facade_tolerance_deg=facade_tolerance_deg)
+    _ground, tops = building_tops(buildings, study.dem)
+    hours = study.hours(buildings.geometry.to_numpy(), tops)
+    win, need, label, days, old = study.win, study.need, study.label, study.days, study.old
+    std_city = study.std_city
+    dem = study.dem
     status = np.where(hours < need - 1e-6, "fail", "pass").astype(object)
     bids = text(buildings, "id").to_numpy(dtype=object)
     out = gpd.GeoDataFrame({
@@ -310,7 +353,7 @@ def window_local_plan(base_b, scen_b, changed: set, params: dict):
     """The buildings whose windows' hours a scenario can change, for the scenario diff
     (:mod:`twin.scenario.local`): the union of the ``sunlight`` plans for each standard day
     in use (the city's day, and 冬至日 when there is elderly housing), from sill 0 m."""
-    from ..scenario.local import LocalPlan, sunlight_receivers
+    from .local import LocalPlan, sunlight_receivers
 
     full = {**{p.name: p.default for p in _SPEC_PARAMS}, **params}
     frames = [f for f in (base_b, scen_b) if f is not None and len(f)]
@@ -361,6 +404,9 @@ register(QuerySpec(
     description="Sunlight hours of every dwelling window (IfcWindow, else per floor on the "
                 "south facades) on the GB 50180 standard day; flags windows below it.",
     color_by="sun_hours",
+    feature_kind="window",
+    status_checks={"status": "status"},
+    value_columns=("sun_hours",),
     local=LocalRun("building", window_local_plan, mask_receivers),
     params=_SPEC_PARAMS,
 ))

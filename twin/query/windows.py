@@ -8,7 +8,8 @@ windows generated per floor on the facades of residential buildings.
   edge.
 * **Generated** for the other receivers: on every footprint edge facing within
   ``tolerance_deg`` of south (outward normal, grid azimuth) one window per
-  ``spacing_m`` of edge (a bay), on every floor (``floors``, else ``height_m /
+  ``spacing_m`` of edge (a bay, the sample points of
+  :func:`twin.query.sunlight.facade_points`), on every floor (``floors``, else ``height_m /
   storey_m``), at ``ground + floor × storey_m + sill_m``, 0.1 m in front of the wall. The
   ground is the terrain under the window when the twin has one, else the building's
   ``base_elev_m`` (0 when missing).
@@ -27,6 +28,7 @@ import pandas as pd
 import shapely
 
 from .common import numeric, text
+from .sunlight import facade_points
 from .surface import Dem, ground_at
 
 __all__ = ["Windows", "facade_edges", "generated_windows", "ifc_windows", "window_receivers"]
@@ -105,18 +107,12 @@ def generated_windows(buildings, positions, dem: Dem | None, *, spacing_m: float
     if not len(positions):
         return _empty()
     geoms = buildings.geometry.to_numpy()[positions]
-    a, edge, length, nx, ny, az, owner, number = facade_edges(geoms)
-    south = (np.abs(((az - 180.0) + 180.0) % 360.0 - 180.0) <= tolerance_deg) & (
-        length >= min_edge_m)
-    a, edge, length, nx, ny, az, owner, number = (v[south] for v in (
-        a, edge, length, nx, ny, az, owner, number))
-    bays = np.maximum(1, np.floor(length / spacing_m).astype(int))
-    rep = np.repeat(np.arange(len(bays)), bays)
-    k = np.arange(len(rep)) - np.repeat(np.cumsum(bays) - bays, bays)
-    frac = (k + 0.5) / bays[rep]
-    bx = a[rep, 0] + edge[rep, 0] * frac + nx[rep] * _OFFSET_M
-    by = a[rep, 1] + edge[rep, 1] * frac + ny[rep] * _OFFSET_M
-    bpos = positions[owner[rep]]
+    bx, by, owner, az = facade_points(geoms, spacing_m=spacing_m, tolerance_deg=tolerance_deg,
+                                      offset_m=_OFFSET_M, min_edge_m=min_edge_m)
+    first = np.r_[0, np.flatnonzero(owner[1:] != owner[:-1]) + 1] if len(owner) else \
+        np.zeros(0, dtype=int)
+    bay = np.arange(len(owner)) - np.repeat(first, np.diff(np.r_[first, len(owner)]))
+    bpos = positions[owner]
     floors = numeric(buildings, "floors")[bpos]
     height = numeric(buildings, "height_m")[bpos]
     est = np.where(np.isnan(height), 1.0, np.maximum(1.0, np.floor(height / storey_m)))
@@ -131,10 +127,9 @@ def generated_windows(buildings, positions, dem: Dem | None, *, spacing_m: float
     storey_h = np.where(np.isnan(numeric(buildings, "height_m")[bpos]), storey_m, storey_h)
     z = ground[col_of] + fl * storey_h[col_of] + sill_m
     bid = text(buildings, "id").to_numpy(dtype=object)[bpos]
-    edge_no = number[rep]
-    wid = np.array([f"{bid[c]}/S{edge_no[c]}-{k[c] + 1:02d}/F{f + 1:02d}"
+    wid = np.array([f"{bid[c]}/W{bay[c] + 1:03d}/F{f + 1:02d}"
                     for c, f in zip(col_of.tolist(), fl.tolist())], dtype=object)
-    return Windows(bx[col_of], by[col_of], z, az[rep][col_of], bpos[col_of], fl, col_of, wid,
+    return Windows(bx[col_of], by[col_of], z, az[col_of], bpos[col_of], fl, col_of, wid,
                    np.full(len(col_of), "generated", dtype=object))
 
 

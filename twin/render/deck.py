@@ -51,7 +51,8 @@ class CompactDeck(pdk.Deck):
     as ready JSON text (``data``: ``{deck layer id: text}``).
 
     With ``data_dir`` and ``data_url``, each layer's data is written once to
-    ``data_dir/<sha1>.json`` and the deck refers to it by URL (``data_url`` + file name):
+    ``data_dir/<sha1>.json`` by :meth:`publish` and the deck refers to it by URL
+    (``data_url`` + file name):
     deck.gl fetches and parses it natively in the browser. Streamlit parses the deck spec
     with a JavaScript JSON5 parser, which takes seconds for a megabyte, so the spec itself
     should stay small. Without ``data_dir`` the data are inlined.
@@ -64,31 +65,47 @@ class CompactDeck(pdk.Deck):
         self._twin_files = (Path(data_dir) if data_dir else None, data_url)
 
     def to_json(self) -> str:
-        """Compact JSON of the deck, with every layer's data text (or file URL) spliced in."""
+        """Compact JSON of the deck, with every layer's data text (or file URL) spliced in.
+        Pure: it writes nothing (see :meth:`publish`)."""
         text = json.dumps(self, default=_serialize, separators=(",", ":"), ensure_ascii=False)
         for deck_id, data in self._twin_data.items():
             token = json.dumps(placeholder(deck_id), ensure_ascii=False)
             text = text.replace(token, self._data_ref(data), 1)
         return text
 
+    @staticmethod
+    def _file_name(data: str) -> str:
+        raw = data.encode("utf-8")
+        return hashlib.sha1(raw, usedforsecurity=False).hexdigest()[:20] + ".json"
+
     def _data_ref(self, data: str) -> str:
         folder, url = self._twin_files
         if folder is None:
             return data
-        raw = data.encode("utf-8")
-        name = hashlib.sha1(raw, usedforsecurity=False).hexdigest()[:20] + ".json"
-        path = folder / name
-        if path.exists():
-            try:
-                os.utime(path)  # recently used: kept by prune_data_dir
-            except OSError:
-                pass
-        else:
-            folder.mkdir(parents=True, exist_ok=True)
-            from ..store.atomic import atomic_write_bytes
+        return json.dumps(url + self._file_name(data))
 
-            atomic_write_bytes(path, raw)
-        return json.dumps(url + name)
+    def publish(self) -> list[Path]:
+        """Write each layer's data file to the served folder (content-addressed: a file
+        already there is only marked as recently used); returns the files. Nothing to do
+        when the data are inlined. :func:`build_deck` publishes the deck it builds."""
+        folder, _url = self._twin_files
+        if folder is None:
+            return []
+        out = []
+        for data in self._twin_data.values():
+            path = folder / self._file_name(data)
+            if path.exists():
+                try:
+                    os.utime(path)  # recently used: kept by prune_data_dir
+                except OSError:
+                    pass
+            else:
+                folder.mkdir(parents=True, exist_ok=True)
+                from ..store.atomic import atomic_write_bytes
+
+                atomic_write_bytes(path, data.encode("utf-8"))
+            out.append(path)
+        return out
 
     def data_bytes(self) -> int:
         """Bytes of layer data (inline or in files) that the browser loads."""
@@ -109,14 +126,19 @@ def _serialize(obj):
 
 
 def build_deck(layers, data: dict[str, str], *, view: dict, map_style: str | None = None,
-               tooltip: dict | None = None, data_dir=None, data_url: str = "") -> CompactDeck:
+               tooltip: dict | None = None, data_dir=None, data_url: str = "",
+               publish: bool = True) -> CompactDeck:
     """A :class:`CompactDeck` with ``layers`` (from :mod:`twin.render.layers`), their
     ``data`` texts, the initial ``view`` and a map style URL (the local style by default).
-    ``data_dir``/``data_url``: serve layer data as files (see :class:`CompactDeck`)."""
-    return CompactDeck(layers=list(layers), data=data, initial_view_state=dict(view),
+    ``data_dir``/``data_url``: serve layer data as files (see :class:`CompactDeck`), written
+    now unless ``publish=False`` (then call :meth:`CompactDeck.publish` before showing it)."""
+    deck = CompactDeck(layers=list(layers), data=data, initial_view_state=dict(view),
                        map_style=map_style or LOCAL_STYLE_URL, map_provider=None,
                        tooltip=tooltip if tooltip is not None else TOOLTIP,
                        data_dir=data_dir, data_url=data_url)
+    if publish:
+        deck.publish()
+    return deck
 
 
 def prune_data_dir(folder, *, keep: int = 400, max_bytes: int = 512 * 2**20) -> int:

@@ -88,18 +88,37 @@ def deck_layers(prepared: PreparedLayer, *, opacity: float = 1.0, wireframe: boo
                       highlight_color=[255, 140, 0, 160])
         kind = prepared.kind
         if part.geometry == "polygon" and kind == "building":
+            # drawn without picking; the roofs (pick_data) are picked: see twin.render.prepare
+            solid_id = layer_id(prepared.name, "solid") if part.pick_data else deck_id
+            data[solid_id] = part.data
             layers.append(pdk.Layer(
                 "PolygonLayer", get_polygon="p", get_elevation="h", extruded=True,
                 wireframe=wireframe, filled=True,
                 get_fill_color=palette_accessor(part.palette, 235),
-                get_line_color=[60, 60, 60], material=True, **common))
+                get_line_color=[60, 60, 60], material=True,
+                **{**common, "id": solid_id, "data": placeholder(solid_id),
+                   "pickable": pickable and not part.pick_data,
+                   "auto_highlight": not part.pick_data}))
+            if part.pick_data:
+                data[deck_id] = part.pick_data
+                layers.append(pdk.Layer(
+                    "SolidPolygonLayer", get_polygon="p", extruded=False, filled=True,
+                    get_fill_color=_per_object([255, 255, 255, 1]), **common))
         elif part.geometry == "polygon":
+            # the fill is picked; the outlines (a path layer, costly to pick in software
+            # WebGL) are drawn by a second layer over the same data that is not picked
             alpha = 200 if kind == "river" else 150
             layers.append(pdk.Layer(
-                "PolygonLayer", get_polygon="p", filled=True, stroked=True,
+                "PolygonLayer", get_polygon="p", filled=True, stroked=False,
                 get_fill_color=palette_accessor(part.palette, alpha), get_elevation="0",
+                **common))
+            line_id = layer_id(prepared.name, "outline")
+            data[line_id] = part.data
+            layers.append(pdk.Layer(
+                "PolygonLayer", get_polygon="p", filled=False, stroked=True,
                 get_line_color=_per_object([90, 90, 90, 200]), line_width_units=_s("pixels"),
-                get_line_width="1", **common))
+                get_line_width="1", **{**common, "id": line_id, "data": placeholder(line_id),
+                                       "pickable": False, "auto_highlight": False}))
         elif part.geometry == "path":
             layers.append(pdk.Layer(
                 "PathLayer", get_path="p", get_width="w", width_units=_s("meters"),

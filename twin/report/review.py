@@ -56,6 +56,7 @@ class Review:
     store_url: str = ""
     versions: dict = field(default_factory=dict)
     created: str = ""
+    planning: object | None = None  # twin.report.planning.PlanningReview
 
 
 def build_review(source, parcels: list[str] | None = None, *, road_setback_m: float = 0.0,
@@ -91,11 +92,15 @@ def build_review(source, parcels: list[str] | None = None, *, road_setback_m: fl
         sun_rows = sun.table
         if parcels:
             sun_rows = sun_rows[text(sun_rows, "id").isin(set(evidence["building_id"]))]
+    from .planning import build_planning
+
+    planning = build_planning(layers, set(text(table, "id")), set(evidence["building_id"]),
+                              road_setback_m=road_setback_m, windows=bool(parcels) and sunlight)
     store = layers.store
     versions = {}
     if store is not None:
         versions = {i.name: i.current for i in store.layers()}
-    return Review(parcels=table, evidence=evidence, setbacks=sb_rows, sunlight=sun_rows,
+    return Review(planning=planning, parcels=table, evidence=evidence, setbacks=sb_rows, sunlight=sun_rows,
                   layers=layers, indicators_result=ind, setbacks_result=sb,
                   sunlight_result=sun, store_url=getattr(store, "url", "") if store else "",
                   versions=versions,
@@ -329,8 +334,13 @@ def render_html(review: Review, *, title: str = "规划审查报告 Planning rev
                 ("building_id", "建筑"), ("rule_label", "规则"), ("ref_name", "对象"),
                 ("distance_m", "距离 m"), ("required_m", "要求 m")]))
         out.append("</section>")
+    from .planning import planning_html
+
+    out.append(planning_html(review.planning, _table))
     out.append("<h2>方法 Methods</h2><table>")
-    for res in (review.indicators_result, review.setbacks_result, review.sunlight_result):
+    extra = review.planning.results if review.planning is not None else []
+    for res in (review.indicators_result, review.setbacks_result, review.sunlight_result,
+                *extra):
         if res is None:
             continue
         for k, v in res.methods.items():

@@ -24,6 +24,7 @@ from ..crs import parse_crs, transform_xy, working_crs
 from ..errors import ScenarioError, TwinError
 from ..io.report import file_sha256
 from ..kinds import conform, get_kind
+from ..store.base import Store
 from .model import (
     AddBuilding,
     AddFacility,
@@ -326,10 +327,24 @@ def read_ifc_proposal(path, *, anchor=None, building_id=None, sha256: str | None
     return [(kind, data.copy() if hasattr(data, "copy") else data) for kind, data in _IFC_CACHE[key]]
 
 
+def _proposal_file(view: LayerView, edit: AddIfc) -> Path | None:
+    """The IFC file of ``edit``: where it says, else the base store's attachment with its
+    sha256 (an uploaded proposal travels with the twin, ``twin store copy`` included)."""
+    path = Path(edit.path)
+    if path.is_file():
+        return path
+    store = view.base
+    if edit.sha256 and isinstance(store, Store):
+        key = store.find_attachment(edit.sha256)
+        if key is not None:
+            return store.attachment_path(key)
+    return None
+
+
 def _add_ifc(view: LayerView, edit: AddIfc, index: int) -> None:
     where = where_of(edit, index)
-    path = Path(edit.path)
-    if not path.is_file():
+    path = _proposal_file(view, edit)
+    if path is None:
         raise ScenarioError(f"IFC file {edit.path!r} not found", where=where,
                             hint="keep the file where the scenario says, or add it again")
     digest = file_sha256(path)  # streamed: IFC files run to hundreds of MB

@@ -1,8 +1,9 @@
 """A read-only view of the store with a scenario's edits on top.
 
 :class:`LayerView` holds in-memory copies of the store's layers (by layer name, each with its
-kind) and answers the store's read interface (``layers``, ``read``, ``kind_of``,
-``layers_of_kind``, ``raster_path``), so a query that reads a store reads a view the same way.
+kind) and implements the read-only store protocol (:class:`~twin.store.base.StoreReader`:
+``layers``, ``read``, ``kind_of``, ``layers_of_kind``, ``current_version``, ``raster_path``), so
+a query that reads a store reads a view the same way.
 The base store is only ever read.
 
 Each kind has a *primary* layer where proposed features go: the layer named like the kind
@@ -22,7 +23,7 @@ import pandas as pd
 
 from ..errors import StoreError
 from ..kinds import empty_frame
-from ..store.base import LayerInfo
+from ..store.base import LayerInfo, StoreReader
 
 __all__ = ["Change", "LayerView", "empty_frame", "CHANGE_COLUMN"]
 
@@ -50,7 +51,7 @@ class Change:
                 "fields": self.fields}
 
 
-class LayerView:
+class LayerView(StoreReader):
     """In-memory layers by name, with the store's read interface.
 
     Parameters
@@ -130,7 +131,7 @@ class LayerView:
     def raster_path(self, layer: str, version: int | None = None) -> Path:
         """The GeoTIFF path of a raster layer (rasters are never edited: the base's file)."""
         self.kind_of(layer)
-        if self.base is None or not hasattr(self.base, "raster_path"):
+        if not isinstance(self.base, StoreReader):
             raise StoreError(f"layer {layer!r} has no file behind it", where=self.url)
         return self.base.raster_path(layer, self.versions.get(layer) or None)
 

@@ -1,5 +1,5 @@
 """Move a whole twin between two stores: every layer with all its versions, the current
-pointers, and every scenario with all its versions.
+pointers, every scenario with all its versions, and the attachments they refer to.
 
 Each layer (and each scenario) is written with :meth:`~twin.store.base.Store.import_layer`
 (:meth:`~twin.store.base.Store.import_scenario`): one transaction on PostGIS, one catalog
@@ -7,7 +7,7 @@ update in the embedded store, so a layer arrives with its whole history or not a
 Versions keep their numbers, creation times, sources, reports and notes; only the
 backend-specific ``sha256`` is recomputed by the destination. With ``verify`` every version
 is read back from the destination and compared with the source by its canonical digest
-(:func:`twin.store.postgis.data_sha256`), so a lossy copy is an error, not a surprise.
+(:func:`twin.store.codec.data_sha256`), so a lossy copy is an error, not a surprise.
 
 Example
 -------
@@ -49,7 +49,7 @@ def copy_store(src, dst, *, verify: bool = True,
     -------
     dict
         ``{"layers": {name: versions copied}, "scenarios": {name: versions copied},
-        "rows": rows copied over all versions, "verified": verify}``.
+        "rows": rows copied over all versions, "verified": verify, "attachments": files}``.
 
     Raises
     ------
@@ -57,7 +57,7 @@ def copy_store(src, dst, *, verify: bool = True,
         When ``dst`` already holds a layer or scenario of ``src`` (nothing is written), or
         when a read, write or verification fails (layers already copied stay).
     """
-    from .postgis import data_sha256
+    from .codec import data_sha256
 
     src, dst = _open(src), _open(dst)
     if src.url == dst.url and type(src) is type(dst) and getattr(src, "schema", None) == \
@@ -73,6 +73,7 @@ def copy_store(src, dst, *, verify: bool = True,
         what = ", ".join([f"layer {n}" for n in clash] + [f"scenario {n}" for n in clash_sc])
         raise StoreError(f"the destination already holds {what}", where=_where(dst),
                          hint="copy into an empty store (or another ?schema=)")
+    attachments = src.attachments()
     total = len(layers) + len(scenarios)
     done = 0
     out: dict = {"layers": {}, "scenarios": {}, "rows": 0, "verified": verify}
@@ -115,6 +116,11 @@ def copy_store(src, dst, *, verify: bool = True,
         done += 1
         if progress:
             progress(done, total, f"scenario {name}")
+    for key in attachments:  # files the scenarios refer to, by content
+        dst.save_attachment(src.read_attachment(key), "." + key.split(".", 1)[1])
+        if verify:
+            dst.read_attachment(key)  # its name is its sha256: read back, checked
+    out["attachments"] = len(attachments)
     return out
 
 

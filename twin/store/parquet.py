@@ -7,6 +7,7 @@ Layout::
       catalog.lock              filelock guarding catalog writers
       <layer>/<uuid>.parquet    one file per layer version (GeoTIFF for rasters)
       scenarios/<name>/<uuid>.json
+      attachments/<sha256>.<ext> files scenarios refer to (an uploaded IFC proposal)
 
 A commit first writes every data file atomically under a fresh name, then takes the lock,
 re-reads the catalog, appends the versions and replaces the catalog atomically. A writer
@@ -23,8 +24,9 @@ Example
 from __future__ import annotations
 
 import contextlib
-import datetime as _dt
+import contextvars
 import json
+import re
 import uuid
 from pathlib import Path
 
@@ -37,12 +39,18 @@ from ..errors import StoreError
 from ..io.report import LayerData, file_sha256
 from ..kinds import get_kind
 from .atomic import TMP_PREFIX, atomic_path, atomic_write_bytes
-from .base import LayerInfo, Store, VersionInfo, check_name
+from .base import LayerInfo, Store, VersionCatalog, VersionInfo
 
 __all__ = ["ParquetStore"]
 
 CATALOG = "catalog.json"
 FORMAT = "twin-store/1"
+ATTACHMENTS = "attachments"  # files scenarios refer to, by content: <sha256><suffix>
+
+
+# the files the current write (in this thread) added, removed again if it fails
+_WRITTEN: contextvars.ContextVar[list | None] = contextvars.ContextVar("twin_written",
+                                                                       default=None)
 
 
 @contextlib.contextmanager
@@ -59,10 +67,6 @@ def _discard_on_failure():
             with contextlib.suppress(OSError):
                 path.parent.rmdir()
         raise
-
-
-def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
 class ParquetStore(Store):
@@ -236,84 +240,78 @@ class ParquetStore(Store):
                 meta["bbox"] = [round(float(v), 3) for v in frame.total_bounds]
         return rel, meta
 
-    def commit(self, layers: list[LayerData], *, report: dict | None = None,
-               note: str = "") -> dict[str, int]:
-        """Write each layer as a new version in one atomic catalog update."""
-        self.check_commit(layers)
-        report = report or {}
+    # -- the backend's part of the bookkeeping (see Store.commit) ------------------------
+    @contextlib.contextmanager
+    def _writing(self):
         with _discard_on_failure() as written:
-            files = []
-            for item in layers:
-                rel, meta = self._write_data(item)
-                written.append(self.root / rel)
-                files.append((item, rel, meta, file_sha256(self.root / rel)))
-            with self._locked():
-                cat = self._load_catalog()
-                out = {}
-                for item, rel, meta, digest in files:
-                    entry = cat["layers"].get(item.name)
-                    self.check_base(item, entry["current"] if entry else 0)
-                    if entry is None:
-                        entry = cat["layers"][item.name] = {"kind": item.kind, "current": 0,
-                                                            "versions": []}
-                    elif entry["kind"] != item.kind:
-                        raise StoreError(
-                            f"layer {item.name!r} holds kind {entry['kind']!r}, not {item.kind!r}",
-                            hint="choose another --layer name")
-                    number = max((v["version"] for v in entry["versions"]), default=0) + 1
-                    entry["versions"].append({
-                        "version": number, "file": rel, "sha256": digest, "created": _now(),
-                        "rows": meta["rows"], "bbox": meta.get("bbox"),
-                        "source": report.get("source", ""),
-                        "source_sha256": report.get("source_sha256", ""),
-                        "report": report, "note": note,
-                    })
-                    entry["current"] = number
-                    out[item.name] = number
-                self._write_catalog(cat)
-        return out
+            token = _WRITTEN.set(written)
+            try:
+                yield
+            finally:
+                _WRITTEN.reset(token)
 
-    def import_layer(self, name: str, kind: str, versions, *, current: int) -> None:
-        """Write ``name`` with a whole history from another store (see :class:`Store`): the
-        files first, then one catalog update; refused when the layer exists."""
-        check_name(name)
-        get_kind(kind)
-        if name in self._load_catalog()["layers"]:
-            raise StoreError(f"layer {name!r} already exists", where=str(self.root),
-                             hint="copy into an empty store")
-        with _discard_on_failure() as written:
-            entries = []
-            for info, data in versions:
-                rel, meta = self._write_data(LayerData(name, kind, data))
-                written.append(self.root / rel)
-                entries.append({
-                    "version": int(info.version), "file": rel,
-                    "sha256": file_sha256(self.root / rel), "created": info.created,
-                    "rows": meta["rows"], "bbox": meta.get("bbox"), "source": info.source,
-                    "source_sha256": info.source_sha256, "report": info.report,
-                    "note": info.note,
-                })
-            numbers = [e["version"] for e in entries]
-            if len(set(numbers)) != len(numbers) or int(current) not in numbers:
-                raise StoreError(f"layer {name!r}: versions {numbers} with current {current} "
-                                 "are not a valid history")
-            with self._locked():
-                cat = self._load_catalog()
-                if name in cat["layers"]:
-                    raise StoreError(f"layer {name!r} already exists", where=str(self.root))
-                cat["layers"][name] = {"kind": kind, "current": int(current),
-                                       "versions": sorted(entries, key=lambda e: e["version"])}
-                self._write_catalog(cat)
+    def _track(self, rel: str) -> None:
+        written = _WRITTEN.get()
+        if written is not None:
+            written.append(self.root / rel)
 
-    def rollback(self, layer: str, version: int) -> None:
-        """Point ``layer`` at an earlier (or later) existing version; nothing is deleted."""
+    def _stage_layer(self, name: str, kind: str, data) -> dict:
+        rel, meta = self._write_data(LayerData(name, kind, data))
+        self._track(rel)
+        return {"file": rel, "sha256": file_sha256(self.root / rel), **meta}
+
+    def _stage_scenario(self, name: str, doc: dict) -> dict:
+        rel = f"scenarios/{name}/{uuid.uuid4().hex[:16]}.json"
+        atomic_write_bytes(self.root / rel, json.dumps(
+            doc, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8"))
+        self._track(rel)
+        return {"file": rel, "sha256": file_sha256(self.root / rel)}
+
+    @contextlib.contextmanager
+    def _catalog(self, what: str, names):
         with self._locked():
-            cat = self._load_catalog()
-            entry = self._layer_entry(cat, layer)
-            ventry = self._version_entry(entry, int(version), layer)
-            self._checked_file(layer, ventry)
-            entry["current"] = int(version)
-            self._write_catalog(cat)
+            cat = _JsonCatalog(self, self._load_catalog())
+            yield cat
+            self._write_catalog(cat.doc)
+
+    # -- attachments ---------------------------------------------------------------------
+    def _attachment_file(self, key: str) -> Path:
+        if not re.fullmatch(r"[0-9a-f]{32}\.[a-z0-9]{1,10}", str(key)):
+            raise StoreError(f"no attachment called {key!r}", where=str(self.root))
+        return self.root / ATTACHMENTS / key
+
+    def save_attachment(self, data: bytes, suffix: str) -> tuple[str, bool]:
+        """Keep ``data`` as ``attachments/<sha256><suffix>`` (see :class:`Store`)."""
+        key = self.attachment_key(data, suffix)
+        path = self._attachment_file(key)
+        if path.exists() and self.attachment_matches(key, file_sha256(path)):
+            return key, False
+        atomic_write_bytes(path, bytes(data))
+        return key, True
+
+    def attachments(self) -> list[str]:
+        """The keys of the stored attachments, sorted."""
+        folder = self.root / ATTACHMENTS
+        return sorted(p.name for p in folder.iterdir() if p.is_file()
+                      and not p.name.startswith(TMP_PREFIX)) if folder.is_dir() else []
+
+    def attachment_path(self, key: str) -> Path:
+        """The file of attachment ``key``, its sha256 checked."""
+        path = self._attachment_file(key)
+        if not path.is_file():
+            raise StoreError(f"no attachment called {key!r}", where=str(self.root))
+        if not self.attachment_matches(key, file_sha256(path)):
+            raise StoreError(f"attachment {key!r} is corrupt (sha256 mismatch)",
+                             where=str(self.root), hint="add the file again")
+        return path
+
+    def read_attachment(self, key: str) -> bytes:
+        """The bytes of attachment ``key`` (its sha256 checked)."""
+        return self.attachment_path(key).read_bytes()
+
+    def delete_attachment(self, key: str) -> None:
+        """Remove attachment ``key``."""
+        self._attachment_file(key).unlink(missing_ok=True)
 
     def orphans(self) -> list[Path]:
         """Data files no catalog version references (left by a killed writer)."""
@@ -332,32 +330,11 @@ class ParquetStore(Store):
         return out
 
     # -- scenarios -----------------------------------------------------------------------
-    def save_scenario(self, name: str, data: dict) -> int:
-        """Store a scenario document as a new version."""
-        check_name(name, "scenario")
-        rel = f"scenarios/{name}/{uuid.uuid4().hex[:16]}.json"
-        payload = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8")
-        atomic_write_bytes(self.root / rel, payload)
-        try:
-            with self._locked():
-                cat = self._load_catalog()
-                entry = cat["scenarios"].setdefault(name, {"current": 0, "versions": []})
-                number = max((v["version"] for v in entry["versions"]), default=0) + 1
-                entry["versions"].append({"version": number, "file": rel, "created": _now(),
-                                          "sha256": file_sha256(self.root / rel)})
-                entry["current"] = number
-                self._write_catalog(cat)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                (self.root / rel).unlink()
-            raise
-        return number
-
     def load_scenario(self, name: str, version: int | None = None) -> dict:
         """The current (or given) version of a scenario document."""
         cat = self._load_catalog()
         entry = cat["scenarios"].get(name)
-        if entry is None:
+        if entry is None or not entry["current"]:
             raise StoreError(f"no scenario called {name!r}",
                              hint="create it with `twin scenario new NAME`")
         ventry = self._version_entry(entry, version or entry["current"], name)
@@ -366,46 +343,69 @@ class ParquetStore(Store):
 
     def scenarios(self) -> list[str]:
         """Names of stored scenarios."""
-        return sorted(self._load_catalog()["scenarios"])
+        return sorted(n for n, e in self._load_catalog()["scenarios"].items() if e["current"])
 
     def scenario_versions(self, name: str) -> list[dict]:
         """The versions of scenario ``name``, oldest first (see :class:`Store`)."""
         entry = self._load_catalog()["scenarios"].get(name)
-        if entry is None:
+        if entry is None or not entry["current"]:
             raise StoreError(f"no scenario called {name!r}")
         return [{"version": v["version"], "created": v["created"], "sha256": v["sha256"],
                  "current": v["version"] == entry["current"]} for v in entry["versions"]]
 
-    def import_scenario(self, name: str, versions, *, current: int) -> None:
-        """Write scenario ``name`` with its whole history (see :class:`Store`)."""
-        check_name(name, "scenario")
-        with _discard_on_failure() as written:
-            entries = []
-            for meta, doc in versions:
-                rel = f"scenarios/{name}/{uuid.uuid4().hex[:16]}.json"
-                atomic_write_bytes(self.root / rel, json.dumps(
-                    doc, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8"))
-                written.append(self.root / rel)
-                entries.append({"version": int(meta["version"]), "file": rel,
-                                "created": meta.get("created", _now()),
-                                "sha256": file_sha256(self.root / rel)})
-            if int(current) not in [e["version"] for e in entries]:
-                raise StoreError(f"scenario {name!r}: current version {current} is missing")
-            with self._locked():
-                cat = self._load_catalog()
-                if name in cat["scenarios"]:
-                    raise StoreError(f"scenario {name!r} already exists", where=str(self.root),
-                                     hint="copy into an empty store")
-                cat["scenarios"][name] = {"current": int(current), "versions": entries}
-                self._write_catalog(cat)
 
-    def delete_scenario(self, name: str) -> None:
-        """Forget a scenario's pointer (its files stay for audit)."""
-        with self._locked():
-            cat = self._load_catalog()
-            if cat["scenarios"].pop(name, None) is None:
-                raise StoreError(f"no scenario called {name!r}")
-            self._write_catalog(cat)
+class _JsonCatalog(VersionCatalog):
+    """``catalog.json``, loaded under the store's lock (see :meth:`ParquetStore._catalog`)."""
+
+    def __init__(self, store: ParquetStore, doc: dict):
+        self.store = store
+        self.doc = doc
+
+    def layer(self, name):
+        entry = self.doc["layers"].get(name)
+        return None if entry is None else (entry["kind"], entry["current"])
+
+    def layer_versions(self, name):
+        entry = self.doc["layers"].get(name)
+        return [] if entry is None else [v["version"] for v in entry["versions"]]
+
+    def require_version(self, name, number):
+        entry = self.store._layer_entry(self.doc, name)
+        self.store._checked_file(name, self.store._version_entry(entry, number, name))
+
+    def add_layer(self, name, kind):
+        self.doc["layers"][name] = {"kind": kind, "current": 0, "versions": []}
+
+    def add_version(self, name, number, staged, *, created, source, source_sha256, report,
+                    note):
+        versions = self.doc["layers"][name]["versions"]
+        versions.append({
+            "version": number, "file": staged["file"], "sha256": staged["sha256"],
+            "created": created, "rows": staged["rows"], "bbox": staged.get("bbox"),
+            "source": source, "source_sha256": source_sha256, "report": report, "note": note,
+        })
+        versions.sort(key=lambda v: v["version"])
+
+    def set_current(self, name, number):
+        self.doc["layers"][name]["current"] = int(number)
+
+    def scenario_current(self, name):
+        entry = self.doc["scenarios"].get(name)
+        return entry["current"] if entry and entry["current"] else None
+
+    def scenario_versions(self, name):
+        entry = self.doc["scenarios"].get(name)
+        return [] if entry is None else [v["version"] for v in entry["versions"]]
+
+    def add_scenario_version(self, name, number, staged, *, created):
+        entry = self.doc["scenarios"].setdefault(name, {"current": 0, "versions": []})
+        entry["versions"].append({"version": number, "file": staged["file"],
+                                  "created": created, "sha256": staged["sha256"]})
+        entry["versions"].sort(key=lambda v: v["version"])
+
+    def set_scenario_current(self, name, number):
+        # 0: forgotten (not listed, not loadable); its versions stay in the catalog
+        self.doc["scenarios"][name]["current"] = int(number or 0)
 
 
 def _version_info(layer: str, kind: str, v: dict) -> VersionInfo:

@@ -14,6 +14,7 @@ several twins. Layout (``S`` is that schema)::
                          report (jsonb), note, table_name, columns (jsonb: names and dtypes)
     S.scenarios          name, current version
     S.scenario_versions  name, version, created, sha256, doc (the scenario JSON text)
+    S.attachments        key (sha256 + suffix), created, data: files scenarios refer to
     S_data."<table>"     one table per layer version: ``_row`` (primary key, the row order),
                          ``geometry geometry(Geometry, SRID)`` with a GiST index, one column
                          per attribute; binary columns (BIM meshes) are ``bytea`` next to
@@ -26,7 +27,8 @@ Guarantees
   deadlock) serialises the assignment of version numbers, and ``(layer, version)`` is the
   primary key. Concurrent importers each get their own version; none is lost. A failed or
   killed import rolls back, data tables included (PostgreSQL DDL is transactional).
-* A version's ``sha256`` is the digest of its canonical data (:func:`data_sha256`: the
+* A version's ``sha256`` is the digest of its canonical data
+  (:func:`twin.store.codec.data_sha256`: the
   Arrow IPC stream of the frame with geometries as WKB and no schema metadata; the raw
   bytes for a raster). It identifies the data independently of the backend, so a copy
   between stores can be verified. (The embedded store's ``sha256`` is of its file.)
@@ -48,265 +50,30 @@ import contextlib
 import datetime as _dt
 import hashlib
 import json
-import math
 import os
 import re
 import tempfile
-import threading
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import shapely
 
 from ..crs import parse_crs, working_crs
 from ..errors import StoreError, TwinError
-from ..io.report import LayerData
 from ..kinds import get_kind
-from .base import LayerInfo, Store, VersionInfo, check_name
+from .base import LayerInfo, Store, VersionCatalog, VersionInfo
+from .codec import data_sha256, json_safe
+from .pgconn import connection, shared
+from .pgtypes import COPY_TYPES, ROW, column_specs, copy_values, restore
 
 __all__ = ["PostGISStore", "data_sha256", "FORMAT"]
 
 FORMAT = "twin-postgis/1"
 DEFAULT_SCHEMA = "twin"
 _SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,40}$")
-_ROW = "_row"
-_ABANDONED: list = []  # connections inherited over fork(): never closed from the child
-
-
-class _Shared:
-    """One server connection per URL per process, shared by every PostGISStore on that URL
-    (the app and the CLI open the store often), used under its lock."""
-
-    def __init__(self):
-        self.conn = None
-        self.pid = None
-        self.lock = threading.RLock()
-
-
-_SHARED: dict[str, _Shared] = {}
-_SHARED_LOCK = threading.Lock()
-
-
-def _shared(dsn: str) -> _Shared:
-    with _SHARED_LOCK:
-        return _SHARED.setdefault(dsn, _Shared())
-
-
-# -- canonical digest -------------------------------------------------------------------
-def _arrow_canonical(frame: pd.DataFrame) -> pa.Table:
-    """The frame as an Arrow table whose types do not depend on the backend it came from."""
-    plain = pd.DataFrame(frame).copy()
-    geo_cols = [c for c in plain.columns if isinstance(plain[c].dtype, gpd.array.GeometryDtype)]
-    for col in geo_cols:
-        plain[col] = pd.Series(shapely.to_wkb(np.asarray(plain[col].values, dtype=object)),
-                               index=plain.index, dtype=object)
-    for col in plain.columns:
-        series = plain[col]
-        if series.dtype == object and col not in geo_cols:
-            values = series[series.notna()]
-            if not values.map(lambda v: isinstance(v, (str, bytes))).all():
-                plain[col] = series.map(
-                    lambda v: None if v is None or (isinstance(v, float) and math.isnan(v))
-                    else json.dumps(_json_safe(v), sort_keys=True, ensure_ascii=False,
-                                    default=str))
-        elif isinstance(series.dtype, pd.CategoricalDtype):
-            plain[col] = series.astype(object)
-    plain.columns = [str(c) for c in plain.columns]
-    table = pa.Table.from_pandas(plain, preserve_index=False)
-    fields = []
-    for fld in table.schema:
-        typ = fld.type
-        if pa.types.is_large_string(typ) or pa.types.is_string_view(typ):
-            typ = pa.string()
-        elif pa.types.is_large_binary(typ) or pa.types.is_binary_view(typ):
-            typ = pa.binary()
-        fields.append(pa.field(fld.name, typ))
-    return table.cast(pa.schema(fields))
-
-
-def data_sha256(data) -> str:
-    """The sha256 of a layer version's canonical content, the same on every backend.
-
-    Bytes (a raster) are hashed as they are. A (Geo)DataFrame is hashed column by column,
-    in order: the name, the Arrow type, the null mask and the values (fixed-width values as
-    their bytes, strings and binaries length-prefixed; geometries as WKB), so that the same
-    layer read back from either store gives the same digest whatever its chunking.
-    """
-    if isinstance(data, (bytes, bytearray, memoryview)):
-        return hashlib.sha256(bytes(data)).hexdigest()
-    table = _arrow_canonical(data)
-    digest = hashlib.sha256(f"rows={table.num_rows};".encode())
-    for name, column in zip(table.column_names, table.columns):
-        arr = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
-        typ = arr.type
-        digest.update(f"{name}:{typ};".encode())
-        digest.update(np.packbits(arr.is_null().to_numpy(zero_copy_only=False)).tobytes())
-        if pa.types.is_string(typ) or pa.types.is_binary(typ):
-            _digest_varwidth(digest, arr)
-        elif pa.types.is_temporal(typ):
-            ints = arr.view(pa.int64() if typ.bit_width == 64 else pa.int32())
-            digest.update(np.ascontiguousarray(ints.fill_null(0).to_numpy()).tobytes())
-        elif pa.types.is_integer(typ) or pa.types.is_floating(typ) or pa.types.is_boolean(typ):
-            filled = arr.fill_null(False if pa.types.is_boolean(typ) else 0)
-            digest.update(np.ascontiguousarray(filled.to_numpy(zero_copy_only=False)).tobytes())
-        else:
-            digest.update(json.dumps(arr.to_pylist(), sort_keys=True, default=str).encode())
-    return digest.hexdigest()
-
-
-def _digest_varwidth(digest, arr: pa.Array) -> None:
-    """Feed a string or binary array to ``digest``: the lengths (nulls as 0), then the bytes."""
-    validity, offsets_buf, data_buf = arr.buffers()
-    offsets = np.frombuffer(offsets_buf, dtype=np.int32)[arr.offset:arr.offset + len(arr) + 1]
-    lengths = np.diff(offsets).astype(np.int64)
-    nulls = arr.is_null().to_numpy(zero_copy_only=False)
-    if nulls.any() and lengths[nulls].any():  # a null slot holding bytes: take the slow way
-        items = [b"" if v is None else (v.encode("utf-8") if isinstance(v, str) else bytes(v))
-                 for v in arr.to_pylist()]
-        digest.update(np.array([len(v) for v in items], dtype=np.int64).tobytes())
-        digest.update(b"".join(items))
-        return
-    digest.update(lengths.tobytes())
-    if len(arr) and data_buf is not None:
-        digest.update(memoryview(data_buf)[offsets[0]:offsets[-1]])
-
-
-def _json_safe(value):
-    """``value`` with NaN/inf turned into None and numpy scalars into Python ones (jsonb)."""
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, np.generic):
-        return _json_safe(value.item())
-    return value
-
-
-# -- column types -----------------------------------------------------------------------
-def _dtype_token(dtype) -> str:
-    """A string that names ``dtype`` exactly enough to restore it (string storage, NA kind)."""
-    if isinstance(dtype, pd.StringDtype):
-        base = "str" if dtype.na_value is not pd.NA else "string"
-        return f"{base}[{dtype.storage}]"
-    return str(dtype)
-
-
-def _dtype_from_token(token: str):
-    match = re.fullmatch(r"(str|string)\[(python|pyarrow)\]", token)
-    if match:
-        na = np.nan if match.group(1) == "str" else pd.NA
-        return pd.StringDtype(match.group(2), na_value=na)
-    return pd.api.types.pandas_dtype(token)
-
-
-def _pg_type(series: pd.Series) -> str:
-    """The PostgreSQL type that holds ``series``."""
-    dtype = series.dtype
-    if pd.api.types.is_bool_dtype(dtype):
-        return "boolean"
-    if pd.api.types.is_integer_dtype(dtype):
-        return "bigint"
-    if pd.api.types.is_float_dtype(dtype):
-        return "real" if dtype in (np.float32, pd.Float32Dtype()) else "double precision"
-    if isinstance(dtype, pd.DatetimeTZDtype):
-        return "timestamptz"
-    if pd.api.types.is_datetime64_dtype(dtype):
-        return "timestamp"
-    if isinstance(dtype, (pd.StringDtype, pd.CategoricalDtype)):
-        return "text"
-    values = series[series.notna()]
-    if values.map(lambda v: isinstance(v, str)).all():
-        return "text"
-    if values.map(lambda v: isinstance(v, (bytes, bytearray, memoryview))).all():
-        return "bytea"
-    return "jsonb"
-
-
-def _column_specs(frame: pd.DataFrame, geometry: str | None) -> list[dict]:
-    """Describe each column: its name, its SQL column name (at most 63 bytes, unique), its
-    pandas dtype token and PostgreSQL type; the geometry column keeps its place."""
-    used = {_ROW}
-    specs = []
-    for i, col in enumerate(frame.columns):
-        name = str(col)
-        pgname = name
-        if len(pgname.encode("utf-8")) > 63 or pgname in used:
-            stem = pgname.encode("utf-8")[:50].decode("utf-8", "ignore")
-            pgname = f"{stem}_{i}"
-        used.add(pgname)
-        if name == geometry:
-            specs.append({"name": name, "column": pgname, "dtype": "geometry",
-                          "pg": "geometry"})
-        elif isinstance(frame[col].dtype, gpd.array.GeometryDtype):  # a second geometry
-            specs.append({"name": name, "column": pgname, "dtype": "geometry-wkb",
-                          "pg": "bytea"})
-        else:
-            specs.append({"name": name, "column": pgname,
-                          "dtype": _dtype_token(frame[col].dtype),
-                          "pg": _pg_type(frame[col])})
-    return specs
-
-
-def _json_dumps(value) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
-
-
-def _values(series: pd.Series, pg: str) -> list:
-    """The column as a list of Python values for a binary COPY, with None for missing ones."""
-    if pg == "jsonb":
-        from psycopg.types.json import Jsonb
-
-        return [None if v is None or (isinstance(v, float) and math.isnan(v))
-                else Jsonb(_json_safe(v), dumps=_json_dumps) for v in series.tolist()]
-    if pg == "bytea":
-        if isinstance(series.dtype, gpd.array.GeometryDtype):
-            return [None if v is None else bytes(v)
-                    for v in shapely.to_wkb(np.asarray(series.values, dtype=object))]
-        return [None if v is None or (isinstance(v, float) and math.isnan(v)) else bytes(v)
-                for v in series.tolist()]
-    if pg == "text" and isinstance(series.dtype, pd.CategoricalDtype):
-        series = series.astype(object)
-    if pg == "double precision" and series.dtype == np.float64:
-        arr = series.to_numpy()
-        out = arr.astype(object)
-        out[np.isnan(arr)] = None
-        return out.tolist()
-    obj = series.astype(object)
-    return obj.where(series.notna(), None).tolist()
-
-
-_COPY_TYPES = {"bigint": "int8", "double precision": "float8", "real": "float4",
-               "boolean": "bool", "text": "text", "bytea": "bytea", "jsonb": "jsonb",
-               "timestamptz": "timestamptz", "timestamp": "timestamp"}
-
-
-def _restore(values: list, spec: dict, crs=None) -> pd.Series:
-    """A column read from the server, with its original pandas dtype."""
-    token = spec["dtype"]
-    if token == "geometry-wkb":
-        wkb = np.array([None if v is None else bytes(v) for v in values], dtype=object)
-        return gpd.GeoSeries(shapely.from_wkb(wkb), crs=crs)
-    if spec["pg"] == "bytea":
-        return pd.Series([None if v is None else bytes(v) for v in values], dtype=object)
-    try:
-        dtype = _dtype_from_token(token)
-    except TypeError:
-        return pd.Series(values, dtype=object)
-    if pd.api.types.is_object_dtype(dtype):
-        return pd.Series(values, dtype=object)
-    try:
-        if isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(dtype):
-            return pd.Series(pd.to_datetime(values), dtype=dtype) if values else \
-                pd.Series([], dtype=dtype)
-        return pd.Series(values, dtype=dtype)
-    except (TypeError, ValueError):
-        return pd.Series(values, dtype=object).astype(dtype)
 
 
 def _now() -> _dt.datetime:
@@ -368,7 +135,7 @@ class PostGISStore(Store):
 
         self.display_url = redact_url(self.url)
         self.connect_timeout = connect_timeout
-        self._shared = _shared(self._dsn)
+        self._shared = shared(self._dsn)
         self._lock = self._shared.lock
         self._ready = False
 
@@ -377,26 +144,8 @@ class PostGISStore(Store):
 
     # -- connection ----------------------------------------------------------------------
     def _connection(self):
-        import psycopg
-
-        shared = self._shared
-        if shared.conn is not None and shared.pid != os.getpid():
-            _ABANDONED.append(shared.conn)  # closing it here would end the parent's session
-            shared.conn = None
-        if shared.conn is None or shared.conn.closed or shared.conn.broken:
-            try:
-                extra = {} if "application_name" in self._dsn else {"application_name": "twin"}
-                shared.conn = psycopg.connect(self._dsn, autocommit=True,
-                                              connect_timeout=max(1, int(self.connect_timeout)),
-                                              **extra)
-            except psycopg.Error as exc:
-                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                raise StoreError(f"cannot connect to the PostGIS server ({first})",
-                                 where=self.display_url,
-                                 hint="start it (.ci/start-postgis) or check the --store URL"
-                                 ) from None
-            shared.pid = os.getpid()
-        return shared.conn
+        return connection(self._shared, self._dsn, connect_timeout=self.connect_timeout,
+                          where=self.display_url)
 
     def close(self) -> None:
         """Close the connection to the server (it reopens on the next call)."""
@@ -660,9 +409,9 @@ class PostGISStore(Store):
                 params = (minx, miny, maxx, maxy, self._srid_of(working_crs()))
             if rows is not None:
                 query += sql.SQL(" AND " if params else " WHERE ")
-                query += sql.SQL("{} = ANY(%s)").format(self._ident(_ROW))
+                query += sql.SQL("{} = ANY(%s)").format(self._ident(ROW))
                 params = (*params, [int(r) for r in rows])
-            query += sql.SQL(" ORDER BY {}").format(self._ident(_ROW))
+            query += sql.SQL(" ORDER BY {}").format(self._ident(ROW))
             cur.execute(query, params, binary=True)
             rows = cur.fetchall()
             crs = self._store_crs(cur)
@@ -673,7 +422,7 @@ class PostGISStore(Store):
                 wkb = np.array([None if b is None else bytes(b) for b in values], dtype=object)
                 data[spec["name"]] = gpd.GeoSeries(shapely.from_wkb(wkb), crs=crs)
             else:
-                data[spec["name"]] = _restore(list(values), spec, crs)
+                data[spec["name"]] = restore(list(values), spec, crs)
         if kind.is_table or geom is None:
             return pd.DataFrame(data, columns=[s["name"] for s in specs])
         frame = gpd.GeoDataFrame(data, columns=[s["name"] for s in specs],
@@ -708,7 +457,7 @@ class PostGISStore(Store):
         if kind.is_raster:
             payload = bytes(data)
             cur.execute(sql.SQL("CREATE TABLE {} ({} bigint PRIMARY KEY, data bytea NOT NULL)")
-                        .format(table, self._ident(_ROW)))
+                        .format(table, self._ident(ROW)))
             cur.execute(sql.SQL("INSERT INTO {} VALUES (0, %s)").format(table), (payload,))
             meta.update(rows=1, bbox=None, sha256=data_sha256(payload),
                         columns=[{"name": "data", "column": "data", "dtype": "bytes",
@@ -718,8 +467,8 @@ class PostGISStore(Store):
         geometry = None
         if isinstance(frame, gpd.GeoDataFrame) and not kind.is_table:
             geometry = frame.geometry.name
-        specs = _column_specs(frame, geometry)
-        defs = [sql.SQL("{} bigint NOT NULL").format(self._ident(_ROW))]
+        specs = column_specs(frame, geometry)
+        defs = [sql.SQL("{} bigint NOT NULL").format(self._ident(ROW))]
         for spec in specs:
             if spec["pg"] == "geometry":
                 typ = (sql.SQL("geometry(Geometry, {})").format(sql.Literal(srid)) if srid
@@ -736,9 +485,9 @@ class PostGISStore(Store):
                 columns.append(shapely.to_wkb(geoms, include_srid=bool(srid)).tolist())
                 types.append(self._geometry_oid(cur))
             else:
-                columns.append(_values(frame[col], spec["pg"]))
-                types.append(_COPY_TYPES[spec["pg"]])
-        names = [self._ident(_ROW)] + [self._ident(s["column"]) for s in specs]
+                columns.append(copy_values(frame[col], spec["pg"]))
+                types.append(COPY_TYPES[spec["pg"]])
+        names = [self._ident(ROW)] + [self._ident(s["column"]) for s in specs]
         copy_sql = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
             table, sql.SQL(", ").join(names))
         with cur.copy(copy_sql) as copy:
@@ -746,7 +495,7 @@ class PostGISStore(Store):
             for row in zip(*columns):
                 copy.write_row(row)
         cur.execute(sql.SQL("ALTER TABLE {} ADD PRIMARY KEY ({})").format(
-            table, self._ident(_ROW)))
+            table, self._ident(ROW)))
         if geometry is not None:
             cur.execute(sql.SQL("CREATE INDEX ON {} USING gist ({})").format(
                 table, self._ident(next(s["column"] for s in specs if s["pg"] == "geometry"))))
@@ -791,83 +540,34 @@ class PostGISStore(Store):
             "source_sha256, bbox, report, note, table_name, columns) "
             "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"),
             (layer, number, created, meta["rows"], meta["sha256"], source or "",
-             source_sha256 or "", meta["bbox"], Jsonb(_json_safe(report or {})), note or "",
+             source_sha256 or "", meta["bbox"], Jsonb(json_safe(report or {})), note or "",
              meta["table_name"], Jsonb(meta["columns"])))
 
-    def commit(self, layers: list[LayerData], *, report: dict | None = None,
-               note: str = "") -> dict[str, int]:
-        """Write each layer as a new version, all in one transaction."""
-        self.check_commit(layers)
-        report = report or {}
-        created = _now()
+    # -- the backend's part of the bookkeeping (see Store.commit) ------------------------
+    @contextlib.contextmanager
+    def _writing(self):
+        """One transaction: every data table staged in it, and the catalog rows, commit or
+        roll back together (PostgreSQL DDL is transactional)."""
         with self._cursor(write=True) as cur:
-            staged = [(item, self._write_table(cur, item.name, item.kind, item.data))
-                      for item in layers]
-            self._lock_names(cur, "layer", [item.name for item in layers])
-            out = {}
-            for item, meta in staged:
-                cur.execute(self._sql("SELECT kind, current FROM {s}.layers WHERE name = %s"),
-                            (item.name,))
-                row = cur.fetchone()
-                self.check_base(item, row[1] if row else 0)
-                if row is None:
-                    cur.execute(self._sql("INSERT INTO {s}.layers VALUES (%s, %s, 0)"),
-                                (item.name, item.kind))
-                elif row[0] != item.kind:
-                    raise StoreError(
-                        f"layer {item.name!r} holds kind {row[0]!r}, not {item.kind!r}",
-                        hint="choose another --layer name")
-                cur.execute(self._sql("SELECT coalesce(max(version), 0) + 1 FROM {s}.versions "
-                                      "WHERE layer = %s"), (item.name,))
-                number = cur.fetchone()[0]
-                self._insert_version(cur, item.name, number, meta, created=created,
-                                     source=report.get("source", ""),
-                                     source_sha256=report.get("source_sha256", ""),
-                                     report=report, note=note)
-                cur.execute(self._sql("UPDATE {s}.layers SET current = %s WHERE name = %s"),
-                            (number, item.name))
-                out[item.name] = number
-        return out
+            outer = getattr(self, "_write_cur", None)
+            self._write_cur = cur  # used only while this thread holds the store's lock
+            try:
+                yield
+            finally:
+                self._write_cur = outer
 
-    def rollback(self, layer: str, version: int) -> None:
-        """Point ``layer`` at an earlier (or later) existing version; nothing is deleted."""
-        with self._cursor(write=True) as cur:
-            self._lock_names(cur, "layer", [layer])
-            self._version_row(cur, layer, int(version))
-            cur.execute(self._sql("UPDATE {s}.layers SET current = %s WHERE name = %s"),
-                        (int(version), layer))
+    def _stage_layer(self, name: str, kind: str, data) -> dict:
+        return self._write_table(self._write_cur, name, kind, data)
 
-    def import_layer(self, name: str, kind: str, versions, *, current: int) -> None:
-        """Write ``name`` with a whole history from another store, in one transaction.
+    def _stage_scenario(self, name: str, doc: dict) -> dict:
+        text = json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True)
+        return {"doc": text, "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest()}
 
-        ``versions`` yields ``(VersionInfo, data)``; each keeps its number, creation time,
-        source, report and note. Refused when the layer already exists here.
-        """
-        check_name(name)
-        get_kind(kind)
-        with self._cursor(write=True) as cur:
-            self._lock_names(cur, "layer", [name])
-            cur.execute(self._sql("SELECT 1 FROM {s}.layers WHERE name = %s"), (name,))
-            if cur.fetchone() is not None:
-                raise StoreError(f"layer {name!r} already exists", where=self.display_url,
-                                 hint="copy into an empty store")
-            cur.execute(self._sql("INSERT INTO {s}.layers VALUES (%s, %s, 0)"), (name, kind))
-            numbers = []
-            for info, data in versions:
-                meta = self._write_table(cur, name, kind, data)
-                number = int(info.version)
-                if number in numbers:
-                    raise StoreError(f"layer {name!r} version {number} is given twice")
-                numbers.append(number)
-                self._insert_version(cur, name, number, meta,
-                                     created=_parse_created(info.created), source=info.source,
-                                     source_sha256=info.source_sha256, report=info.report,
-                                     note=info.note)
-            if int(current) not in numbers:
-                raise StoreError(f"layer {name!r}: current version {current} is not among "
-                                 f"the versions given {sorted(numbers)}")
-            cur.execute(self._sql("UPDATE {s}.layers SET current = %s WHERE name = %s"),
-                        (int(current), name))
+    @contextlib.contextmanager
+    def _catalog(self, what: str, names):
+        cur = self._write_cur
+        self._lock_names(cur, what, names)
+        yield _SqlCatalog(self, cur)
 
     # -- push-down: spatial predicates evaluated on the server ---------------------------
     def row_count(self, layer: str, version: int | None = None) -> int:
@@ -912,30 +612,71 @@ class PostGISStore(Store):
                 "SELECT DISTINCT t.{row} FROM {table} t JOIN (SELECT ST_GeomFromWKB(w, %s) AS g, "
                 "d FROM unnest(%s::bytea[], %s::float8[]) AS u(w, d)) r "
                 "ON " + test + " ORDER BY 1").format(
-                row=self._ident(_ROW), table=self._ident(self.data_schema, v["table_name"]),
+                row=self._ident(ROW), table=self._ident(self.data_schema, v["table_name"]),
                 geom=self._ident(geom))
             cur.execute(query, (self._srid_of(working_crs()), wkb, dist[keep].tolist()))
             return np.array([r[0] for r in cur.fetchall()], dtype=np.int64)
 
-    # -- scenarios -----------------------------------------------------------------------
-    def save_scenario(self, name: str, data: dict) -> int:
-        """Store a scenario document as a new version."""
-        check_name(name, "scenario")
-        text = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True)
-        with self._cursor(write=True) as cur:
-            self._lock_names(cur, "scenario", [name])
-            cur.execute(self._sql("INSERT INTO {s}.scenarios VALUES (%s, 0) "
-                                  "ON CONFLICT (name) DO NOTHING"), (name,))
-            cur.execute(self._sql("SELECT coalesce(max(version), 0) + 1 FROM "
-                                  "{s}.scenario_versions WHERE name = %s"), (name,))
-            number = cur.fetchone()[0]
-            cur.execute(self._sql("INSERT INTO {s}.scenario_versions VALUES (%s, %s, %s, %s, %s)"),
-                        (name, number, _now(),
-                         hashlib.sha256(text.encode("utf-8")).hexdigest(), text))
-            cur.execute(self._sql("UPDATE {s}.scenarios SET current = %s WHERE name = %s"),
-                        (number, name))
-        return number
+    # -- attachments ---------------------------------------------------------------------
+    def _attachment_table(self, cur) -> None:
+        cur.execute(self._sql("CREATE TABLE IF NOT EXISTS {s}.attachments (key text PRIMARY KEY, "
+                              "created timestamptz NOT NULL, data bytea NOT NULL)"))
 
+    def save_attachment(self, data: bytes, suffix: str) -> tuple[str, bool]:
+        """Keep ``data`` in the ``attachments`` table, named by its content."""
+        key = self.attachment_key(data, suffix)
+        with self._cursor(write=True) as cur:
+            self._attachment_table(cur)
+            cur.execute(self._sql("INSERT INTO {s}.attachments VALUES (%s, %s, %s) "
+                                  "ON CONFLICT (key) DO NOTHING"), (key, _now(), bytes(data)))
+            return key, cur.rowcount == 1
+
+    def attachments(self) -> list[str]:
+        """The keys of the stored attachments, sorted."""
+        with self._cursor() as cur:
+            cur.execute("SELECT to_regclass(%s) IS NOT NULL", (f'"{self.schema}".attachments',))
+            if not cur.fetchone()[0]:
+                return []
+            cur.execute(self._sql("SELECT key FROM {s}.attachments ORDER BY key"))
+            return [r[0] for r in cur.fetchall()]
+
+    def read_attachment(self, key: str) -> bytes:
+        """The bytes of attachment ``key`` (its sha256 checked)."""
+        row = None
+        if key in self.attachments():
+            with self._cursor() as cur:
+                cur.execute(self._sql("SELECT data FROM {s}.attachments WHERE key = %s"),
+                            (key,), binary=True)
+                row = cur.fetchone()
+        if row is None:
+            raise StoreError(f"no attachment called {key!r}", where=self.display_url)
+        data = bytes(row[0])
+        if not self.attachment_matches(key, hashlib.sha256(data).hexdigest()):
+            raise StoreError(f"attachment {key!r} is corrupt (sha256 mismatch)",
+                             where=self.display_url, hint="add the file again")
+        return data
+
+    def attachment_path(self, key: str) -> Path:
+        """A local copy of attachment ``key`` (cached by its name), for a file reader."""
+        folder = Path(tempfile.gettempdir()) / "twin-attachment-cache"
+        path = folder / key
+        if not path.is_file() or not self.attachment_matches(
+                key, hashlib.sha256(path.read_bytes()).hexdigest()):
+            data = self.read_attachment(key)
+            folder.mkdir(parents=True, exist_ok=True)
+            from .atomic import atomic_write_bytes
+
+            atomic_write_bytes(path, data)
+        return path
+
+    def delete_attachment(self, key: str) -> None:
+        """Remove attachment ``key``."""
+        if key not in self.attachments():
+            return
+        with self._cursor(write=True) as cur:
+            cur.execute(self._sql("DELETE FROM {s}.attachments WHERE key = %s"), (key,))
+
+    # -- scenarios -----------------------------------------------------------------------
     def load_scenario(self, name: str, version: int | None = None) -> dict:
         """The current (or given) version of a scenario document."""
         with self._cursor() as cur:
@@ -980,36 +721,64 @@ class PostGISStore(Store):
                              hint="create it with `twin scenario new NAME`")
         return int(row[0])
 
-    def import_scenario(self, name: str, versions, *, current: int) -> None:
-        """Write scenario ``name`` with its whole history (``(meta, doc)`` pairs, ``meta``
-        as from :meth:`scenario_versions`) in one transaction; refused if it exists."""
-        check_name(name, "scenario")
-        with self._cursor(write=True) as cur:
-            self._lock_names(cur, "scenario", [name])
-            cur.execute(self._sql("SELECT 1 FROM {s}.scenarios WHERE name = %s"), (name,))
-            if cur.fetchone() is not None:
-                raise StoreError(f"scenario {name!r} already exists", where=self.display_url,
-                                 hint="copy into an empty store")
-            numbers = []
-            for meta, doc in versions:
-                text = json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True)
-                number = int(meta["version"])
-                numbers.append(number)
-                cur.execute(self._sql("INSERT INTO {s}.scenario_versions "
-                                      "VALUES (%s, %s, %s, %s, %s)"),
-                            (name, number, _parse_created(meta.get("created", "")),
-                             hashlib.sha256(text.encode("utf-8")).hexdigest(), text))
-            if int(current) not in numbers:
-                raise StoreError(f"scenario {name!r}: current version {current} is not among "
-                                 f"the versions given {sorted(numbers)}")
-            cur.execute(self._sql("INSERT INTO {s}.scenarios VALUES (%s, %s)"),
-                        (name, int(current)))
 
-    def delete_scenario(self, name: str) -> None:
-        """Forget a scenario and its versions."""
-        with self._cursor(write=True) as cur:
-            self._lock_names(cur, "scenario", [name])
-            cur.execute(self._sql("DELETE FROM {s}.scenarios WHERE name = %s"), (name,))
-            if cur.rowcount == 0:
-                raise StoreError(f"no scenario called {name!r}")
-            cur.execute(self._sql("DELETE FROM {s}.scenario_versions WHERE name = %s"), (name,))
+class _SqlCatalog(VersionCatalog):
+    """The catalog tables, in the write's transaction, with the names locked."""
+
+    def __init__(self, store: PostGISStore, cur):
+        self.store = store
+        self.cur = cur
+
+    def _one(self, text: str, params: tuple):
+        self.cur.execute(self.store._sql(text), params)
+        return self.cur.fetchone()
+
+    def _column(self, text: str, params: tuple) -> list:
+        self.cur.execute(self.store._sql(text), params)
+        return [r[0] for r in self.cur.fetchall()]
+
+    def layer(self, name):
+        row = self._one("SELECT kind, current FROM {s}.layers WHERE name = %s", (name,))
+        return None if row is None else (row[0], int(row[1]))
+
+    def layer_versions(self, name):
+        return self._column("SELECT version FROM {s}.versions WHERE layer = %s", (name,))
+
+    def require_version(self, name, number):
+        self.store._version_row(self.cur, name, int(number))
+
+    def add_layer(self, name, kind):
+        self.cur.execute(self.store._sql("INSERT INTO {s}.layers VALUES (%s, %s, 0)"),
+                         (name, kind))
+
+    def add_version(self, name, number, staged, *, created, source, source_sha256, report,
+                    note):
+        self.store._insert_version(self.cur, name, number, staged,
+                                   created=_parse_created(created), source=source,
+                                   source_sha256=source_sha256, report=report, note=note)
+
+    def set_current(self, name, number):
+        self.cur.execute(self.store._sql("UPDATE {s}.layers SET current = %s WHERE name = %s"),
+                         (int(number), name))
+
+    def scenario_current(self, name):
+        row = self._one("SELECT current FROM {s}.scenarios WHERE name = %s", (name,))
+        return None if row is None else int(row[0])
+
+    def scenario_versions(self, name):
+        return self._column("SELECT version FROM {s}.scenario_versions WHERE name = %s",
+                            (name,))
+
+    def add_scenario_version(self, name, number, staged, *, created):
+        self.cur.execute(self.store._sql(
+            "INSERT INTO {s}.scenario_versions VALUES (%s, %s, %s, %s, %s)"),
+            (name, int(number), _parse_created(created), staged["sha256"], staged["doc"]))
+
+    def set_scenario_current(self, name, number):
+        if number is None:  # forgotten: off the list; its versions stay for audit
+            self.cur.execute(self.store._sql("DELETE FROM {s}.scenarios WHERE name = %s"),
+                             (name,))
+            return
+        self.cur.execute(self.store._sql(
+            "INSERT INTO {s}.scenarios VALUES (%s, %s) "
+            "ON CONFLICT (name) DO UPDATE SET current = EXCLUDED.current"), (name, int(number)))
