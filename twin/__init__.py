@@ -3,6 +3,9 @@
 The package reads IFC and GeoJSON sources into one versioned layer store in a metric
 working CRS, answers planning questions against it, and layers what-if scenarios on top.
 It never imports streamlit; only :mod:`twin.render` imports pydeck.
+
+``import twin`` is cheap: :func:`import_file`, :func:`read_file` and :func:`open_store`
+(with pandas, geopandas and the readers behind them) are imported on first use.
 """
 
 from __future__ import annotations
@@ -16,10 +19,15 @@ from .errors import (
     StoreError,
     TwinError,
 )
-from .importer import import_file, read_file
-from .store import open_store
+from .lazy import lazy_exports
 
 __version__ = "0.1.0"
+
+_LAZY = {
+    "import_file": ".importer",
+    "read_file": ".importer",
+    "open_store": ".store",
+}
 
 __all__ = [
     "TwinError",
@@ -34,3 +42,6 @@ __all__ = [
     "open_store",
     "__version__",
 ]
+
+
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import (
@@ -16,7 +17,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from ..store import Store, default_store_url, open_store
+if TYPE_CHECKING:  # the store (geopandas, pyarrow) is imported by the commands that open one
+    from ..store import Store
 
 __all__ = ["console", "err_console", "state", "get_store", "emit_json", "progress_bar"]
 
@@ -33,6 +35,8 @@ state = _State()
 
 def get_store() -> Store:
     """The store chosen by ``--store`` or ``$TWIN_STORE`` (default ``layers/``)."""
+    from ..store import default_store_url, open_store
+
     return open_store(state.store_url or default_store_url())
 
 

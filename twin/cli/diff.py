@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import typer
 from rich.table import Table
 
@@ -28,6 +27,8 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print counts and rows as JSON."),
     ) -> None:
         """Features added, removed and changed in LAYER from version V1 to V2."""
+        import pandas as pd
+
         from ..layer_diff import diff_versions
 
         store = get_store()

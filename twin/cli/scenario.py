@@ -18,19 +18,6 @@ import typer
 from rich.table import Table
 
 from ..errors import ScenarioError
-from ..io.report import file_sha256
-from ..scenario import (
-    AddIfc,
-    Scenario,
-    apply,
-    load_base,
-    load_scenario,
-    parse_edits,
-    save_scenario,
-    stack,
-)
-from ..scenario.diff import diff
-from ..scenario.export import export_changes
 from .common import console, emit_json, get_store
 
 __all__ = ["register", "scenario_app", "parse_params"]
@@ -54,6 +41,9 @@ def parse_params(items: list[str] | None) -> dict[str, dict]:
 
 def _pin_ifc(edits):
     """Make IFC paths absolute and record their sha256, so the scenario is reproducible."""
+    from ..io.report import file_sha256
+    from ..scenario import AddIfc
+
     out = []
     for e in edits:
         if isinstance(e, AddIfc):
@@ -132,6 +122,8 @@ def new_cmd(
     pin: bool = typer.Option(False, "--pin", help="Pin the current base layer versions."),
 ) -> None:
     """Create an empty scenario (or one stacking others' edits)."""
+    from ..scenario import Scenario, load_scenario, save_scenario, stack
+
     store = get_store()
     if name in store.scenarios():
         raise ScenarioError(f"a scenario called {name!r} already exists",
@@ -158,6 +150,8 @@ def add_cmd(
                                help="Apply the scenario to the store before saving it."),
 ) -> None:
     """Append edits to a scenario (each is checked against the store first)."""
+    from ..scenario import apply, load_scenario, parse_edits, save_scenario
+
     store = get_store()
     scenario = load_scenario(store, name)
     edits = _pin_ifc(parse_edits(list(edit), start=len(scenario.edits)))
@@ -175,6 +169,8 @@ def add_cmd(
 def remove_edit_cmd(name: str, index: int = typer.Argument(..., help="Edit number (0-based).")
                     ) -> None:
     """Remove one edit from a scenario (saved as a new version)."""
+    from ..scenario import load_scenario, save_scenario
+
     store = get_store()
     scenario = load_scenario(store, name)
     gone = scenario.remove(index)
@@ -185,6 +181,8 @@ def remove_edit_cmd(name: str, index: int = typer.Argument(..., help="Edit numbe
 @scenario_app.command("list")
 def list_cmd(as_json: bool = typer.Option(False, "--json")) -> None:
     """List the stored scenarios."""
+    from ..scenario import load_scenario
+
     store = get_store()
     items = []
     for n in store.scenarios():
@@ -209,6 +207,8 @@ def show_cmd(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Show a scenario's edits."""
+    from ..scenario import load_scenario
+
     scenario = load_scenario(get_store(), name, version)
     if as_json:
         emit_json(scenario.to_dict())
@@ -235,6 +235,9 @@ def diff_cmd(
                               "building too, for exact town-wide totals (slower)."),
 ) -> None:
     """Run every query on the base and on the scenario; list what changed."""
+    from ..scenario import apply, load_base, load_scenario, stack
+    from ..scenario.diff import diff
+
     store = get_store()
     scenario = stack(*(load_scenario(store, n) for n in names)) if len(names) > 1 \
         else load_scenario(store, names[0])
@@ -258,6 +261,9 @@ def export_cmd(
                              "the features it adds and changes."),
 ) -> None:
     """Export a scenario: its JSON document, or its proposed features as a map layer."""
+    from ..scenario import apply, load_scenario
+    from ..scenario.export import export_changes
+
     store = get_store()
     scenario = load_scenario(store, name)
     if out is None:
@@ -277,6 +283,8 @@ def import_cmd(
     name: str = typer.Option(None, "--name", help="Save under this name (default: the file's)."),
 ) -> None:
     """Save a scenario document (from `twin scenario export`) into this store."""
+    from ..scenario import Scenario, save_scenario
+
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:

@@ -190,8 +190,9 @@ def _structure_rules(model) -> list[RuleResult]:
 
     out = []
     roots = model.by_type("IfcRoot")
-    counts = Counter(r[0] for r in roots)  # IfcRoot.GlobalId, by position (fast)
-    dups = sorted(g for g, n in counts.items() if n > 1)
+    guids = [r[0] for r in roots]  # IfcRoot.GlobalId, by position (fast)
+    dups = [] if len(set(guids)) == len(guids) else \
+        sorted(g for g, n in Counter(guids).items() if n > 1)
     out.append(_rule("GUID-UNIQUE", "unique GlobalIds", dups,
                      f"{len(dups)} GlobalId(s) used more than once",
                      f"{len(roots)} GlobalIds, all distinct"))

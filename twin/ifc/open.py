@@ -78,6 +78,8 @@ class OpenedIfc:
     warnings: list[dict] = field(default_factory=list)
     _tmpdir: str | None = None
     _body_pending: bool = False
+    _body: bytes | None = None  # the DATA section already read by the header checks
+    _parse_clean: bool = False  # ifcopenshell's parse logged no warning and no error
 
     def check_body(self) -> None:
         """Run the DATA-section checks that ``open_ifc(defer_body_check=True)`` left for
@@ -86,9 +88,12 @@ class OpenedIfc:
         if not self._body_pending:
             return
         self._body_pending = False
-        data = self.ifc_path.read_bytes()
-        data_m = re.search(rb"\bDATA\s*;", data)
-        _check_body(data[data_m.end():] if data_m else b"", self.source, self.warnings)
+        body, self._body = self._body, None
+        if body is None:
+            data = self.ifc_path.read_bytes()
+            data_m = re.search(rb"\bDATA\s*;", data)
+            body = data[data_m.end():] if data_m else b""
+        _check_body(body, self.source, self.warnings, duplicate_ids=not self._parse_clean)
 
     def close(self) -> None:
         """Remove the temporary extraction folder of a ``.ifczip``."""
@@ -169,8 +174,15 @@ def check_step_file(path, *, where_path=None, body: bool = True) -> tuple[str, l
     then the caller's job, see :meth:`OpenedIfc.check_body`).
     """
     path = Path(path)
-    shown = where_path or path
-    data = path.read_bytes()
+    schema, warnings, body_text = _check_step_bytes(path.read_bytes(), where_path or path)
+    if body:
+        _check_body(body_text, where_path or path, warnings)
+    return schema, warnings
+
+
+def _check_step_bytes(data: bytes, shown) -> tuple[str, list[dict], bytes]:
+    """:func:`check_step_file`'s header, trailer and schema checks on the file's bytes;
+    returns ``(schema, warnings, DATA section)`` (the section for :func:`_check_body`)."""
     if data.startswith(b"\xef\xbb\xbf"):
         raise ReaderError("the file starts with a UTF-8 byte-order mark, which ISO 10303-21 "
                           "does not allow", path=shown,
@@ -209,17 +221,18 @@ def check_step_file(path, *, where_path=None, body: bool = True) -> tuple[str, l
         raise ReaderError(f"unsupported IFC schema {schema or '(empty)'!r}", path=shown,
                           hint="supported schemas: " + ", ".join(SUPPORTED_SCHEMAS)
                           + "; re-export the model in one of them")
-    if body:
-        _check_body(data[data_m.end():] if data_m else b"", shown, warnings)
-    return schema, warnings
+    return schema, warnings, data[data_m.end():] if data_m else b""
 
 
 _LINE_ID = re.compile(rb"\n[ \t\r\f\v]*#(\d+)\s*=")
 
 
-def _check_body(body: bytes, shown, warnings: list[dict]) -> None:
-    # instance ids at line starts (a literal "\n" lets the regex engine skip ahead fast)
-    ids = _LINE_ID.findall(b"\n" + body)
+def _check_body(body: bytes, shown, warnings: list[dict], *,
+                duplicate_ids: bool = True) -> None:
+    # instance ids at line starts (a literal "\n" lets the regex engine skip ahead fast);
+    # skipped (``duplicate_ids=False``) when ifcopenshell's parse of this file logged no
+    # warning, since it warns "Overwriting instance" for every id defined twice
+    ids = _LINE_ID.findall(b"\n" + body) if duplicate_ids else ()
     if ids and len(set(ids)) != len(ids):
         seen: set[bytes] = set()
         dups = []
@@ -233,7 +246,7 @@ def _check_body(body: bytes, shown, warnings: list[dict]) -> None:
                               "ambiguous", path=shown,
                               hint="export the file again; the writing tool is broken")
     _check_nonfinite(body, shown)
-    need_strip = b"#0" in body or b",," in body.replace(b" ", b"") or b";;" in body
+    need_strip = b"#0" in body or _comma_pair(body) or b";;" in body
     if not need_strip:
         return
     clean = _COMMENT.sub(b"", _STRING.sub(b"''", body))
@@ -251,6 +264,25 @@ def _check_body(body: bytes, shown, warnings: list[dict]) -> None:
                           hint="write $ for an unset attribute; export the file again")
     if re.search(rb";\s*;", clean):
         warnings.append({"feature": "DATA", "reason": "empty statement ';;' ignored"})
+
+
+def _comma_pair(body: bytes) -> bool:
+    """True when ``body`` has two commas with only spaces between them (``,,`` or ``, ,``),
+    the same as ``b",," in body.replace(b" ", b"")`` without copying the body."""
+    if b",," in body:
+        return True
+    pos, seen = body.find(b", "), 0
+    while pos >= 0:
+        end = pos + 2
+        while body[end:end + 1] == b" ":
+            end += 1
+        if body[end:end + 1] == b",":
+            return True
+        seen += 1
+        if seen > 1000:  # a file full of ", ": one copy is cheaper than this loop
+            return b",," in body.replace(b" ", b"")
+        pos = body.find(b", ", end)
+    return False
 
 
 _NONFINITE = re.compile(rb"(?<![A-Za-z0-9_'])(?:NAN|INF(?:INITY)?)(?![A-Za-z0-9_])",
@@ -492,16 +524,20 @@ def open_ifc(path, *, load: bool = True, defer_body_check: bool = False,
         if path.suffix.lower() == ".ifczip" or zipfile.is_zipfile(path):
             tmpdir = tempfile.mkdtemp(prefix="twin-ifczip-")
             ifc_path = extract_ifczip(path, tmpdir, member=member)
-        schema, warnings = check_step_file(ifc_path, where_path=path,
-                                           body=not (defer_body_check or load))
+        # the file is read once: the header checks and the DATA-section scan share its bytes
+        schema, warnings, body = _check_step_bytes(ifc_path.read_bytes(), path)
+        if not (defer_body_check or load):
+            _check_body(body, path, warnings)
         opened = OpenedIfc(source=path, ifc_path=ifc_path, schema=schema, warnings=warnings,
-                           _tmpdir=tmpdir, _body_pending=defer_body_check or load)
+                           _tmpdir=tmpdir, _body_pending=defer_body_check or load,
+                           _body=body if load and not defer_body_check else None)
+        del body  # a deferred scan reads the file again rather than hold it while meshing
         if load:
             # the DATA-section scan runs in a thread while ifcopenshell parses (its open
             # releases the GIL); a defect it finds wins over the parsed model
             scan = None if defer_body_check else _BodyScan(opened)
             try:
-                opened.model = _ifcopenshell_open(ifc_path, path)
+                opened.model, opened._parse_clean = _ifcopenshell_open(ifc_path, path)
             except ReaderError:
                 if scan is not None:
                     scan.result()
@@ -517,33 +553,57 @@ def open_ifc(path, *, load: bool = True, defer_body_check: bool = False,
 
 
 class _BodyScan:
-    """:meth:`OpenedIfc.check_body` in a thread; :meth:`result` re-raises its error."""
+    """The DATA-section scan in a thread while ifcopenshell parses, without the
+    duplicate-id pass (the parse tells whether that one is needed); :meth:`result` waits,
+    then raises what the scan found, or, when the parse logged a warning or error, runs the
+    whole scan again in its usual order so that its first finding wins as before."""
 
     def __init__(self, opened: OpenedIfc):
         import threading
 
+        self.opened = opened
+        self.body, opened._body = opened._body, None
+        opened._body_pending = False
         self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, args=(opened,), daemon=True)
+        self.warnings: list[dict] = []
+        self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
-    def _run(self, opened: OpenedIfc) -> None:
+    def _run(self) -> None:
         try:
-            opened.check_body()
+            self._read()
+            _check_body(self.body, self.opened.source, self.warnings, duplicate_ids=False)
         except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
             self.error = exc
 
+    def _read(self) -> None:
+        if self.body is None:
+            data = self.opened.ifc_path.read_bytes()
+            data_m = re.search(rb"\bDATA\s*;", data)
+            self.body = data[data_m.end():] if data_m else b""
+
     def result(self) -> None:
-        """Wait for the scan; raise what it raised."""
+        """Wait for the scan; raise what it found (see the class docstring)."""
         self.thread.join()
+        opened = self.opened
+        if not opened._parse_clean:  # no parse, or a parse that warned: the whole scan
+            self._read()
+            _check_body(self.body, opened.source, opened.warnings)
+            return
         if self.error is not None:
             raise self.error
+        opened.warnings.extend(self.warnings)
 
 
 def _ifcopenshell_open(ifc_path: Path, shown: Path):
+    """``(model, clean)``: the ifcopenshell file and whether its parse logged no warning
+    or error (False when this ifcopenshell cannot say)."""
     import ifcopenshell
 
+    wrapper = ifcopenshell.ifcopenshell_wrapper
+    log = wrapper.logger() if hasattr(wrapper, "logger") else None
     try:
-        model = ifcopenshell.open(str(ifc_path))
+        model = ifcopenshell.open(str(ifc_path), **({"logger": log} if log else {}))
     except Exception as exc:  # noqa: BLE001 - ifcopenshell raises several kinds
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ReaderError(f"ifcopenshell cannot parse the file: {text}", path=shown,
@@ -552,4 +612,8 @@ def _ifcopenshell_open(ifc_path: Path, shown: Path):
     if model.schema_identifier.upper() not in SUPPORTED_SCHEMAS:
         raise ReaderError(f"unsupported IFC schema {model.schema_identifier!r}", path=shown,
                           hint="supported schemas: " + ", ".join(SUPPORTED_SCHEMAS))
-    return model
+    try:
+        clean = log is not None and log.max_severity() < wrapper.logger.LOG_WARNING
+    except (AttributeError, TypeError):
+        clean = False
+    return model, clean

@@ -11,29 +11,41 @@ Example
 
 from __future__ import annotations
 
-from .bim import BimDetail, bim_buildings, has_meshes, prepare_bim, psets_of
-from .deck import (
-    LOCAL_STYLE_URL,
-    TOOLTIP,
-    CompactDeck,
-    bounds_view,
-    build_deck,
-    nudge_view,
-    overview_view,
-    prune_data_dir,
-    union_bounds,
-)
-from .layers import bim_layer, deck_layers, layer_id, split_layer_id
-from .legend import attribute_html, legend_html, plain
-from .prepare import (
-    DRAWN_KINDS,
-    Group,
-    PreparedLayer,
-    compact_json,
-    prepare_features,
-    prepare_layer,
-)
-from .readings import latest_readings, thresholds
+from ..lazy import lazy_exports
+
+# each public name is imported from its module on first use (pydeck, pandas, shapely
+# only when a command draws or tiles)
+_LAZY = {
+    "BimDetail": ".bim",
+    "bim_buildings": ".bim",
+    "has_meshes": ".bim",
+    "prepare_bim": ".bim",
+    "psets_of": ".bim",
+    "LOCAL_STYLE_URL": ".deck",
+    "TOOLTIP": ".deck",
+    "CompactDeck": ".deck",
+    "bounds_view": ".deck",
+    "build_deck": ".deck",
+    "nudge_view": ".deck",
+    "overview_view": ".deck",
+    "prune_data_dir": ".deck",
+    "union_bounds": ".deck",
+    "bim_layer": ".layers",
+    "deck_layers": ".layers",
+    "layer_id": ".layers",
+    "split_layer_id": ".layers",
+    "attribute_html": ".legend",
+    "legend_html": ".legend",
+    "plain": ".legend",
+    "DRAWN_KINDS": ".prepare",
+    "Group": ".prepare",
+    "PreparedLayer": ".prepare",
+    "compact_json": ".prepare",
+    "prepare_features": ".prepare",
+    "prepare_layer": ".prepare",
+    "latest_readings": ".readings",
+    "thresholds": ".readings",
+}
 
 __all__ = [
     "BimDetail",
@@ -66,3 +78,5 @@ __all__ = [
     "latest_readings",
     "thresholds",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

@@ -16,19 +16,29 @@ Example
 
 from __future__ import annotations
 
-from .cache import (
-    TILES_URL,
-    build_store_tiles,
-    cached_tileset,
-    ensure_tileset,
-    prune_tiles,
-    tiles_after_import,
-    tiles_root,
-    tileset_key,
-    tileset_url,
-)
-from .features import TILED_KINDS, FeatureTable, layer_features
-from .tileset import DETAIL_ZOOM, FULL_BUDGET, Tileset, build_pyramid, read_tileset
+from ..lazy import lazy_exports
+
+# each public name is imported from its module on first use (pydeck, pandas, shapely
+# only when a command draws or tiles)
+_LAZY = {
+    "TILES_URL": ".cache",
+    "build_store_tiles": ".cache",
+    "cached_tileset": ".cache",
+    "ensure_tileset": ".cache",
+    "prune_tiles": ".cache",
+    "tiles_after_import": ".cache",
+    "tiles_root": ".cache",
+    "tileset_key": ".cache",
+    "tileset_url": ".cache",
+    "TILED_KINDS": ".features",
+    "FeatureTable": ".features",
+    "layer_features": ".features",
+    "DETAIL_ZOOM": ".tileset",
+    "FULL_BUDGET": ".tileset",
+    "Tileset": ".tileset",
+    "build_pyramid": ".tileset",
+    "read_tileset": ".tileset",
+}
 
 __all__ = [
     "TILES_URL",
@@ -49,3 +59,5 @@ __all__ = [
     "tileset_url",
     "tiles_after_import",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
