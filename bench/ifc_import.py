@@ -37,7 +37,11 @@ Two more comparisons, each against its own floor measured in the same run:
   same IDS on the real model (target ≤ 1.2).
 * **start-up** — a 20-element model imported with ``twin import`` in a fresh process
   against the bare iterator loop in a fresh process, both including Python's start-up and
-  imports (target ≤ 2), with each one's peak RSS.
+  imports (target ≤ 2), with each one's peak RSS; for reference, a fresh process that only
+  imports the libraries such an import needs (the least this stack can pay).
+
+Wall and CPU seconds (user + system, all threads and children) are printed as best and
+median of the rounds.
 
 Run: ``.venv/bin/python bench/ifc_import.py [--elements 3000] [--repeat 7] [--no-occ]
 [--quiet 60] [--only real|generated|check|startup]``
@@ -315,6 +319,18 @@ _entry()
 """
 
 
+# only the imports of the libraries a `twin import` of an IFC cannot do without (the CLI,
+# ifcopenshell, the GeoDataFrame and GeoParquet stack, PROJ), for reference: the least
+# start-up any import through this stack pays
+_LIBS_SCRIPT = """
+import resource
+import typer, typer._adapters, rich.progress
+import ifcopenshell, ifcopenshell.geom, numpy, pandas, geopandas, pyarrow.parquet
+import pyproj, shapely
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
 def _run_process(cmd, env) -> tuple[float, float, int]:
     """Run ``cmd``; (wall seconds, CPU seconds of it and its children, the peak RSS it prints)."""
     import subprocess
@@ -339,7 +355,7 @@ def bench_startup(repeat: int, quiet_s: float) -> float:
                                   map_conversion={"crs": "EPSG:4549", "eastings": 490_000.0,
                                                   "northings": 3_955_000.0})
         env = dict(os.environ, PYTHONPATH=str(ROOT), TWIN_CRS="EPSG:4549")
-        bare, twin, bare_rss, twin_rss = [], [], [], []
+        bare, twin, libs, bare_rss, twin_rss, libs_rss = [], [], [], [], [], []
         for round_ in range(repeat + 1):
             wait_for_quiet(quiet_s)
             store = folder / f"store{round_}"
@@ -351,6 +367,10 @@ def bench_startup(repeat: int, quiet_s: float) -> float:
                     continue  # warm-up: page cache, .pyc files
                 (bare if name == "bare" else twin).append((seconds, cpu))
                 (bare_rss if name == "bare" else twin_rss).append(rss)
+            seconds, cpu, rss = _run_process([sys.executable, "-c", _LIBS_SCRIPT], env)
+            if round_:
+                libs.append((seconds, cpu))
+                libs_rss.append(rss)
         ratio = _median([t[0] / b[0] for b, t in zip(bare, twin)])
         cpu_ratio = _median([t[1] / b[1] for b, t in zip(bare, twin)])
         print(f"\nsmall model, start-up included: {info['element_count']} elements, "
@@ -359,6 +379,12 @@ def bench_startup(repeat: int, quiet_s: float) -> float:
                      bare)
         _best_median(f"twin   python + `twin import`     (peak RSS {max(twin_rss) / 1024:.0f} MB)",
                      twin)
+        _best_median(f"libs   python + the libraries' imports (peak RSS "
+                     f"{max(libs_rss) / 1024:.0f} MB)", libs)
+        print(f"  ref    libraries / floor, median: wall "
+              f"{_median([x[0] / b[0] for b, x in zip(bare, libs)]):.3f}, CPU "
+              f"{_median([x[1] / b[1] for b, x in zip(bare, libs)]):.3f} (typer, rich, "
+              "ifcopenshell, pandas, geopandas, pyarrow, pyproj, shapely; no twin code)")
         print(f"  ratio  twin / floor, median of {repeat} rounds: wall {ratio:.3f}  (target ≤ 2) "
               f"{'OK' if ratio <= 2 else 'OVER'}; CPU {cpu_ratio:.3f}; best / best wall "
               f"{min(t[0] for t in twin) / min(b[0] for b in bare):.3f}, CPU "
