@@ -185,14 +185,17 @@ def _grf_rules(model, path) -> list[RuleResult]:
     return out
 
 
-def _structure_rules(model) -> list[RuleResult]:
+def _structure_rules(model, parse_clean: bool = False) -> list[RuleResult]:
     from .elements import model_elements, spatial_parents
 
     out = []
     roots = model.by_type("IfcRoot")
-    guids = [r[0] for r in roots]  # IfcRoot.GlobalId, by position (fast)
-    dups = [] if len(set(guids)) == len(guids) else \
-        sorted(g for g, n in Counter(guids).items() if n > 1)
+    if parse_clean:  # ifcopenshell's parse warns for every GlobalId used twice
+        dups = []
+    else:
+        guids = [r[0] for r in roots]  # IfcRoot.GlobalId, by position (fast)
+        dups = [] if len(set(guids)) == len(guids) else \
+            sorted(g for g, n in Counter(guids).items() if n > 1)
     out.append(_rule("GUID-UNIQUE", "unique GlobalIds", dups,
                      f"{len(dups)} GlobalId(s) used more than once",
                      f"{len(roots)} GlobalIds, all distinct"))
@@ -262,10 +265,12 @@ def _ids_results(model, ids_path) -> list[IdsResult]:
     return out
 
 
-def check_model(model, *, path, ids=None) -> ModelCheck:
+def check_model(model, *, path, ids=None, parse_clean: bool = False) -> ModelCheck:
     """Check the open ``model`` (``path`` names it in messages): the rules, then the IDS
-    ``ids`` (a path; None for the shipped Boli review; ``"none"`` for no IDS)."""
-    rules = _grf_rules(model, path) + _structure_rules(model)
+    ``ids`` (a path; None for the shipped Boli review; ``"none"`` for no IDS).
+    ``parse_clean``: ifcopenshell's parse of the file logged no warning
+    (:attr:`~twin.ifc.open.OpenedIfc.parse_clean`), so no GlobalId is used twice."""
+    rules = _grf_rules(model, path) + _structure_rules(model, parse_clean)
     ids_path = None if ids in ("none", "") else Path(ids) if ids else DEFAULT_IDS
     report = ModelCheck(file=str(path), schema=model.schema, rules=rules,
                         ids_file=str(ids_path) if ids_path else None)
@@ -279,7 +284,7 @@ def check_file(path, *, ids=None, member=None) -> ModelCheck:
     from .open import open_ifc
 
     with open_ifc(path, member=member) as opened:
-        return check_model(opened.model, path=path, ids=ids)
+        return check_model(opened.model, path=path, ids=ids, parse_clean=opened.parse_clean)
 
 
 def write_bcf(report: ModelCheck, path, out) -> Path:

@@ -79,7 +79,8 @@ class OpenedIfc:
     _tmpdir: str | None = None
     _body_pending: bool = False
     _body: bytes | None = None  # the DATA section already read by the header checks
-    _parse_clean: bool = False  # ifcopenshell's parse logged no warning and no error
+    parse_clean: bool = False  # ifcopenshell's parse logged no warning and no error (it
+    # warns for an instance id defined twice and for a GlobalId used twice)
 
     def check_body(self) -> None:
         """Run the DATA-section checks that ``open_ifc(defer_body_check=True)`` left for
@@ -93,7 +94,7 @@ class OpenedIfc:
             data = self.ifc_path.read_bytes()
             data_m = re.search(rb"\bDATA\s*;", data)
             body = data[data_m.end():] if data_m else b""
-        _check_body(body, self.source, self.warnings, duplicate_ids=not self._parse_clean)
+        _check_body(body, self.source, self.warnings, duplicate_ids=not self.parse_clean)
 
     def close(self) -> None:
         """Remove the temporary extraction folder of a ``.ifczip``."""
@@ -537,7 +538,7 @@ def open_ifc(path, *, load: bool = True, defer_body_check: bool = False,
             # releases the GIL); a defect it finds wins over the parsed model
             scan = None if defer_body_check else _BodyScan(opened)
             try:
-                opened.model, opened._parse_clean = _ifcopenshell_open(ifc_path, path)
+                opened.model, opened.parse_clean = _ifcopenshell_open(ifc_path, path)
             except ReaderError:
                 if scan is not None:
                     scan.result()
@@ -586,7 +587,7 @@ class _BodyScan:
         """Wait for the scan; raise what it found (see the class docstring)."""
         self.thread.join()
         opened = self.opened
-        if not opened._parse_clean:  # no parse, or a parse that warned: the whole scan
+        if not opened.parse_clean:  # no parse, or a parse that warned: the whole scan
             self._read()
             _check_body(self.body, opened.source, opened.warnings)
             return
