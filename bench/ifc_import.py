@@ -355,6 +355,11 @@ def bench_startup(repeat: int, quiet_s: float) -> float:
                                   map_conversion={"crs": "EPSG:4549", "eastings": 490_000.0,
                                                   "northings": 3_955_000.0})
         env = dict(os.environ, PYTHONPATH=str(ROOT), TWIN_CRS="EPSG:4549")
+        # bytecode as an installed package has it (pip compiles on install): with
+        # PYTHONDONTWRITEBYTECODE set, every twin module would be compiled from source in
+        # each process (~50 ms here) while the libraries' .pyc files exist; the warm-up
+        # round writes twin's __pycache__
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         bare, twin, libs, bare_rss, twin_rss, libs_rss = [], [], [], [], [], []
         for round_ in range(repeat + 1):
             wait_for_quiet(quiet_s)
