@@ -17,6 +17,11 @@ are cut into pieces of 32 vertices first, so that the tree prunes well and each 
 distance is cheap). With ``dwithin`` the result carries
 ``distance_m``, the distance to the nearest matching reference feature.
 
+On PostGIS the work goes to the server (:mod:`twin.query.pushdown`): with a reference, the
+spatial search (``ST_DWithin``) finds the candidates and the filters run on them; without
+one, the attribute filter runs as a parametrised ``WHERE`` when it translates exactly, and
+otherwise in memory, so both backends select the same rows.
+
 Example
 -------
 >>> res = run_select(layers, layer="building", where="height_m > 24",
@@ -36,7 +41,7 @@ from ..errors import QueryError
 from .common import split_long_lines, text
 from .expr import filter_frame
 from .inputs import Layers
-from .pushdown import candidates
+from .pushdown import candidates, filtered
 from .registry import Param, QueryResult, QuerySpec, register
 
 __all__ = ["select_mask", "spatial_match", "keyword_mask", "resolve_reference", "run_select",
@@ -149,11 +154,14 @@ def run_select(layers: Layers, *, layer: str = "building", where: str | None = N
     pushed = None if reference is None else candidates(  # PostGIS: search on the server
         layers, layer, reference.geometry.to_numpy(),
         distance_m if predicate == "dwithin" else 0.0)
+    if reference is None:  # PostGIS: the attribute filter as a WHERE on the server
+        pushed = filtered(layers, layer, where)
+    where_pushed = reference is None and pushed is not None
     frame = pushed.frame if pushed is not None else layers.frame(layer)
     if not isinstance(frame, gpd.GeoDataFrame):
         raise QueryError(f"select works on vector layers; {layer!r} has no geometry")
-    mask, dist = select_mask(frame, where=where, keyword=keyword, reference=reference,
-                             predicate=predicate, distance=distance_m)
+    mask, dist = select_mask(frame, where=None if where_pushed else where, keyword=keyword,
+                             reference=reference, predicate=predicate, distance=distance_m)
     out = frame[mask].copy()
     spatial = reference is not None
     if spatial and predicate == "dwithin":
