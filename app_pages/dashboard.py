@@ -11,7 +11,9 @@ import streamlit as st
 
 from app_pages.common import lang, read_layer, store_or_stop, store_url, tr
 from app_pages.dashboard_charts import dashboard_charts
+from twin.display import display_frame
 from twin.i18n import label
+from twin.number_format import fmt_area, fmt_count
 from twin.render import latest_readings
 from twin.render.palette import land_use_group
 
@@ -87,15 +89,23 @@ def summary(url: str, by_kind: dict) -> dict:
 language = lang()
 url = store_url()
 st.subheader(tr("dash.title"))
+STATUS_HEX = {"#2ca25f": "pass", "#de2d26": "fail", "#bdbdbd": "n/a"}  # in column order
 _, tokens = store_or_stop()
 if not tokens:
     st.info(tr("map.empty", url=url))
     st.stop()
 
+KINDS_USED = ("parcel", "building", "road", "facility", "sensor", "sensor_reading")
+candidates = [n for n, v in sorted(tokens.items()) if v[0] in KINDS_USED]
+# the town's own layers by default (named after their kind, and IFC imports): a test file
+# imported as a new layer does not change the town's figures unless chosen here
+default = [n for n in candidates if n == tokens[n][0] or n.startswith("ifc_")] or candidates
+counted = st.multiselect(tr("dash.layers"), candidates, default=default, key="dash_layers",
+                         format_func=lambda n: f"{label('kind', tokens[n][0], language)} · {n}")
 by_kind: dict[str, tuple] = {}
-for name, (kind, version, sha) in sorted(tokens.items()):
-    if kind in ("parcel", "building", "road", "facility", "sensor", "sensor_reading"):
-        by_kind[kind] = by_kind.get(kind, ()) + ((name, version, sha),)
+for name in counted:
+    kind, version, sha = tokens[name]
+    by_kind[kind] = by_kind.get(kind, ()) + ((name, version, sha),)
 with st.spinner(tr("dash.computing")):
     data = summary(url, by_kind)
 
@@ -104,11 +114,10 @@ latest = data.get("latest")
 alarms = int(latest["alarm"].sum()) if latest is not None and len(latest) else 0
 exceeded = int(latest["exceeded"].sum()) if latest is not None and len(latest) else 0
 k1, k2, k3, k4, k5 = st.columns(5)
-k1.metric(tr("dash.kpi.parcel_area"), f"{data.get('parcel_area_ha', 0):,.1f} ha")
-k2.metric(tr("dash.kpi.gfa"), f"{data.get('gfa_m2', 0) / 1e4:,.1f} 万m²" if language == "zh"
-          else f"{data.get('gfa_m2', 0):,.0f} m²")
-k3.metric(tr("dash.kpi.buildings"), f"{data.get('buildings', 0):,}")
-k4.metric(tr("dash.kpi.far_fail"), comp.get("far", {}).get("fail", 0))
+k1.metric(tr("dash.kpi.parcel_area"), fmt_area(data.get("parcel_area_ha", 0) * 1e4, language))
+k2.metric(tr("dash.kpi.gfa"), fmt_area(data.get("gfa_m2", 0), language))
+k3.metric(tr("dash.kpi.buildings"), fmt_count(data.get("buildings", 0)))
+k4.metric(tr("dash.kpi.far_fail"), fmt_count(comp.get("far", {}).get("fail", 0)))
 k5.metric(tr("dash.kpi.alarms"), alarms, help=tr("dash.kpi.alarms_help", n=exceeded))
 
 c1, c2 = st.columns(2)
@@ -132,9 +141,18 @@ with c2:
                          tr("dash.fail"): int(counts.get("fail", 0)),
                          tr("dash.na"): int(counts.get("n/a", 0))})
         frame = pd.DataFrame(rows).set_index(tr("dash.indicator"))
-        st.bar_chart(frame, height=200, stack=True)
-        if len(data.get("fails", [])):
-            st.dataframe(data["fails"], hide_index=True, height=140)
+        # colours follow the meaning, not the (language-dependent) column names
+        st.bar_chart(frame, height=200, stack=True, color=list(STATUS_HEX))
+        # a single failing parcel is a sliver at the chart's scale: the counts in words too
+        for row in rows:
+            st.caption(tr("dash.compliance_counts", indicator=row[tr("dash.indicator")],
+                          ok=fmt_count(row[tr("dash.pass")]),
+                          bad=fmt_count(row[tr("dash.fail")]),
+                          na=fmt_count(row[tr("dash.na")])))
+        fails = data.get("fails")
+        if fails is not None and len(fails):
+            st.dataframe(display_frame(fails, language), hide_index=True,
+                         height=36 * (len(fails) + 1) + 2 if len(fails) < 6 else 220)
     else:
         st.caption(tr("dash.no_data"))
 
@@ -145,9 +163,7 @@ with c3:
     if cov is not None and len(cov):
         cols = [c for c in ("kind", "radius_m", "share_buildings", "share_gfa") if c in cov]
         show = cov[cols].copy()
-        if "kind" in show:
-            show["kind"] = [label("facility", k, language) for k in show["kind"]]
-        st.dataframe(show, hide_index=True)
+        st.dataframe(display_frame(show, language), hide_index=True)
     else:
         st.caption(tr("dash.no_data"))
 with c4:
@@ -157,7 +173,7 @@ with c4:
         show["kind"] = [label("sensor", k, language) for k in show["kind"].astype(str)]
         show["alarm"] = np.where(show["alarm"], "⚠", "")
         show["exceeded"] = np.where(show["exceeded"], "⚠", "")
-        st.dataframe(show, hide_index=True, height=200)
+        st.dataframe(display_frame(show, language), hide_index=True, height=200)
     else:
         st.caption(tr("dash.no_data"))
 

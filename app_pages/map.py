@@ -9,6 +9,7 @@ import streamlit as st
 from app_pages.common import deck_options, lang, read_layer, store_or_stop, store_url, tr
 from app_pages.map_tiles import pick_position, tiled_parts, uses_tiles
 from app_pages.map_tools import map_tools
+from twin.display import display_value, field_label
 from twin.i18n import catalog, label
 from twin.render import (
     DRAWN_KINDS,
@@ -291,7 +292,8 @@ with right:
             skip = {"geometry", "mesh_vertices", "mesh_faces"}
             for col in picked_row.index:
                 if col not in skip:
-                    rows.append((label("col", col, language), picked_row[col]))
+                    rows.append((field_label(col, language),
+                                 display_value(str(col), picked_row[col], language)))
         title = f"{label('kind', pkind, language)} · {pname}"
         st.markdown(attribute_html(rows, title=title), unsafe_allow_html=True)
         if pkind == "building" and focus:

@@ -12,6 +12,7 @@ import streamlit as st
 
 from app_pages.common import deck_options, lang, store_or_stop, store_url, tr
 from app_pages.query_extras import description, metric_label, result_extras, volume_parts
+from twin.display import display_frame, display_value, field_label
 from twin.errors import TwinError
 from twin.render import (
     build_deck,
@@ -21,7 +22,12 @@ from twin.render import (
     prepare_features,
     union_bounds,
 )
-from twin.render.legend import plain
+
+
+def legend_value(column, key: str) -> str:
+    """A legend class in the interface language: pass/fail and other codes labelled."""
+    return display_value(str(column or "status"), key, lang()) if key not in ("n/a", "other") \
+        else tr(f"queries.legend.{key.replace('/', '')}")
 
 
 def _widget(param, key: str, language: str):
@@ -101,25 +107,30 @@ if held and held[0] == chosen and held[1] == url and held[2] == tokens:
         for start in range(0, len(items), 4):
             row = st.columns(4)
             for col, (key, value) in zip(row, items[start:start + 4]):
-                col.metric(metric_label(chosen, key), plain(value) if not isinstance(value, (int, float))
-                           else f"{value:,.4g}")
+                name = metric_label(chosen, key)
+                col.metric(field_label(key, language) if name == str(key) else name,
+                           display_value(str(key), value, language))
     layers, data, bounds = [], {}, []
     legend = []
     color_by = result.status_column or result.color_by or spec.color_by
     frames = [("result", result.layer, color_by)] + [
         (name, frame, None) for name, frame in result.extra_layers.items()]
-    for name, frame, colour in frames:
+    for offset, (name, frame, colour) in enumerate(frames):
         if frame is None or len(frame) == 0 or "geometry" not in frame:
             continue
+        if colour is None:  # an extra layer: by depth when it has one (flood), else its own colour
+            colour = next((c for c in ("depth_m", "max_depth_m") if c in frame.columns), None)
         prep = prepare_features(frame, name=f"q-{name}", color_by=colour,
-                                id_column=result.id_column)
+                                id_column=result.id_column, color_offset=offset)
         more, more_data = deck_layers(prep, opacity=0.8)
         layers += more
         data.update(more_data)
         boxes, box_data = volume_parts(name, frame, result.id_column)
         layers += boxes
         data.update(box_data)
-        legend += [(f"{name}: {g.key}", g.color, g.count) for g in prep.groups]
+        title = tr("queries.legend.result") if name == "result" else field_label(name, language)
+        legend += [(f"{title}: {legend_value(colour, g.key)}" if g.key != "all" else title,
+                    g.color, g.count) for g in prep.groups]
         bounds.append(prep.bounds)
     if layers:
         st.markdown(f"**{tr('queries.map')}**")
@@ -131,8 +142,7 @@ if held and held[0] == chosen and held[1] == url and held[2] == tokens:
         right.markdown(legend_html(legend), unsafe_allow_html=True)
     st.markdown(f"**{tr('queries.table')}**")
     table = pd.DataFrame(result.table)
-    st.dataframe(table.drop(columns=["geometry"], errors="ignore").astype("string"),
-                 hide_index=True, height=280)
+    st.dataframe(display_frame(table, language), hide_index=True, height=280)
     result_extras(result, the_store, tokens)
 
 # ---- the planning review report (as `twin report`) -----------------------------------------

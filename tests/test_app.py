@@ -310,8 +310,9 @@ def test_queries_page_runs_a_registered_query(town):
         if isinstance(value, int):
             assert re.sub(r"[^0-9]", "", metric.value) == str(value), (key, metric.value)
     # the table: a row per parcel, in the query's order
-    table = at.dataframe[0].value
-    assert table["id"].tolist() == expected.layer[expected.id_column].tolist()
+    table = at.dataframe[0].value  # headers from the catalogue (id → 编号), values as text
+    assert table["编号"].tolist() == expected.layer[expected.id_column].tolist()
+    assert "far_status" not in table.columns and "容积率" in table.columns
     # a new version of an input makes the old result stale: it is no longer shown
     town.commit([LayerData("parcels", "parcel", town.read("parcels"))], note="stale test")
     at.run()

@@ -104,8 +104,8 @@ def fmt_money(yuan, lang: str = "zh") -> str:
 
 
 _UNIT_PATTERNS = [  # (regex on a lower-case name, unit); first match wins
-    (r"(^|_)(m2|sqm|area|gfa)($|_)|_m2$|area_m2|gfa_m2", "m2"),
     (r"(^|_)(share|ratio|rate|pct|percent|coverage|fraction)($|_)", "fraction"),
+    (r"(^|_)(m2|sqm|area|gfa)($|_)|_m2$|area_m2|gfa_m2", "m2"),
     (r"(_m|_metres|_meters|_km)$|(^|_)(height|width|radius|distance|depth|elev|setback)"
      r"($|_)", "m"),
     (r"(^|_)(yuan|cost|price|value_cny|budget|investment)($|_)", "yuan"),

@@ -19,6 +19,9 @@ import math
 
 __all__ = [
     "LAND_USE_COLORS",
+    "VALUE_RAMP",
+    "DEPTH_RAMP",
+    "ramp_color",
     "ROAD_CLASS_COLORS",
     "BUILDING_USE_COLORS",
     "IFC_CLASS_COLORS",
@@ -191,3 +194,15 @@ def hex_color(color) -> str:
     """``(r, g, b)`` as ``#rrggbb``."""
     r, g, b = (int(c) for c in list(color)[:3])
     return f"#{r:02x}{g:02x}{b:02x}"
+
+
+# Sequential ramps for numbers cut into bins (query results): light to dark.
+VALUE_RAMP = [(255, 237, 160), (254, 178, 76), (253, 141, 60), (240, 59, 32), (189, 0, 38)]
+DEPTH_RAMP = [(198, 219, 239), (107, 174, 214), (49, 130, 189), (8, 81, 156), (8, 48, 107)]
+
+
+def ramp_color(ramp, i: int, n: int) -> tuple[int, int, int]:
+    """Colour ``i`` of ``n`` ascending bins spread over ``ramp`` (first and last kept)."""
+    if n <= 1:
+        return tuple(ramp[len(ramp) // 2])
+    return tuple(ramp[round(i * (len(ramp) - 1) / (n - 1))])

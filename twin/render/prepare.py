@@ -56,6 +56,7 @@ __all__ = [
     "wgs84_bounds",
     "polygon_rings",
     "prepare_features",
+    "numeric_bins",
     "feature_color",
     "STATUS_COLORS",
 ]
@@ -450,32 +451,85 @@ def feature_color(value, position: int = 0) -> tuple[int, int, int]:
     return _CYCLE[position % len(_CYCLE)]
 
 
+def numeric_bins(values: np.ndarray, column: str, n: int = 5) -> tuple[list[str], list[str]]:
+    """``(label of each value, labels in ascending order)``: ``values`` cut at rounded
+    quantiles (two significant digits) into at most ``n`` bins labelled with the column's
+    unit (``"14–19 m"``, ``"≥ 32 m"``); a missing value is ``"n/a"``."""
+    from ..number_format import fmt_number, unit_of
+
+    finite = values[np.isfinite(values)]
+    if not len(finite):
+        return ["n/a"] * len(values), ["n/a"]
+    raw = np.quantile(finite, np.linspace(0, 1, n + 1))
+
+    def nice(x: float) -> float:
+        if x == 0 or not math.isfinite(x):
+            return 0.0
+        digits = 1 - int(math.floor(math.log10(abs(x))))
+        return round(x, digits)
+
+    inner = sorted({nice(float(x)) for x in raw[1:-1]})
+    inner = [x for x in inner if finite.min() < x <= finite.max()]
+    unit = {"m": " m", "m2": " m²", "fraction": "", "percent": "%"}.get(unit_of(column), "")
+    fraction = unit_of(column) == "fraction"
+
+    def text(x: float, with_unit: bool = True) -> str:
+        if fraction:
+            return f"{fmt_number(x * 100, 1)}" + ("%" if with_unit else "")
+        return fmt_number(x, 2) + (unit if with_unit else "")
+
+    edges = [float(finite.min()), *inner, float(finite.max())]
+    labels = []
+    for i in range(len(edges) - 1):
+        if i == len(edges) - 2 and i:
+            labels.append(f"≥ {text(edges[i])}")
+        elif i == 0 and len(edges) > 2:
+            labels.append(f"< {text(edges[1])}")
+        else:
+            labels.append(f"{text(edges[i], False)}–{text(edges[i + 1])}")
+    where = np.searchsorted(np.asarray(inner), values, side="right")
+    keys = [labels[int(w)] if math.isfinite(v) else "n/a" for w, v in zip(where, values)]
+    order = labels + (["n/a"] if "n/a" in keys else [])
+    return keys, [k for k in order if k in set(keys)]
+
+
 def prepare_features(frame, *, name: str, color_by: str | None = None,
-                     id_column: str | None = "id", max_groups: int = 12) -> PreparedLayer:
+                     id_column: str | None = "id", max_groups: int = 12,
+                     color_offset: int = 0) -> PreparedLayer:
     """Prepare any GeoDataFrame (a query result, an extra layer) for drawing flat, coloured
-    by the categories of ``color_by`` (numbers are cut into five quantile bins)."""
+    by the categories of ``color_by``: numbers are cut into rounded quantile bins with their
+    unit (:func:`numeric_bins`) on a sequential ramp (a blue depth ramp for ``*depth*``
+    columns); ``color_offset`` shifts the category colours, so that two layers of one
+    category (flooded area, flooded buildings) differ."""
     prepared = PreparedLayer(name=name, kind="result", rows=len(frame), color_by=color_by or "")
     if frame is None or len(frame) == 0 or "geometry" not in frame:
         return prepared
     prepared.bounds = wgs84_bounds(frame)
     crs = frame.crs
+    ramp = None
     if color_by and color_by in frame.columns:
         values = frame[color_by]
         if pd.api.types.is_numeric_dtype(values) and values.nunique() > max_groups:
-            cats = pd.qcut(values, 5, duplicates="drop").astype("string").fillna("n/a")
+            keys_all, order = numeric_bins(values.to_numpy(dtype=float, na_value=np.nan),
+                                           color_by)
+            ramp = palette.DEPTH_RAMP if "depth" in color_by else palette.VALUE_RAMP
         else:
-            cats = values.astype("string").fillna("n/a")
-        keys_all = cats.tolist()
+            keys_all = values.astype("string").fillna("n/a").tolist()
     else:
         keys_all = ["all"] * len(frame)
     ids = _texts(frame, id_column) if id_column else [""] * len(frame)
     texts = [f"{i} · {k}" if k != "all" else i for i, k in zip(ids, keys_all)]
-    order = list(dict.fromkeys(sorted(set(keys_all), key=str)))
+    if ramp is None:
+        order = list(dict.fromkeys(sorted(set(keys_all), key=str)))
     if len(order) > max_groups:
         keep = set(order[:max_groups - 1])
         keys_all = [k if k in keep else "other" for k in keys_all]
         order = order[:max_groups - 1] + ["other"]
-    colors = {k: feature_color(k, i) for i, k in enumerate(order)}
+    if ramp is not None:
+        colors = {k: palette.ramp_color(ramp, i, len(order)) if k != "n/a"
+                  else palette.UNKNOWN for i, k in enumerate(order)}
+    else:
+        colors = {k: feature_color(k, i + color_offset) for i, k in enumerate(order)}
     groups: list[Group] = []
     parts: list[Part] = []
     geoms = frame.geometry.values
