@@ -21,7 +21,7 @@ import uuid
 from store import timed, town
 
 from twin.query import get_query
-from twin.query.inputs import Layers
+from twin.query.inputs import QueryInputs
 
 FILTERS = [
     "height_m > 78 and use == 'R'",        # ≈ 0.7 % of the rows
@@ -37,7 +37,7 @@ def run(store, where: str, *, pushdown: bool):
     if not pushdown:
         os.environ["TWIN_PUSHDOWN"] = "0"
     try:
-        return spec.run(Layers(store), **{**spec.defaults(), "where": where})
+        return spec.run(QueryInputs(store), **{**spec.defaults(), "where": where})
     finally:
         os.environ.pop("TWIN_PUSHDOWN", None)
 

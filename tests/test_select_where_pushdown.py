@@ -14,7 +14,7 @@ from postgis_server import fresh_postgis_store
 from twin.errors import QueryError
 from twin.io.report import LayerData
 from twin.query import get_query
-from twin.query.inputs import Layers
+from twin.query.inputs import QueryInputs
 from twin.store import ParquetStore
 
 pytestmark = pytest.mark.postgis
@@ -64,7 +64,7 @@ def both(tmp_path_factory):
 
 def _select(store, **params):
     spec = get_query("select")
-    return spec.run(Layers(store), **{**spec.defaults(), **params})
+    return spec.run(QueryInputs(store), **{**spec.defaults(), **params})
 
 
 # (filter, pushed to the server?)
@@ -94,7 +94,7 @@ FILTERS = [
     ("code > 2", False),                           # text vs number: pandas compares numbers
     ("height_m == '30.5'", False),                 # number vs text
     ("ratio32 > 0.5", False),                      # a float32 column
-    ("layer == 'tower'", False),                   # the column Layers adds
+    ("layer == 'tower'", False),                   # the column QueryInputs adds
     ("flag == 1", False),                          # bool vs number
 ]
 
@@ -136,7 +136,7 @@ def test_a_kind_in_two_layers_and_a_keyword_filter_in_memory(both):
 def test_turned_off_and_scenario_frames_filter_in_memory(both, monkeypatch):
     _, pg = both
     edited = pg.read("tower").iloc[:50]
-    res = get_query("select").run(Layers(pg, frames={"building": edited}),
+    res = get_query("select").run(QueryInputs(pg, frames={"building": edited}),
                                   layer="building", where="height_m > 24")
     assert "PostGIS" not in res.methods["engine"] and res.summary["total"] == 50
     monkeypatch.setenv("TWIN_PUSHDOWN", "0")

@@ -16,7 +16,7 @@ candidates, which is why the answers are the same as the embedded path's, row fo
 * each predicate is row-wise (a building violates a setback, a target meets a reference, on
   its own), so running the exact check on the candidates gives exactly the matches of the
   full layer, and the candidates keep their positions as index labels, as
-  :class:`~twin.query.inputs.Layers` would give them.
+  :class:`~twin.query.inputs.QueryInputs` would give them.
 
 ``select``'s attribute filter (``where``) goes the same way through :func:`filtered`, on a
 store that offers :class:`~twin.store.base.AttributeSearch` (PostGIS): the parsed filter is
@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from ..kinds import KINDS
-from .inputs import Layers
+from .inputs import QueryInputs
 
 __all__ = ["Candidates", "pushdown_store", "candidates", "filtered", "EPSILON_M"]
 
@@ -53,7 +53,7 @@ EPSILON_M = 1e-6  # widen the server search by 1 µm: float noise never loses a 
 
 @dataclass
 class Candidates:
-    """The rows the server found: ``frame`` (as Layers would give them, restricted to the
+    """The rows the server found: ``frame`` (as QueryInputs would give them, restricted to the
     candidates, index = position in the full frame), ``total`` rows of the full frame, and
     ``engine`` (a description for the query's methods)."""
 
@@ -69,7 +69,7 @@ def pushdown_store(layers, name: str, capability=None):
 
     if os.environ.get("TWIN_PUSHDOWN", "1").strip() in ("0", "false", "no", "off"):
         return None
-    if not isinstance(layers, Layers) or not isinstance(layers.store,
+    if not isinstance(layers, QueryInputs) or not isinstance(layers.store,
                                                         capability or SpatialSearch):
         return None
     if layers.bbox is not None or name in layers.overridden():
@@ -77,7 +77,7 @@ def pushdown_store(layers, name: str, capability=None):
     return layers.store
 
 
-def _layer_names(layers: Layers, name: str) -> list[str]:
+def _layer_names(layers: QueryInputs, name: str) -> list[str]:
     if name in KINDS:
         return layers.store.layers_of_kind(name)
     return [name] if name in {i.name for i in layers.store.layers()} else []
@@ -150,7 +150,7 @@ def filtered(layers, name: str, where: str | None) -> Candidates | None:
     own = list(empty.columns)
     check_columns(ast, own if "layer" in own else [*own, "layer"])
     if "layer" in columns_of(ast) and "layer" not in own:
-        return None  # the column Layers adds; not in the table
+        return None  # the column QueryInputs adds; not in the table
     rows = store.where_rows(layer, ast)
     if rows is None:
         return None

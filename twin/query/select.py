@@ -40,7 +40,7 @@ import shapely
 from ..errors import QueryError
 from .common import split_long_lines, text
 from .expr import filter_frame
-from .inputs import Layers
+from .inputs import QueryInputs
 from .pushdown import candidates, filtered
 from .registry import Param, QueryResult, QuerySpec, register
 
@@ -98,7 +98,7 @@ def spatial_match(targets, references, *, predicate: str = "dwithin",
     return mask, dist
 
 
-def resolve_reference(layers: Layers, near: str, near_keyword: str | None = None,
+def resolve_reference(layers: QueryInputs, near: str, near_keyword: str | None = None,
                       near_where: str | None = None):
     """The reference features for ``near``: a GeoDataFrame (or WKT → one-row frame)."""
     if _WKT.match(near):
@@ -145,7 +145,7 @@ def select_mask(frame: gpd.GeoDataFrame, *, where: str | None = None,
     return mask, dist
 
 
-def run_select(layers: Layers, *, layer: str = "building", where: str | None = None,
+def run_select(layers: QueryInputs, *, layer: str = "building", where: str | None = None,
                keyword: str | None = None, near: str | None = None,
                near_keyword: str | None = None, near_where: str | None = None,
                predicate: str = "dwithin", distance_m: float = 50.0) -> QueryResult:
@@ -186,7 +186,7 @@ def run_select(layers: Layers, *, layer: str = "building", where: str | None = N
                        feature_kind=_kind_of(layers, layer))
 
 
-def _kind_of(layers: Layers, name: str) -> str | None:
+def _kind_of(layers: QueryInputs, name: str) -> str | None:
     """The kind ``name`` (a kind or a store layer) stands for."""
     from ..kinds import KINDS
 
