@@ -206,8 +206,8 @@ def show(result: dict) -> None:
     if "error" in result:
         print(f"  {result['label']:>10} {how:>6}: FAILED ({result['error']})")
         return
-    pan = f", {result['bytes_pan'] / 2**20:.2f} MB after panning" if "bytes_pan" in result \
-        else ""
+    pan = f", {result['bytes_pan'] / 2**20:.2f} MB on the wire after panning" \
+        if "bytes_pan" in result else ""
     print(f"  {result['label']:>10} {how:>6}: first paint {result['cold_s']:.2f} s cold, "
           f"{result['warm_s']:.2f} s warm; map data on the wire (raw) "
           f"{result['bytes_first'] / 2**20:.2f} ({result['raw_first'] / 2**20:.2f}) MB before "

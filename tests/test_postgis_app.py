@@ -62,3 +62,36 @@ def test_map_and_queries_pages_on_postgis(pg_town, tmp_path, monkeypatch):
     at = _run(AppTest.from_file(APP, default_timeout=120))
     assert _layer_ids(at) == on_postgis
     assert _setbacks_page(at) == (metrics_pg, rows_pg)
+
+
+def test_an_ifc_proposal_uploaded_on_postgis_is_kept_by_the_store(make_pg_store, tmp_path,
+                                                                  monkeypatch):
+    """The Scenarios page keeps the upload in the store's attachment area (it used to write
+    scenario_files/ under the working directory on PostGIS), and the scenario applies."""
+    from ifc_factory import make_test_building
+    from test_scenario_apply import make_town
+
+    from twin.scenario import apply, load_base, load_scenario
+
+    store = make_pg_store("att")
+    info = make_town(store)
+    monkeypatch.setenv("TWIN_STORE", store.url)
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "proposal.ifc"
+    make_test_building(path, storeys=3, map_conversion={
+        "crs": "EPSG:4549", "eastings": info["x0"] + 20, "northings": info["y0"] + 150})
+    store.save_scenario("up", {"format": "twin-scenario", "schema_version": 1, "name": "up",
+                               "edits": []})
+    at = _run(AppTest.from_file(APP, default_timeout=120))
+    at.switch_page("app_pages/scenarios.py")
+    _run(at)
+    at.file_uploader(key="scen_ifc").upload("proposal.ifc", path.read_bytes(),
+                                            "application/octet-stream")
+    at.button(key="scen_add_ifc").click()
+    _run(at)
+    assert not at.error, [e.value for e in at.error]
+    (key,) = store.attachments()
+    assert store.read_attachment(key) == path.read_bytes()
+    assert not (tmp_path / "scenario_files").exists()
+    view = apply(load_base(store), load_scenario(store, "up"))
+    assert view.changed_ids("building", "added")

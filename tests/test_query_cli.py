@@ -52,7 +52,7 @@ def test_registry_lists_every_query_with_typed_params():
     names = [s.name for s in q.queries()]
     assert names == ["select", "indicators", "setbacks", "coverage", "flood", "sunlight",
                      "shadows", "envelope", "height_limit", "sightline", "viewshed",
-                     "window_sunlight", "projects"]
+                     "window_sunlight", "capacity", "skyline", "projects"]
     for spec in q.queries():
         assert spec.title_zh and spec.title_en and spec.run
         json.dumps(spec.to_dict(), ensure_ascii=False)

@@ -150,3 +150,14 @@ def test_a_proposal_lists_hours_before_and_after_for_each_window(tmp_path):
     assert (rows["after"] < rows["before"]).all()
     changed = d.status_changes[d.status_changes["query"] == "window_sunlight"]
     assert set(changed["change"]) <= {"worse"}
+
+
+def test_a_run_over_max_windows_says_to_choose_a_parcel():
+    from twin.errors import QueryError
+
+    b = buildings([{"id": "H", "use": "R2", "height_m": 30.0, "floors": 10, "base_elev_m": 0.0,
+                    "box": (0, 0, 36, 12)}])
+    with pytest.raises(QueryError, match="100 windows.*max_windows=50") as err:
+        q.run("window_sunlight", {"building": b}, max_windows=50)
+    assert "--parcel" in err.value.hint
+    assert len(q.run("window_sunlight", {"building": b}, max_windows=0).layer) == 100

@@ -239,7 +239,7 @@ class WindowStudy:
                  city_size: str = "large", elderly: bool = False, year: int = DEFAULT_YEAR,
                  parcel: str | None = None, step_min: float = 10.0, spacing_m: float = 3.6,
                  storey_m: float = 3.0, sill_m: float = 0.9,
-                 facade_tolerance_deg: float = 45.0):
+                 facade_tolerance_deg: float = 45.0, max_windows: int = 0):
         from .local import MASKED_USE  # a scenario diff's "not evaluated" mark
 
         self.buildings = buildings
@@ -253,6 +253,11 @@ class WindowStudy:
         self.win = window_receivers(buildings, np.flatnonzero(receivers), elements, self.dem,
                                     spacing_m=spacing_m, storey_m=storey_m, sill_m=sill_m,
                                     tolerance_deg=facade_tolerance_deg)
+        if max_windows and len(self.win) > max_windows:
+            raise QueryError(f"window_sunlight would compute {len(self.win):,} windows, more "
+                             f"than max_windows={max_windows:,}",
+                             hint="choose a parcel (--parcel ID) or raise --max-windows "
+                                  "(0: no limit); about 2,000 windows a second")
         old, (std_city, std_old) = _standards(buildings, climate_zone, city_size, elderly)
         self.old = old
         self.std_city = std_city
@@ -299,13 +304,14 @@ def run_window_sunlight(layers: Layers, *, climate_zone: str = "II", city_size: 
                         elderly: bool = False, year: int = DEFAULT_YEAR,
                         parcel: str | None = None, step_min: float = 10.0,
                         spacing_m: float = 3.6, storey_m: float = 3.0, sill_m: float = 0.9,
-                        facade_tolerance_deg: float = 45.0) -> QueryResult:
+                        facade_tolerance_deg: float = 45.0,
+                        max_windows: int = 50_000) -> QueryResult:
     """Run ``window_sunlight``; see the module docstring."""
     buildings = layers.require("building", query="window_sunlight")
     study = WindowStudy(layers, buildings, climate_zone=climate_zone, city_size=city_size,
                         elderly=elderly, year=year, parcel=parcel, step_min=step_min,
                         spacing_m=spacing_m, storey_m=storey_m, sill_m=sill_m,
-                        facade_tolerance_deg=facade_tolerance_deg)
+                        facade_tolerance_deg=facade_tolerance_deg, max_windows=max_windows)
     _ground, tops = building_tops(buildings, study.dem)
     hours = study.hours(buildings.geometry.to_numpy(), tops)
     win, need, label, days, old = study.win, study.need, study.label, study.days, study.old
@@ -392,6 +398,9 @@ _SPEC_PARAMS = (
     Param("sill_m", "float", 0.9, "窗台高度 (m)", "Window sill height (m)", min=0.0),
     Param("facade_tolerance_deg", "float", 45.0, "朝南容差 (°)", "South tolerance (°)",
           min=0.0, max=90.0),
+    Param("max_windows", "int", 50_000, "窗户数上限", "Most windows",
+          "refuse a run over this many windows (0: no limit); choose a parcel instead",
+          min=0),
 )
 
 register(QuerySpec(
