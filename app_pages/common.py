@@ -118,7 +118,10 @@ def localize_uploader() -> None:
     button, drop = tr("import.uploader_button"), tr("import.uploader_drop")
     st.markdown(
         "<style>"
-        "[data-testid=stFileUploaderDropzone] button{font-size:0 !important}"
+        "[data-testid=stFileUploaderDropzone] button,"
+        "[data-testid=stFileUploaderDropzone] button *{font-size:0 !important}"
+        "[data-testid=stFileUploaderDropzone] button [data-testid=stIconMaterial]"
+        "{font-size:1.25rem !important}"
         "[data-testid=stFileUploaderDropzone] button::after{content:" + _css_text(button) +
         ";font-size:14px}"
         "[data-testid=stFileUploaderDropzoneInstructions] span{font-size:0 !important}"
