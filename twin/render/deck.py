@@ -195,29 +195,14 @@ def union_bounds(bounds) -> tuple | None:
             max(b[3] for b in boxes))
 
 
-def overview_view(bounds, *, width_px: int = 700, height_px: int = 640,
-                  pitch: float = 45.0, margin: float = 0.05) -> dict:
-    """The town overview: the bounds of every drawn layer fitted to a map of
-    ``width_px`` × ``height_px``, tilted ``pitch`` degrees.
-
-    A tilted view shows the ground's north-south extent shortened by about cos(pitch), so
-    the latitude fit may zoom in by log2(1 / cos(pitch)); ``margin`` (in zoom levels) keeps
-    the near corners, which the perspective widens, inside the frame."""
+def overview_view(bounds) -> dict:
+    """The town overview: the bounds of every drawn layer, tilted 45 degrees."""
     if bounds is None:
-        return {"longitude": 119.90, "latitude": 35.73, "zoom": 12, "pitch": pitch,
+        return {"longitude": 119.90, "latitude": 35.73, "zoom": 12, "pitch": 45,
                 "bearing": 0, "maxPitch": 85}
-    west, south, east, north = bounds
-    span_lon = max(east - west, 1e-6)
-    zoom_lon = math.log2(width_px * 360.0 / (256.0 * span_lon))
-    merc = math.log(math.tan(math.pi / 4 + math.radians(north) / 2)) - \
-        math.log(math.tan(math.pi / 4 + math.radians(south) / 2))
-    zoom_lat = math.log2(height_px * 2 * math.pi / (256.0 * max(merc, 1e-9)))
-    zoom_lat += math.log2(1.0 / max(math.cos(math.radians(pitch)), 0.2))
-    # the near edge of a tilted view is drawn wider than the centre: fit the width there
-    zoom_lon -= math.log2(1.0 + math.sin(math.radians(pitch)) * 0.4)
-    zoom = max(1.0, min(zoom_lon, zoom_lat, 19.0) - margin)
-    return {"longitude": round((west + east) / 2.0, 6), "latitude": round((south + north) / 2.0, 6),
-            "zoom": round(zoom, 2), "pitch": pitch, "bearing": 0.0, "maxPitch": 85}
+    view = bounds_view(bounds, pitch=45.0)
+    view["zoom"] = round(max(1.0, view["zoom"] - 0.35), 2)  # the tilt widens the near edge
+    return view
 
 
 def nudge_view(view: dict, count: int) -> dict:
