@@ -23,7 +23,7 @@ import pandas as pd
 import shapely
 
 from ..errors import QueryError
-from ..query import Layers, run
+from ..query import QueryInputs, run
 from ..query.common import as_fraction, text
 from ..query.inputs import as_layers
 from ..store.atomic import atomic_write_bytes
@@ -49,7 +49,7 @@ class Review:
     evidence: pd.DataFrame
     setbacks: pd.DataFrame
     sunlight: pd.DataFrame | None
-    layers: Layers
+    layers: QueryInputs
     indicators_result: object
     setbacks_result: object
     sunlight_result: object | None
@@ -61,7 +61,7 @@ class Review:
 
 def build_review(source, parcels: list[str] | None = None, *, road_setback_m: float = 0.0,
                  sunlight: bool = True) -> Review:
-    """Run the review queries on ``source`` (store, Layers or frames) for ``parcels`` (ids;
+    """Run the review queries on ``source`` (store, QueryInputs or frames) for ``parcels`` (ids;
     ``None`` for all)."""
     layers = as_layers(source)
     ind = run("indicators", layers)
