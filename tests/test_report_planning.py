@@ -94,6 +94,7 @@ def test_capacity_section_gives_the_query_gfa_binding_and_the_massing_on_the_map
     sec = _section(page, "<h3>容量测算 Parcel capacity</h3>", "<h2>方法")
     assert f"{ref.summary['gfa_m2']:,.0f}" in sec
     assert ref.summary["gfa_m2"] == review.planning.capacity["P1"].summary["gfa_m2"] > 0
+    assert ref.summary["far"] <= ref.summary["far_limit"] * 1.005
     assert f"<td>{ref.summary['binding']}</td>" in sec
     # every massing block is drawn (with its floors and GFA) in P1's parcel map
     parcel_sec = _section(page, "<section class='parcel'><h2>地块 Parcel P1", "</section>")

@@ -1,7 +1,9 @@
 """The planning review report (规划审查报告): indicators, violations, maps and evidence.
 
 :func:`build_review` runs the queries (``indicators``, ``setbacks``, optionally
-``sunlight``) on the chosen parcels, :func:`render_html` turns the outcome into one
+``sunlight``, and the planning sections of :mod:`twin.report.planning`: envelope, height
+limits, window sunlight, on request capacity, viewshed / sight lines and skyline) on the
+chosen parcels, :func:`render_html` turns the outcome into one
 self-contained HTML page (inline SVG maps, CJK fonts), and :func:`write_report` writes it,
 with a PDF made from the same HTML (:mod:`twin.report.pdf`).
 

@@ -92,8 +92,8 @@ def skyline_chart(series: list[SkylineSeries], *, width: int = 660, height: int 
             out.append(f'<circle cx="{x[j]:.2f}" cy="{y[j]:.2f}" r="3" fill="{s.colour}"/>')
         out.append("</g>")
         ly = top + 10 + i * 13
-        out.append(f'<rect x="{left + pw - 150}" y="{ly - 8}" width="10" height="3" '
-                   f'fill="{s.colour}"/><text x="{left + pw - 136}" y="{ly - 4}">'
+        out.append(f'<rect x="{left + pw - 250}" y="{ly - 8}" width="10" height="3" '
+                   f'fill="{s.colour}"/><text x="{left + pw - 236}" y="{ly - 4}">'
                    f'{html.escape(tip)}</text>')
     out.append("</svg>")
     return "".join(out)
