@@ -39,7 +39,7 @@ def summary(url: str, by_kind: dict) -> dict:
     from twin.query.common import building_gfa
     from twin.query.coverage import run_coverage
     from twin.query.indicators import parcel_indicators
-    from twin.query.inputs import Layers
+    from twin.query.inputs import QueryInputs
 
     frames = {kind: _concat(url, items) for kind, items in by_kind.items()}
     out: dict = {}
@@ -65,7 +65,7 @@ def summary(url: str, by_kind: dict) -> dict:
                                      "name": fails["name"].astype(str),
                                      "fails": fails["fails"].astype(str)})
     if buildings is not None and frames.get("facility") is not None:
-        res = run_coverage(Layers(frames={k: v for k, v in frames.items() if v is not None}))
+        res = run_coverage(QueryInputs(frames={k: v for k, v in frames.items() if v is not None}))
         out["coverage"] = pd.DataFrame(res.table)
     sensors = frames.get("sensor")
     readings = frames.get("sensor_reading")

@@ -383,7 +383,7 @@ def planning(town, report) -> None:
     from twin.query.windows import window_receivers
 
     # envelope of every parcel (10,000 on the full town)
-    layers = q.Layers(frames={k: town[k] for k in ("parcel", "building", "road", "river")})
+    layers = q.QueryInputs(frames={k: town[k] for k in ("parcel", "building", "road", "river")})
     secs, res = best(lambda: q.run("envelope", layers, setback_m=5), 1)
     zones = red_and_blue_zones(layers)
     rng = np.random.default_rng(5)
@@ -396,7 +396,7 @@ def planning(town, report) -> None:
     # viewshed of 1 km on the Boli demo
     t0 = time.perf_counter()
     demo = _demo_store()
-    dl = q.Layers(demo)
+    dl = q.QueryInputs(demo)
     dl["building"], dl["terrain"]
     print(f"{'  (demo twin built)':34s} {time.perf_counter() - t0:7.3f} s")
     t = time.perf_counter()

@@ -10,7 +10,7 @@ tower on a residential parcel with ``max_far`` 2.5 and raises the flood level by
 
 Printed figures:
 
-* ``baseline``: one plain run of every diffed query on the base (``Layers(store)``), the
+* ``baseline``: one plain run of every diffed query on the base (``QueryInputs(store)``), the
   floor a diff cannot go under (it runs the changed queries twice);
 * ``diff``: read the base, apply the scenario, run every query on both sides, compare;
 * the ratio diff / baseline, and the target (diff ≤ 5 s).
@@ -28,7 +28,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from twin.query.inputs import Layers  # noqa: E402
+from twin.query.inputs import QueryInputs  # noqa: E402
 from twin.query.registry import coerce_params, queries  # noqa: E402
 from twin.scenario import FloodLevel, Scenario, apply, load_base  # noqa: E402
 from twin.scenario.diff import diff  # noqa: E402
@@ -72,7 +72,7 @@ def main(argv) -> int:
          queries=["indicators"])
 
     t0 = time.perf_counter()
-    layers = Layers(store)
+    layers = QueryInputs(store)
     per = {}
     for spec in specs:
         t = time.perf_counter()

@@ -28,7 +28,7 @@ import shapely
 
 from twin.io.report import LayerData
 from twin.query import get_query
-from twin.query.inputs import Layers
+from twin.query.inputs import QueryInputs
 from twin.store import ParquetStore
 
 X0, Y0 = 491_000.0, 3_954_000.0
@@ -97,7 +97,7 @@ def measure(store, layers: list[LayerData], *, pushdown: bool = True) -> dict:
     if not pushdown:
         os.environ["TWIN_PUSHDOWN"] = "0"
     try:
-        out["setbacks"], res = timed(lambda: spec.run(Layers(store), **spec.defaults()),
+        out["setbacks"], res = timed(lambda: spec.run(QueryInputs(store), **spec.defaults()),
                                      repeat=3)
     finally:
         os.environ.pop("TWIN_PUSHDOWN", None)

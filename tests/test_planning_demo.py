@@ -20,7 +20,7 @@ def demo(tmp_path_factory):
     url = str(root / "layers")
     assert main(["--store", url, "demo", "--data", str(root / "boli")]) == 0
     store = open_store(url)
-    return {"store": store, "url": url, "layers": q.Layers(store)}
+    return {"store": store, "url": url, "layers": q.QueryInputs(store)}
 
 
 def test_ifc_apartment_windows_come_from_the_model(demo):

@@ -12,7 +12,7 @@ from postgis_server import fresh_postgis_store
 
 from twin.io.report import LayerData
 from twin.query import get_query
-from twin.query.inputs import Layers
+from twin.query.inputs import QueryInputs
 from twin.store import ParquetStore
 
 pytestmark = pytest.mark.postgis
@@ -97,8 +97,8 @@ SETBACK_PARAMS = [
 def test_setbacks_identical_on_both_backends(both, params):
     parquet, pg = both
     spec = get_query("setbacks")
-    a = spec.run(Layers(parquet), **{**spec.defaults(), **params})
-    b = spec.run(Layers(pg), **{**spec.defaults(), **params})
+    a = spec.run(QueryInputs(parquet), **{**spec.defaults(), **params})
+    b = spec.run(QueryInputs(pg), **{**spec.defaults(), **params})
     assert "PostGIS ST_DWithin" in b.methods["engine"]
     assert "PostGIS" not in a.methods["engine"]
     assert a.summary["violating_buildings"] > 0
@@ -124,8 +124,8 @@ SELECT_PARAMS = [
 def test_select_identical_on_both_backends(both, params):
     parquet, pg = both
     spec = get_query("select")
-    a = spec.run(Layers(parquet), **{**spec.defaults(), **params})
-    b = spec.run(Layers(pg), **{**spec.defaults(), **params})
+    a = spec.run(QueryInputs(parquet), **{**spec.defaults(), **params})
+    b = spec.run(QueryInputs(pg), **{**spec.defaults(), **params})
     assert "PostGIS ST_DWithin" in b.methods["engine"]
     assert a.summary == b.summary and a.summary["matched"] > 0
     pd.testing.assert_frame_equal(a.layer, b.layer)
@@ -134,11 +134,11 @@ def test_select_identical_on_both_backends(both, params):
 def test_pushdown_reads_only_candidates_and_can_be_turned_off(both, monkeypatch):
     parquet, pg = both
     spec = get_query("setbacks")
-    b = spec.run(Layers(pg), **spec.defaults())
+    b = spec.run(QueryInputs(pg), **spec.defaults())
     read = int(b.methods["engine"].split("(")[1].split(" of ")[0])
     assert read < b.summary["buildings_checked"] / 2
     monkeypatch.setenv("TWIN_PUSHDOWN", "0")
-    c = spec.run(Layers(pg), **spec.defaults())
+    c = spec.run(QueryInputs(pg), **spec.defaults())
     assert "PostGIS" not in c.methods["engine"]
     _same(b, c)
 
@@ -147,10 +147,10 @@ def test_scenario_frames_and_bbox_take_the_embedded_path(both):
     _, pg = both
     spec = get_query("setbacks")
     edited = pg.read("building").iloc[:100]
-    res = spec.run(Layers(pg, frames={"building": edited}), **spec.defaults())
+    res = spec.run(QueryInputs(pg, frames={"building": edited}), **spec.defaults())
     assert "PostGIS" not in res.methods["engine"]
     assert res.summary["buildings_checked"] == 100
-    res = spec.run(Layers(pg, bbox=(X0, Y0, X0 + 500, Y0 + 500)), **spec.defaults())
+    res = spec.run(QueryInputs(pg, bbox=(X0, Y0, X0 + 500, Y0 + 500)), **spec.defaults())
     assert "PostGIS" not in res.methods["engine"]
 
 
@@ -214,8 +214,8 @@ DEMO_SELECT = [
 def test_demo_select_identical_ids(demo_both, params):
     parquet, pg = demo_both
     spec = get_query("select")
-    a = spec.run(Layers(parquet), **{**spec.defaults(), **params})
-    b = spec.run(Layers(pg), **{**spec.defaults(), **params})
+    a = spec.run(QueryInputs(parquet), **{**spec.defaults(), **params})
+    b = spec.run(QueryInputs(pg), **{**spec.defaults(), **params})
     assert "PostGIS ST_DWithin" in b.methods["engine"]
     assert a.summary == b.summary and a.summary["matched"] > 0
     assert list(a.layer["id"]) == list(b.layer["id"])
@@ -227,8 +227,8 @@ def test_demo_select_identical_ids(demo_both, params):
 def test_demo_setbacks_identical_ids(demo_both, params):
     parquet, pg = demo_both
     spec = get_query("setbacks")
-    a = spec.run(Layers(parquet), **{**spec.defaults(), **params})
-    b = spec.run(Layers(pg), **{**spec.defaults(), **params})
+    a = spec.run(QueryInputs(parquet), **{**spec.defaults(), **params})
+    b = spec.run(QueryInputs(pg), **{**spec.defaults(), **params})
     assert "PostGIS ST_DWithin" in b.methods["engine"]
     assert list(a.layer["id"]) == list(b.layer["id"])
     _same(a, b)

@@ -1,4 +1,4 @@
-"""The registry, Layers over a store, and the `twin query` command."""
+"""The registry, QueryInputs over a store, and the `twin query` command."""
 
 from __future__ import annotations
 
@@ -70,7 +70,7 @@ def test_registry_lists_every_query_with_typed_params():
 
 
 def test_layers_merge_every_layer_of_a_kind_and_override(town):
-    layers = q.Layers(town)
+    layers = q.QueryInputs(town)
     b = layers["building"]
     assert sorted(b["id"]) == ["B1", "B2", "IFC-9"]
     assert set(b["layer"]) == {"buildings", "ifc_model"}

@@ -18,7 +18,7 @@ def demo(tmp_path_factory):
     url = str(root / "layers")
     assert main(["--store", url, "demo", "--data", str(root / "boli")]) == 0
     store = open_store(url)
-    return {"store": store, "url": url, "layers": q.Layers(store)}
+    return {"store": store, "url": url, "layers": q.QueryInputs(store)}
 
 
 def test_indicators_find_the_far_and_height_parcels(demo):

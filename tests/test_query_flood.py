@@ -92,7 +92,7 @@ def test_level_from_the_latest_sensor_reading_and_settings():
     assert "WL-1" in res.summary["level_source"]
     res = q.run("flood", layers)                           # first water_level sensor
     assert res.summary["level_m"] == pytest.approx(2.0)
-    lay = q.Layers(frames=_layers(), settings={"flood_level_m": 2.0})
+    lay = q.QueryInputs(frames=_layers(), settings={"flood_level_m": 2.0})
     assert q.run("flood", lay).summary["flooded_area_m2"] == 70
     with pytest.raises(QueryError, match="sensor 'nope' has no readings"):
         q.run("flood", layers, sensor="nope")

@@ -121,3 +121,20 @@ def test_hostile_filters_are_refused_in_one_line(text, message):
     with pytest.raises(QueryError, match=message):
         parse(text)
     assert parse(" or ".join(["max_far > 1"] * 200))[0] == "or"   # a long but fair filter
+
+
+def test_to_sql_with_types_is_exact_or_refused():
+    from twin.query.expr import Untranslatable
+
+    types = {"use": "text", "height_m": "number", "名称": "text", "ratio": None}
+    sql, params = to_sql(parse("名称 > '河' and not height_m in (1, 2.5) and 1 == 2"),
+                         columns={"use": "use", "height_m": "h_1", "名称": "名称", "ratio": "r"},
+                         types=types)
+    assert sql == ('((COALESCE("名称" COLLATE "C" > %s, FALSE) AND '
+                   '(NOT COALESCE(COALESCE("h_1" IN (%s, %s), FALSE), FALSE))) AND FALSE)')
+    assert params == ["河", 1, 2.5]
+    for text in ("use > 3", "ratio > 1", "use contains 'r'", "height_m in (1, 'a')"):
+        with pytest.raises(Untranslatable):
+            to_sql(parse(text), columns=types, types=types)
+    with pytest.raises(QueryError, match="did you mean 'use'"):
+        to_sql(parse("uses == 'R'"), columns=types, types=types)

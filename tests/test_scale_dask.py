@@ -7,7 +7,7 @@ import pytest
 from test_postgis_pushdown import synthetic_town
 
 from twin.query import get_query
-from twin.query.inputs import Layers
+from twin.query.inputs import QueryInputs
 from twin.store import ParquetStore
 
 pytest.importorskip("dask_geopandas", reason="dask-geopandas is not installed (extra 'scale')")
@@ -24,7 +24,7 @@ def test_dask_setbacks_on_a_local_cluster_equal_the_embedded_query(tmp_path):
     assert set(current_files(store.root)) == {"building", "ifc_lod1", "river", "road"}
     spec = get_query("setbacks")
     params = {"road_setback_by_class": "primary=10,secondary=5"}
-    embedded = spec.run(Layers(store), **{**spec.defaults(), **params}).table
+    embedded = spec.run(QueryInputs(store), **{**spec.defaults(), **params}).table
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster, \
             distributed.Client(cluster):
@@ -60,7 +60,7 @@ def test_far_partitions_are_skipped(tmp_path):
     store = _town_with_a_small_river(tmp_path, 800)
     table, info = dask_setbacks(store.root, partitions=8, roads=False, workdir=tmp_path)
     assert info["partitions_checked"] < info["partitions"]
-    embedded = get_query("setbacks").run(Layers(store), roads=False).table
+    embedded = get_query("setbacks").run(QueryInputs(store), roads=False).table
     assert list(table["building_id"]) == list(embedded["building_id"])
 
 
@@ -81,7 +81,7 @@ def test_rail_lines_are_not_red_lines_in_the_dask_run_either(tmp_path):
     store = ParquetStore(tmp_path / "layers")
     store.commit([town[0], LayerData("road", "road", metro)])
     table, _ = dask_setbacks(store.root, partitions=2, rivers=False, workdir=tmp_path)
-    embedded = get_query("setbacks").run(Layers(store), rivers=False).table
+    embedded = get_query("setbacks").run(QueryInputs(store), rivers=False).table
     assert len(table) == len(embedded) == 0
     checked, _ = dask_setbacks(store.root, partitions=2, rivers=False, workdir=tmp_path,
                                skip_road_classes="none")

@@ -18,7 +18,7 @@ from twin.crs import transform_xy, working_crs
 from twin.io.report import LayerData
 from twin.kinds import conform
 from twin.query import get_query
-from twin.query.inputs import Layers
+from twin.query.inputs import QueryInputs
 from twin.scenario import RiverBuffer, Scenario, apply, load_base
 from twin.scenario.zones import river_buffer_zones
 
@@ -51,7 +51,7 @@ def test_zones_are_the_setbacks_querys_own(lake_town):
     assert zones.loc["L1", "required_m"] == 12.0           # setback only: a polygon river
     assert zones.loc["R1", "required_m"] == 10.0 / 2 + 8.0  # centreline: width/2 + setback
     assert zones.loc["L1", "geometry"].symmetric_difference(shapely.buffer(lake, 12.0)).area < 1e-6
-    query_zones = get_query("setbacks").run(Layers(view), **get_query("setbacks").defaults()
+    query_zones = get_query("setbacks").run(QueryInputs(view), **get_query("setbacks").defaults()
                                             ).extra_layers["zones"].set_index("ref_id")
     for rid in ("L1", "R1"):
         assert zones.loc[rid, "geometry"].equals(query_zones.loc[rid, "geometry"])

@@ -169,10 +169,10 @@ def register(app: typer.Typer) -> None:
         store = get_store()
         after = None
         if scenario:
-            from ..query import Layers
+            from ..query import QueryInputs
             from ..scenario.apply import scenario_view
 
-            after = Layers(scenario_view(store, scenario))
+            after = QueryInputs(scenario_view(store, scenario))
         paths = write_report(store, out, parcels=None if all_ else list(parcel),
                              pdf=pdf, road_setback_m=road_setback_m, sunlight=sunlight,
                              details=details, capacity=capacity, viewpoint=viewpoint,

@@ -2,7 +2,7 @@
 
 Every query is registered once (:mod:`twin.query.registry`) and reachable from the API
 (:func:`run`), the CLI (``twin query NAME``) and the app's Queries page. A query takes its
-inputs from a :class:`Layers` (a store, or frames a scenario edited in memory) and returns a
+inputs from a :class:`QueryInputs` (a store, or frames a scenario edited in memory) and returns a
 :class:`QueryResult` with a result layer in the working CRS, a summary and a table.
 
 Example
@@ -15,7 +15,7 @@ Example
 
 from __future__ import annotations
 
-from .inputs import Layers, as_layers
+from .inputs import Layers, QueryInputs, as_layers  # noqa: F401 - Layers: the former name
 from .registry import (
     Param,
     QueryResult,
@@ -28,7 +28,7 @@ from .registry import (
 )
 
 __all__ = [
-    "Layers",
+    "QueryInputs",
     "Param",
     "QueryResult",
     "QuerySpec",
@@ -41,7 +41,7 @@ __all__ = [
 
 
 def run(name: str, source, **params) -> QueryResult:
-    """Run the query ``name`` on ``source`` (a store, a :class:`Layers`, or a
+    """Run the query ``name`` on ``source`` (a store, a :class:`QueryInputs`, or a
     ``{kind: frame}`` dict) with ``params`` (strings are coerced to the param types).
 
     A query that searches space asks :mod:`twin.query.pushdown` for its candidates, which

@@ -39,7 +39,7 @@ from ..errors import QueryError
 from .common import as_fraction, numeric, text
 from .envelope import envelope_footprints, red_and_blue_zones
 from .heightlimit import height_limit_over
-from .inputs import Layers
+from .inputs import QueryInputs
 from .local import LocalPlan as LocalPlanFor
 from .registry import Param, QueryResult, QuerySpec, register
 from .setbacks import SKIP_ROAD_CLASSES
@@ -108,7 +108,7 @@ class SunlightCheck:
     a test of a candidate massing (see the module docstring). The windows, their standard
     and the nearby obstacles are prepared once; each test only recomputes the hours."""
 
-    def __init__(self, layers: Layers, reach_blocks: gpd.GeoDataFrame, params: dict):
+    def __init__(self, layers: QueryInputs, reach_blocks: gpd.GeoDataFrame, params: dict):
         from .local import mask_receivers
         from .surface import building_tops
         from .window_sunlight import WindowStudy, window_local_plan
@@ -189,7 +189,7 @@ def _raise_blocks(blocks, check: SunlightCheck, low: int, high: int, storey_m: f
     return blocks
 
 
-def _existing(layers: Layers, geom):
+def _existing(layers: QueryInputs, geom):
     """The buildings standing on the parcel (their representative point in it), their GFA
     and footprint on it."""
     if "building" not in layers or not len(layers["building"]):
@@ -225,7 +225,7 @@ def _blocks_frame(geoms, floors, storey_m: float, ground: float, parcel_id: str,
         geometry=gpd.GeoSeries(np.asarray(geoms, dtype=object), crs=crs), crs=crs)
 
 
-def run_capacity(layers: Layers, *, parcel: str | None = None, storey_m: float = 3.0,
+def run_capacity(layers: QueryInputs, *, parcel: str | None = None, storey_m: float = 3.0,
                  block_depth_m: float = 12.0, block_gap_m: float = 18.0, setback_m: float = 0.0,
                  road_setback_m: float = 0.0, road_setback_by_class: str | None = None,
                  sunlight: bool = True, climate_zone: str = "II", city_size: str = "large",

@@ -29,7 +29,7 @@ import shapely
 
 from ..errors import QueryError
 from .common import building_gfa, parse_kv, residential_mask, text
-from .inputs import Layers
+from .inputs import QueryInputs
 from .registry import Param, QueryResult, QuerySpec, register
 
 __all__ = ["DEFAULT_RADII", "nearest_distance", "run_coverage"]
@@ -52,7 +52,7 @@ def nearest_distance(points, facilities) -> np.ndarray:
     return out
 
 
-def _network(layers: Layers):
+def _network(layers: QueryInputs):
     from .network import RoadNetwork
     from .setbacks import checked_roads
 
@@ -60,7 +60,7 @@ def _network(layers: Layers):
     return RoadNetwork.from_lines(roads.geometry.to_numpy())
 
 
-def run_coverage(layers: Layers, *, radii: str | None = _RADII_TEXT,
+def run_coverage(layers: QueryInputs, *, radii: str | None = _RADII_TEXT,
                  kinds: str | None = None, distance: str = "straight") -> QueryResult:
     """Run ``coverage`` on ``layers``; see the module docstring."""
     buildings = layers.require("building", query="coverage")

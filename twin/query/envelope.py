@@ -38,7 +38,7 @@ import shapely
 
 from .common import FAIL, NA, PASS, as_fraction, numeric, parse_kv, split_long_lines, text
 from .indicators import building_parcel_pieces
-from .inputs import Layers
+from .inputs import QueryInputs
 from .registry import Param, QueryResult, QuerySpec, register
 from .setbacks import SKIP_ROAD_CLASSES, setback_references
 
@@ -48,7 +48,7 @@ __all__ = ["red_and_blue_zones", "envelope_footprints", "volume_outside", "run_e
 OUTSIDE_TOLERANCE_M3 = 1e-3
 
 
-def red_and_blue_zones(layers: Layers, *, road_setback_m: float = 0.0,
+def red_and_blue_zones(layers: QueryInputs, *, road_setback_m: float = 0.0,
                        road_setback_by_class: str | None = None,
                        skip_road_classes: str | None = SKIP_ROAD_CLASSES) -> np.ndarray:
     """The red-line and blue-line zones no building may enter, as polygons (working CRS):
@@ -115,7 +115,7 @@ def volume_outside(buildings: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, footp
                          "over_height_m": over, "volume_outside_m3": volume})
 
 
-def run_envelope(layers: Layers, *, parcel: str | None = None, setback_m: float = 0.0,
+def run_envelope(layers: QueryInputs, *, parcel: str | None = None, setback_m: float = 0.0,
                  road_setback_m: float = 0.0, road_setback_by_class: str | None = None,
                  skip_road_classes: str | None = SKIP_ROAD_CLASSES) -> QueryResult:
     """Run ``envelope`` on ``layers``; see the module docstring."""

@@ -38,7 +38,8 @@ import pandas as pd
 
 from ..errors import QueryError
 
-__all__ = ["parse", "evaluate", "to_sql", "columns_of", "filter_frame"]
+__all__ = ["parse", "evaluate", "to_sql", "columns_of", "check_columns", "filter_frame",
+           "Untranslatable", "FILTER_TYPES"]
 
 _TOKEN = re.compile(r"""
     (?P<ws>\s+)
@@ -265,7 +266,9 @@ def columns_of(ast) -> set[str]:
     return out
 
 
-def _check_columns(ast, columns) -> None:
+def check_columns(ast, columns) -> None:
+    """Raise the one-line :class:`QueryError` for a column of ``ast`` not in ``columns``
+    (suggesting the closest name)."""
     cols = [str(c) for c in columns]
     for name in sorted(columns_of(ast)):
         if name not in cols:
@@ -377,48 +380,116 @@ def filter_frame(frame: pd.DataFrame, where: str | None) -> pd.Series:
     if where is None or not str(where).strip():
         return pd.Series(True, index=frame.index)
     ast = parse(where)
-    _check_columns(ast, frame.columns)
+    check_columns(ast, frame.columns)
     return evaluate(ast, frame)
 
 
 _SQL_OPS = {"==": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 
+# the column families whose SQL answers equal evaluate's, test by test (see to_sql)
+FILTER_TYPES = ("text", "number", "bool")
+
+
+class Untranslatable(Exception):
+    """A filter test whose SQL answer could differ from :func:`evaluate`'s (raised by
+    :func:`to_sql` with ``types``); the caller then filters in memory."""
+
 
 def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+    # psycopg style: a literal '%' in the query text is written '%%'
+    return '"' + name.replace('"', '""').replace("%", "%%") + '"'
 
 
-def to_sql(ast, *, columns=None) -> tuple[str, list]:
+def _family(value, types) -> str | None:
+    """The type family of a literal, or of a column (from ``types``)."""
+    if value[0] == "col":
+        return types.get(value[1])
+    lit = value[1]
+    if lit is None:
+        return "null"
+    if isinstance(lit, bool):
+        return "bool"
+    if isinstance(lit, (int, float)):
+        return "number"
+    return "text" if isinstance(lit, str) else None
+
+
+def _constant(node) -> bool:
+    """A test without columns, decided here exactly as :func:`evaluate` decides it."""
+    return bool(evaluate(node, pd.DataFrame(index=[0])).iloc[0])
+
+
+def _exact(node, types) -> None:
+    """Raise :class:`Untranslatable` unless the SQL of test ``node`` is exactly evaluate's.
+
+    Exact: text with text (compared by code point, ``COLLATE "C"``), numbers with numbers,
+    booleans with booleans, a null literal (never matches), ``in`` with items of the
+    column's own family, ``is [not] null``, and ``contains`` on text with a pattern that has
+    no upper/lower case (Chinese, digits: case-insensitivity changes nothing). Not exact, so
+    refused: a column of another type (real, dates, JSON, categories), mixed families
+    (evaluate compares a text column with a number as numbers), ``contains`` with letters
+    (Python's and PostgreSQL's case folding differ for some letters).
+    """
+    kind = node[0]
+    if kind == "cmp":
+        left, right = _family(node[2], types), _family(node[3], types)
+        if "null" in (left, right):
+            return
+        if left is None or left != right:
+            raise Untranslatable(kind)
+    elif kind == "in":
+        family = _family(node[1], types)
+        if family not in FILTER_TYPES or any(
+                _family(("lit", x), types) != family for x in node[2]):
+            raise Untranslatable(kind)
+    elif kind == "contains":
+        if _family(node[1], types) != "text" or node[2].lower() != node[2].upper():
+            raise Untranslatable(kind)
+    elif kind in ("isnull", "notnull"):
+        if _family(node[1], types) not in FILTER_TYPES:
+            raise Untranslatable(kind)
+
+
+def to_sql(ast, *, columns=None, types=None) -> tuple[str, list]:
     """A parametrised SQL condition (``%s`` placeholders, psycopg style) and its values.
 
-    Column names are double-quoted; with ``columns`` given they are checked first.
-    Semantics match :func:`evaluate`: SQL comparisons with NULL are never true.
+    Values are always parameters, never text of the query. Column names are double-quoted;
+    with ``columns`` given they are checked first (the :class:`QueryError` of
+    :func:`filter_frame`), and a mapping ``{name: SQL column}`` names each column's SQL
+    column. With ``types`` (``{name: "text" | "number" | "bool" | None}``) the translation
+    is exact or refused: a test whose SQL answer could differ from :func:`evaluate`'s raises
+    :class:`Untranslatable`, a test without columns becomes ``TRUE``/``FALSE`` as evaluate
+    decides it, and every test is ``COALESCE``d so that null never matches, under ``not``
+    too. Semantics match :func:`evaluate`: SQL comparisons with NULL are never true.
     """
     if columns is not None:
-        _check_columns(ast, columns)
+        check_columns(ast, columns)
+    sql_name = dict(columns) if isinstance(columns, dict) else {}
     params: list = []
 
     def val(node) -> str:
         if node[0] == "col":
-            return _quote(node[1])
+            return _quote(sql_name.get(node[1], node[1]))
         if node[1] is None:
             return "NULL"
         params.append(node[1])
         return "%s"
 
-    def go(node) -> str:
+    def test(node) -> str:
         kind = node[0]
-        if kind in ("and", "or"):
-            return f"({go(node[1])} {kind.upper()} {go(node[2])})"
-        if kind == "not":
-            return f"(NOT COALESCE({go(node[1])}, FALSE))"
         if kind == "lit":
             return "TRUE" if node[1] else "FALSE"
         if kind == "col":
-            return _quote(node[1])
+            return val(node)
         if kind == "cmp":
+            if types is not None and "null" in (_family(node[2], types),
+                                                _family(node[3], types)):
+                return "FALSE"
             left = val(node[2])
             right = val(node[3])
+            if types is not None and _family(node[2], types) == "text" \
+                    and node[1] not in ("==", "!="):
+                left += ' COLLATE "C"'
             return f"{left} {_SQL_OPS[node[1]]} {right}"
         if kind == "in":
             left = val(node[1])
@@ -426,11 +497,27 @@ def to_sql(ast, *, columns=None) -> tuple[str, list]:
             return f"{left} IN ({marks})"
         if kind == "contains":
             left = val(node[1])
+            if types is not None:  # no case in the pattern: a plain substring test
+                params.append(node[2])
+                return f"strpos({left}, %s) > 0"
             text = node[2].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             params.append(f"%{text}%")
             return f"CAST({left} AS text) ILIKE %s"
         if kind in ("isnull", "notnull"):
             return f"{val(node[1])} IS {'NOT ' if kind == 'notnull' else ''}NULL"
         raise QueryError(f"unknown filter node {kind!r}")
+
+    def go(node) -> str:
+        kind = node[0]
+        if kind in ("and", "or"):
+            return f"({go(node[1])} {kind.upper()} {go(node[2])})"
+        if kind == "not":
+            return f"(NOT COALESCE({go(node[1])}, FALSE))"
+        if types is None:
+            return test(node)
+        if not columns_of(node):
+            return "TRUE" if _constant(node) else "FALSE"
+        _exact(node, types)
+        return f"COALESCE({test(node)}, FALSE)"
 
     return go(ast), params

@@ -42,7 +42,7 @@ from scipy import ndimage
 
 from ..errors import QueryError
 from .common import numeric, text
-from .inputs import Layers
+from .inputs import QueryInputs
 from .registry import Param, QueryResult, QuerySpec, register
 
 __all__ = ["read_dem", "river_cells", "flood_cells", "flood_polygons", "latest_reading",
@@ -252,7 +252,7 @@ def _flooded_storeys(affected: gpd.GeoDataFrame, storeys: pd.DataFrame, level: f
     return out.sort_values(["building_id", "elev_m"], kind="stable").reset_index(drop=True)
 
 
-def run_flood(layers: Layers, *, level_m: float | None = None,
+def run_flood(layers: QueryInputs, *, level_m: float | None = None,
               sensor: str | None = None) -> QueryResult:
     """Run ``flood`` on ``layers``; see the module docstring."""
     source = "parameter level_m"

@@ -30,7 +30,7 @@ import shapely
 
 from .common import FAIL, NA, PASS, numeric, text
 from .indicators import building_parcel_pieces
-from .inputs import Layers
+from .inputs import QueryInputs
 from .registry import QueryResult, QuerySpec, register
 from .surface import building_tops, load_dem
 
@@ -41,7 +41,7 @@ SURFACE_TYPES = ("cone", "plane", "corridor")
 _TOL_M = 0.01
 
 
-def height_surfaces(layers: Layers) -> gpd.GeoDataFrame | None:
+def height_surfaces(layers: QueryInputs) -> gpd.GeoDataFrame | None:
     """The rows of the ``feature`` layers that are height-limit surfaces, or None."""
     if "feature" not in layers:
         return None
@@ -107,7 +107,7 @@ def surface_minimum(geoms, surfaces: gpd.GeoDataFrame | None):
     return low, which
 
 
-def run_height_limit(layers: Layers) -> QueryResult:
+def run_height_limit(layers: QueryInputs) -> QueryResult:
     """Run ``height_limit``; see the module docstring."""
     buildings = layers.require("building", query="height_limit")
     parcels = layers["parcel"] if "parcel" in layers else None
@@ -184,7 +184,7 @@ register(QuerySpec(
 ))
 
 
-def height_limit_over(geoms, own_limit, layers: Layers, ground) -> tuple[np.ndarray, np.ndarray]:
+def height_limit_over(geoms, own_limit, layers: QueryInputs, ground) -> tuple[np.ndarray, np.ndarray]:
     """Per geometry (a parcel or its envelope): the lowest height limit over it above
     ``ground``, from ``own_limit`` (the parcel's ``max_height_m``, NaN for none) and the
     surfaces, and the binding surface's name (``""`` when the own limit decides)."""

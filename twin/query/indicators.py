@@ -44,7 +44,7 @@ from .common import (
     status_min,
     text,
 )
-from .inputs import Layers
+from .inputs import QueryInputs
 from .registry import Param, QueryResult, QuerySpec, register
 
 __all__ = ["building_parcel_pieces", "parcel_indicators", "run_indicators", "INDICATORS"]
@@ -188,7 +188,7 @@ def parcel_indicators(parcels: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame, *,
     return out, evidence
 
 
-def run_indicators(layers: Layers, *, parcel: str | None = None,
+def run_indicators(layers: QueryInputs, *, parcel: str | None = None,
                    storey_height_m: float = 3.0) -> QueryResult:
     """Run ``indicators`` on ``layers`` (all parcels, or the parcel with id ``parcel``)."""
     parcels = layers.require("parcel", query="indicators")

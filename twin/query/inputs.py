@@ -1,14 +1,14 @@
-"""Where a query gets its inputs: :class:`Layers`, a mapping from layer kind to frame.
+"""Where a query gets its inputs: :class:`QueryInputs`, a mapping from layer kind to frame.
 
-A query never opens a store itself. It asks a :class:`Layers` for a kind
+A query never opens a store itself. It asks a :class:`QueryInputs` for a kind
 (``layers["building"]``) and gets every layer of that kind in one frame. The frames come
 
-* from a store, read lazily on first use (``Layers(store)``): all layers of the kind,
+* from a store, read lazily on first use (``QueryInputs(store)``): all layers of the kind,
   concatenated, with a ``layer`` column naming the source layer (so the ``buildings`` layer
   and an IFC reader's LOD1 layer of kind ``building`` are one frame);
-* or from frames given directly (``Layers(frames={"building": gdf, ...})``), which is how a
+* or from frames given directly (``QueryInputs(frames={"building": gdf, ...})``), which is how a
   scenario runs queries on edited copies;
-* or both: :meth:`Layers.override` (or ``layers[kind] = frame``) replaces one kind and
+* or both: :meth:`QueryInputs.override` (or ``layers[kind] = frame``) replaces one kind and
   leaves the others to the store.
 
 Vector kinds give GeoDataFrames in the working CRS, tables (``sensor_reading``,
@@ -18,8 +18,8 @@ clear :class:`QueryError` instead.
 
 Example
 -------
->>> from twin.query.inputs import Layers
->>> layers = Layers(store)                                # doctest: +SKIP
+>>> from twin.query.inputs import QueryInputs
+>>> layers = QueryInputs(store)                                # doctest: +SKIP
 >>> edited = layers.copy().override("building", gdf)      # scenario view  # doctest: +SKIP
 >>> edited["building"] is gdf                             # doctest: +SKIP
 True
@@ -35,10 +35,10 @@ import pandas as pd
 from ..errors import QueryError
 from ..kinds import empty_frame, get_kind
 
-__all__ = ["Layers", "as_layers", "empty_frame"]
+__all__ = ["QueryInputs", "as_layers", "empty_frame"]
 
 
-class Layers(Mapping):
+class QueryInputs(Mapping):
     """A mapping from kind (``"building"``, ``"parcel"``, ``"terrain"`` …) to its data.
 
     Parameters
@@ -113,19 +113,19 @@ class Layers(Mapping):
         return self.store.layers_of_kind(kind)
 
     # -- changing ------------------------------------------------------------------------
-    def override(self, kind: str, frame) -> Layers:
+    def override(self, kind: str, frame) -> QueryInputs:
         """Use ``frame`` for ``kind`` from now on (the store is not touched); returns self."""
         get_kind(kind)
         self._overrides[kind] = frame
         return self
 
-    def copy(self) -> Layers:
-        """A new Layers on the same store, sharing loaded frames, with its own overrides.
+    def copy(self) -> QueryInputs:
+        """A new QueryInputs on the same store, sharing loaded frames, with its own overrides.
 
         Frames are shared, not copied: a caller that edits a frame edits a ``.copy()`` of
         it and passes the result to :meth:`override`.
         """
-        out = Layers(self.store, dict(self._overrides), bbox=self.bbox, settings=self.settings)
+        out = QueryInputs(self.store, dict(self._overrides), bbox=self.bbox, settings=self.settings)
         out._frames = self._frames  # the cache of store reads is safe to share
         return out
 
@@ -185,15 +185,18 @@ def _with_layer_column(frame, name: str):
     return frame
 
 
-def as_layers(source) -> Layers:
-    """A :class:`Layers` from a Layers (returned as is), a store, or a ``{kind: frame}``."""
-    if isinstance(source, Layers):
+Layers = QueryInputs  # the former name, while other branches merge; to be removed
+
+
+def as_layers(source) -> QueryInputs:
+    """A :class:`QueryInputs` from a QueryInputs (returned as is), a store, or a ``{kind: frame}``."""
+    if isinstance(source, QueryInputs):
         return source
     if isinstance(source, Mapping):
-        return Layers(frames=dict(source))
+        return QueryInputs(frames=dict(source))
     from ..store.base import StoreReader
 
     if isinstance(source, StoreReader):
-        return Layers(source)
+        return QueryInputs(source)
     raise QueryError(f"cannot take query inputs from a {type(source).__name__}",
-                     hint="pass a store, a twin.query.Layers or a dict of frames by kind")
+                     hint="pass a store, a twin.query.QueryInputs or a dict of frames by kind")

@@ -17,13 +17,13 @@ import numpy as np
 import pandas as pd
 
 from ..projects import STATES, hidden_buildings, projects_at
-from .inputs import Layers
+from .inputs import QueryInputs
 from .registry import Param, QueryResult, QuerySpec, register
 
 __all__ = ["run_projects"]
 
 
-def run_projects(layers: Layers, *, at: dt.date | None = None, state: str | None = None,
+def run_projects(layers: QueryInputs, *, at: dt.date | None = None, state: str | None = None,
                  delayed_only: bool = False) -> QueryResult:
     """The projects on ``at`` (default today), optionally one ``state`` or only delayed."""
     projects = layers.require("project", query="projects")

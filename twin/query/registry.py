@@ -224,7 +224,7 @@ class QuerySpec:
     """A registered query: its name, titles, parameters, input kinds, function, and what its
     results mean (which the scenario diff reads instead of guessing).
 
-    ``run(layers, **params)`` takes a :class:`twin.query.inputs.Layers` and parameters
+    ``run(layers, **params)`` takes a :class:`twin.query.inputs.QueryInputs` and parameters
     already coerced by :meth:`Param.coerce`; it returns a :class:`QueryResult`.
     ``inputs`` lists the kinds it reads (required first, then ``optional_inputs``).
 

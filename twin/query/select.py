@@ -17,6 +17,11 @@ are cut into pieces of 32 vertices first, so that the tree prunes well and each 
 distance is cheap). With ``dwithin`` the result carries
 ``distance_m``, the distance to the nearest matching reference feature.
 
+On PostGIS the work goes to the server (:mod:`twin.query.pushdown`): with a reference, the
+spatial search (``ST_DWithin``) finds the candidates and the filters run on them; without
+one, the attribute filter runs as a parametrised ``WHERE`` when it translates exactly, and
+otherwise in memory, so both backends select the same rows.
+
 Example
 -------
 >>> res = run_select(layers, layer="building", where="height_m > 24",
@@ -35,8 +40,8 @@ import shapely
 from ..errors import QueryError
 from .common import split_long_lines, text
 from .expr import filter_frame
-from .inputs import Layers
-from .pushdown import candidates
+from .inputs import QueryInputs
+from .pushdown import candidates, filtered
 from .registry import Param, QueryResult, QuerySpec, register
 
 __all__ = ["select_mask", "spatial_match", "keyword_mask", "resolve_reference", "run_select",
@@ -93,7 +98,7 @@ def spatial_match(targets, references, *, predicate: str = "dwithin",
     return mask, dist
 
 
-def resolve_reference(layers: Layers, near: str, near_keyword: str | None = None,
+def resolve_reference(layers: QueryInputs, near: str, near_keyword: str | None = None,
                       near_where: str | None = None):
     """The reference features for ``near``: a GeoDataFrame (or WKT → one-row frame)."""
     if _WKT.match(near):
@@ -140,7 +145,7 @@ def select_mask(frame: gpd.GeoDataFrame, *, where: str | None = None,
     return mask, dist
 
 
-def run_select(layers: Layers, *, layer: str = "building", where: str | None = None,
+def run_select(layers: QueryInputs, *, layer: str = "building", where: str | None = None,
                keyword: str | None = None, near: str | None = None,
                near_keyword: str | None = None, near_where: str | None = None,
                predicate: str = "dwithin", distance_m: float = 50.0) -> QueryResult:
@@ -149,11 +154,14 @@ def run_select(layers: Layers, *, layer: str = "building", where: str | None = N
     pushed = None if reference is None else candidates(  # PostGIS: search on the server
         layers, layer, reference.geometry.to_numpy(),
         distance_m if predicate == "dwithin" else 0.0)
+    if reference is None:  # PostGIS: the attribute filter as a WHERE on the server
+        pushed = filtered(layers, layer, where)
+    where_pushed = reference is None and pushed is not None
     frame = pushed.frame if pushed is not None else layers.frame(layer)
     if not isinstance(frame, gpd.GeoDataFrame):
         raise QueryError(f"select works on vector layers; {layer!r} has no geometry")
-    mask, dist = select_mask(frame, where=where, keyword=keyword, reference=reference,
-                             predicate=predicate, distance=distance_m)
+    mask, dist = select_mask(frame, where=None if where_pushed else where, keyword=keyword,
+                             reference=reference, predicate=predicate, distance=distance_m)
     out = frame[mask].copy()
     spatial = reference is not None
     if spatial and predicate == "dwithin":
@@ -178,7 +186,7 @@ def run_select(layers: Layers, *, layer: str = "building", where: str | None = N
                        feature_kind=_kind_of(layers, layer))
 
 
-def _kind_of(layers: Layers, name: str) -> str | None:
+def _kind_of(layers: QueryInputs, name: str) -> str | None:
     """The kind ``name`` (a kind or a store layer) stands for."""
     from ..kinds import KINDS
 

@@ -44,7 +44,7 @@ import shapely
 
 from ..errors import QueryError
 from .common import numeric, parse_kv, split_long_lines, text
-from .inputs import Layers
+from .inputs import QueryInputs
 from .pushdown import candidates
 from .registry import Param, QueryResult, QuerySpec, register
 
@@ -148,7 +148,7 @@ def setback_references(layers: Mapping, params: Mapping | None = None
     """The setback rule: for each enabled rule (rivers, then roads) with features, the
     features it checks and their required clear distances.
 
-    ``layers`` maps a kind to its frame (a :class:`Layers`, a scenario's, or a dict);
+    ``layers`` maps a kind to its frame (a :class:`QueryInputs`, a scenario's, or a dict);
     ``params`` are the ``setbacks`` query's parameters (missing ones take its defaults).
     """
     params = dict(params or {})
@@ -191,7 +191,7 @@ def setback_zones(references: list[SetbackReference], crs=None) -> gpd.GeoDataFr
     return pd.concat(parts, ignore_index=True)
 
 
-def run_setbacks(layers: Layers, *, road_setback_m: float = 0.0,
+def run_setbacks(layers: QueryInputs, *, road_setback_m: float = 0.0,
                  road_setback_by_class: str | None = None, rivers: bool = True,
                  roads: bool = True,
                  skip_road_classes: str | None = SKIP_ROAD_CLASSES) -> QueryResult:

@@ -23,7 +23,7 @@ import pandas as pd
 import shapely
 
 from .common import text
-from .inputs import Layers
+from .inputs import QueryInputs
 from .registry import Param, QueryResult, QuerySpec, register
 from .surface import building_tops, cell_centres, ground_at, load_dem, parse_point
 
@@ -91,7 +91,7 @@ def compare_profiles(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def run_skyline(layers: Layers, *, viewpoint: str | None = None, eye_height_m: float = 1.5,
+def run_skyline(layers: QueryInputs, *, viewpoint: str | None = None, eye_height_m: float = 1.5,
                 radius_m: float = 3000.0, step_deg: float = 0.5,
                 terrain: bool = True) -> QueryResult:
     """Run ``skyline``; see the module docstring."""

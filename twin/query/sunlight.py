@@ -35,7 +35,7 @@ import shapely.affinity
 
 from ..errors import QueryError
 from .common import location_lonlat, numeric, residential_mask, text
-from .inputs import Layers
+from .inputs import QueryInputs
 from .local import LocalRun, mask_receivers, sunlight_receivers
 from .registry import Param, QueryResult, QuerySpec, register
 from .solar import CHINA_TZ, grid_north_offset, major_cold, solar_times, sun_position, to_utc
@@ -99,7 +99,7 @@ def _location(layers_frames, crs):
     return lon, lat, grid_north_offset(lon, lat, crs)
 
 
-def run_shadows(layers: Layers, *, when: _dt.datetime | None = None,
+def run_shadows(layers: QueryInputs, *, when: _dt.datetime | None = None,
                 tz: str = CHINA_TZ) -> QueryResult:
     """Shadow polygons of every building at ``when`` (naive times are China Standard Time;
     default 12:00 on 大寒日 of :data:`DEFAULT_YEAR`)."""
@@ -288,7 +288,7 @@ def sunlit_hours(px, py, pz, normal_az, obstacles, tops, altitudes, azimuths_gri
     return sunlit * step_h
 
 
-def run_sunlight(layers: Layers, *, date: _dt.date | None = None, year: int = DEFAULT_YEAR,
+def run_sunlight(layers: QueryInputs, *, date: _dt.date | None = None, year: int = DEFAULT_YEAR,
                  start_solar_h: float = 8.0, end_solar_h: float = 16.0, step_min: float = 10.0,
                  min_hours: float = 2.0, spacing_m: float = 6.0, sill_m: float = 0.9,
                  facade_tolerance_deg: float = 45.0) -> QueryResult:

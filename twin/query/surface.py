@@ -22,7 +22,7 @@ from affine import Affine
 from ..crs import WGS84, transform_xy
 from ..errors import QueryError
 from .common import numeric, text
-from .inputs import Layers
+from .inputs import QueryInputs
 
 __all__ = ["cell_index", "cell_centres", "Dem", "load_dem", "ground_at", "building_tops",
            "SurfaceGrid", "surface_grid", "parse_point", "parse_points"]
@@ -66,7 +66,7 @@ class Dem:
         return out
 
 
-def load_dem(layers: Layers) -> Dem | None:
+def load_dem(layers: QueryInputs) -> Dem | None:
     """The terrain of ``layers`` as a :class:`Dem`, or None when there is none."""
     if "terrain" not in layers:
         return None
@@ -155,7 +155,7 @@ def surface_grid(bounds, cell: float, buildings, tops, dem: Dem | None, crs, *,
     return SurfaceGrid(z, label, transform, cell)
 
 
-def _ids_index(layers: Layers) -> dict[str, tuple[str, int]]:
+def _ids_index(layers: QueryInputs) -> dict[str, tuple[str, int]]:
     out = {}
     for kind in ("facility", "building"):
         if kind in layers:
@@ -164,7 +164,7 @@ def _ids_index(layers: Layers) -> dict[str, tuple[str, int]]:
     return out
 
 
-def parse_points(value: str, layers: Layers, crs, *, what: str):
+def parse_points(value: str, layers: QueryInputs, crs, *, what: str):
     """``(x, y, z or NaN, label)`` arrays of the points in ``value``: ``;``-separated items,
     each ``x,y[,z]`` in the working CRS, ``lon,lat[,z]`` in degrees, or a building /
     facility id (its representative point; a building's z is its top)."""
@@ -212,7 +212,7 @@ def parse_points(value: str, layers: Layers, crs, *, what: str):
     return np.array(xs), np.array(ys), np.array(zs, dtype=float), labels
 
 
-def parse_point(value: str, layers: Layers, crs, *, what: str):
+def parse_point(value: str, layers: QueryInputs, crs, *, what: str):
     """One point of :func:`parse_points` as ``(x, y, z or NaN, label)``."""
     x, y, z, labels = parse_points(value, layers, crs, what=what)
     if len(x) != 1:

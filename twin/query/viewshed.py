@@ -30,7 +30,7 @@ import shapely
 
 from ..errors import QueryError
 from .common import FAIL, PASS, numeric, text
-from .inputs import Layers
+from .inputs import QueryInputs
 from .registry import Param, QueryResult, QuerySpec, register
 from .surface import building_tops, cell_centres, ground_at, load_dem, parse_point, parse_points, surface_grid
 
@@ -107,7 +107,7 @@ def sight_clearance(x0, y0, z0, xt, yt, zt, buildings, tops, dem, *, exclude=Non
     return clearance, blocker
 
 
-def run_sightline(layers: Layers, *, viewpoint: str | None = None, targets: str | None = None,
+def run_sightline(layers: QueryInputs, *, viewpoint: str | None = None, targets: str | None = None,
                   eye_height_m: float = 1.5, target_height_m: float = 1.5) -> QueryResult:
     """Run ``sightline``; see the module docstring."""
     if not viewpoint or not targets:
@@ -194,7 +194,7 @@ def viewshed_grid(grid, x0, y0, z0, radius_m: float, target_height_m: float = 0.
     return vis & within, within
 
 
-def run_viewshed(layers: Layers, *, viewpoint: str | None = None, radius_m: float = 500.0,
+def run_viewshed(layers: QueryInputs, *, viewpoint: str | None = None, radius_m: float = 500.0,
                  eye_height_m: float = 1.5, target_height_m: float = 0.0,
                  cell_m: float = 2.0) -> QueryResult:
     """Run ``viewshed``; see the module docstring."""

@@ -35,7 +35,7 @@ import shapely
 
 from ..errors import QueryError
 from .common import location_lonlat, residential_mask, text
-from .inputs import Layers
+from .inputs import QueryInputs
 from .local import LocalRun, mask_receivers
 from .registry import Param, QueryResult, QuerySpec, register
 from .solar import grid_north_offset, solar_times, sun_position
@@ -235,7 +235,7 @@ class WindowStudy:
     given obstacles: :meth:`hours` computes every window's hours for a set of prisms (the
     capacity search calls it once per candidate massing without rebuilding the windows)."""
 
-    def __init__(self, layers: Layers, buildings, *, climate_zone: str = "II",
+    def __init__(self, layers: QueryInputs, buildings, *, climate_zone: str = "II",
                  city_size: str = "large", elderly: bool = False, year: int = DEFAULT_YEAR,
                  parcel: str | None = None, step_min: float = 10.0, spacing_m: float = 3.6,
                  storey_m: float = 3.0, sill_m: float = 0.9,
@@ -286,7 +286,7 @@ class WindowStudy:
         return out
 
 
-def _on_parcel(layers: Layers, buildings, parcel: str) -> np.ndarray:
+def _on_parcel(layers: QueryInputs, buildings, parcel: str) -> np.ndarray:
     pid = text(buildings, "parcel_id").to_numpy(dtype=object)
     if "parcel" in layers and len(layers["parcel"]):
         parcels = layers["parcel"]
@@ -300,7 +300,7 @@ def _on_parcel(layers: Layers, buildings, parcel: str) -> np.ndarray:
     return pid == str(parcel)
 
 
-def run_window_sunlight(layers: Layers, *, climate_zone: str = "II", city_size: str = "large",
+def run_window_sunlight(layers: QueryInputs, *, climate_zone: str = "II", city_size: str = "large",
                         elderly: bool = False, year: int = DEFAULT_YEAR,
                         parcel: str | None = None, step_min: float = 10.0,
                         spacing_m: float = 3.6, storey_m: float = 3.0, sill_m: float = 0.9,

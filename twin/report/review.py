@@ -25,7 +25,7 @@ import pandas as pd
 import shapely
 
 from ..errors import QueryError
-from ..query import Layers, run
+from ..query import QueryInputs, run
 from ..query.common import as_fraction, text
 from ..query.inputs import as_layers
 from ..store.atomic import atomic_write_bytes
@@ -51,7 +51,7 @@ class Review:
     evidence: pd.DataFrame
     setbacks: pd.DataFrame
     sunlight: pd.DataFrame | None
-    layers: Layers
+    layers: QueryInputs
     indicators_result: object
     setbacks_result: object
     sunlight_result: object | None
@@ -65,7 +65,7 @@ def build_review(source, parcels: list[str] | None = None, *, road_setback_m: fl
                  sunlight: bool = True, capacity: bool = False, viewpoint: str | None = None,
                  targets: str | None = None, radius_m: float = 500.0,
                  after=None) -> Review:
-    """Run the review queries on ``source`` (store, Layers or frames) for ``parcels`` (ids;
+    """Run the review queries on ``source`` (store, QueryInputs or frames) for ``parcels`` (ids;
     ``None`` for all).
 
     ``capacity`` adds the capacity (容量测算) of each chosen parcel; a ``viewpoint`` adds

@@ -42,7 +42,7 @@ import shapely
 
 from ..errors import StoreError
 from ..query.common import text
-from ..query.inputs import Layers
+from ..query.inputs import QueryInputs
 from ..query.setbacks import SKIP_ROAD_CLASSES, find_violations, setback_references
 
 __all__ = ["current_files", "partition_layer", "dask_setbacks", "VIOLATION_COLUMNS"]
@@ -121,7 +121,7 @@ def dask_setbacks(root, *, partitions: int = 8, road_setback_m: float = 0.0,
     import dask.dataframe as dd
 
     store = _store(root)
-    references = [(r.rule, r.refs, r.required) for r in setback_references(Layers(store), {
+    references = [(r.rule, r.refs, r.required) for r in setback_references(QueryInputs(store), {
         "road_setback_m": road_setback_m, "road_setback_by_class": road_setback_by_class,
         "rivers": rivers, "roads": roads, "skip_road_classes": skip_road_classes})]
     files = current_files(store, "building")
@@ -170,7 +170,7 @@ def main(argv=None) -> int:
     from dask.distributed import Client, LocalCluster
 
     from ..query import get_query
-    from ..query.inputs import Layers
+    from ..query.inputs import QueryInputs
     from ..store import ParquetStore
 
     with LocalCluster(n_workers=args.workers, threads_per_worker=1,
@@ -181,7 +181,7 @@ def main(argv=None) -> int:
         t_dask = time.perf_counter() - t0
     spec = get_query("setbacks")
     t0 = time.perf_counter()
-    res = spec.run(Layers(ParquetStore(args.store)),
+    res = spec.run(QueryInputs(ParquetStore(args.store)),
                    **{**spec.defaults(), "road_setback_m": args.road_setback_m})
     t_embedded = time.perf_counter() - t0
     embedded = res.table[VIOLATION_COLUMNS].reset_index(drop=True)

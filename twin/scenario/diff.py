@@ -347,7 +347,7 @@ def diff(base, scenario, *, params: dict | None = None, queries: list[str] | Non
         too, for exact town-wide totals; by default they run only where the scenario can
         change them (same per-feature results, much faster).
     """
-    from ..query.inputs import Layers
+    from ..query.inputs import QueryInputs
     from ..query.registry import get_query
     from ..query.registry import queries as all_queries
     from .apply import load_base
@@ -361,7 +361,7 @@ def diff(base, scenario, *, params: dict | None = None, queries: list[str] | Non
     specs = [get_query(q) for q in queries] if queries else \
         [s for s in all_queries() if s.diff]
     params = {k: dict(v) for k, v in (params or {}).items()}
-    base_layers, scen_layers = Layers(base), Layers(scenario)
+    base_layers, scen_layers = QueryInputs(base), QueryInputs(scenario)
 
     removed = set(scenario.changed_ids("building", "removed"))
     added = set(scenario.changed_ids("building", "added"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ScenarioError
-from ..query.inputs import Layers
+from ..query.inputs import QueryInputs
 from .edits import AddBuilding
 
 __all__ = ["propose_tower"]
@@ -28,7 +28,7 @@ def propose_tower(store, *, height_m: float = 100.0, floors: int = 30, max_far: 
 
     from twin.query.registry import get_query
 
-    layers = Layers(store)
+    layers = QueryInputs(store)
     ind = get_query("indicators").run(layers).layer
     cand = ind[(ind["max_far"].astype(float) == max_far) & (ind["far_status"] == "pass")
                & (ind["height_status"] == "pass")

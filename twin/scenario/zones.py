@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 
-from ..query.inputs import Layers
+from ..query.inputs import QueryInputs
 from ..query.setbacks import setback_references, setback_zones
 from .view import LayerView
 
@@ -26,7 +26,7 @@ def river_buffer_zones(view: LayerView, params: dict | None = None) -> gpd.GeoDa
     CRS; ``rule, ref_id, ref_name, required_m``), with the ``setbacks`` parameters
     ``params`` (the query's defaults otherwise; roads are never drawn here)."""
     ids = {str(c.id) for c in view.changes if c.op == "river_buffer"}
-    refs = setback_references(Layers(view), {**(params or {}), "roads": False})
+    refs = setback_references(QueryInputs(view), {**(params or {}), "roads": False})
     zones = setback_zones(refs)
     keep = zones["ref_id"].astype("string").isin(ids).fillna(False).to_numpy(dtype=bool)
     return zones[keep].drop_duplicates("ref_id").reset_index(drop=True)

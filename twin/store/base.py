@@ -11,7 +11,7 @@ from typing import Any, Protocol, runtime_checkable
 from ..io.report import LayerData
 
 __all__ = ["VersionInfo", "LayerInfo", "Store", "VersionCatalog", "StoreReader",
-           "SpatialSearch", "FileBacked", "ScenarioDeletion", "check_name"]
+           "SpatialSearch", "AttributeSearch", "FileBacked", "ScenarioDeletion", "check_name"]
 
 _NAME = re.compile(r"[A-Za-z0-9\u4e00-\u9fff][A-Za-z0-9_\-\u4e00-\u9fff]*")
 _NAME_MAX_BYTES = 63  # PostgreSQL's identifier limit; one rule for both stores
@@ -110,6 +110,23 @@ class SpatialSearch(Protocol):
     def dwithin_rows(self, layer: str, geometries, distance, *,
                      version: int | None = None):
         """Positions of the rows within ``distance`` of any of ``geometries``."""
+
+    def read_rows(self, layer: str, rows, *, columns=None, version: int | None = None):
+        """Only the rows at positions ``rows``, indexed by them."""
+
+
+@runtime_checkable
+class AttributeSearch(Protocol):
+    """A store that runs ``select``'s attribute filter itself (PostGIS, as a parametrised
+    ``WHERE``), so that the query reads back only the matching rows
+    (:func:`twin.query.pushdown.filtered`)."""
+
+    def row_count(self, layer: str, version: int | None = None) -> int:
+        """The rows of a layer version, without reading them."""
+
+    def where_rows(self, layer: str, ast, *, version: int | None = None):
+        """Positions of the rows where the parsed filter holds; None when the filter has
+        no exact translation on this layer (the caller filters in memory)."""
 
     def read_rows(self, layer: str, rows, *, columns=None, version: int | None = None):
         """Only the rows at positions ``rows``, indexed by them."""

@@ -19,7 +19,7 @@ import shapely
 from .codec import json_safe
 
 __all__ = ["ROW", "COPY_TYPES", "column_specs", "copy_values", "restore", "dtype_token",
-           "dtype_from_token", "pg_type"]
+           "dtype_from_token", "pg_type", "filter_type"]
 
 ROW = "_row"  # the primary key column: the row's position in the layer
 
@@ -142,3 +142,20 @@ def restore(values: list, spec: dict, crs=None) -> pd.Series:
         return pd.Series(values, dtype=dtype)
     except (TypeError, ValueError):
         return pd.Series(values, dtype=object).astype(dtype)
+
+
+_FILTER_DTYPES = {"text": re.compile(r"object|(str|string)\[(python|pyarrow)\]"),
+                  "number": re.compile(r"[Ii]nt(8|16|32|64)|[Uu][Ii]nt(8|16|32)|[Ff]loat64"),
+                  "bool": re.compile(r"bool|boolean")}
+_FILTER_PG = {"text": "text", "bigint": "number", "double precision": "number",
+              "boolean": "bool"}
+
+
+def filter_type(spec: dict) -> str | None:
+    """The filter language's type family of a column (``"text"``, ``"number"``,
+    ``"bool"``), when SQL compares it exactly as pandas does; None otherwise (real,
+    dates, JSON, bytes, categories), so a filter on it runs in memory."""
+    family = _FILTER_PG.get(spec["pg"])
+    if family is None or not _FILTER_DTYPES[family].fullmatch(spec["dtype"]):
+        return None
+    return family

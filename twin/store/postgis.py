@@ -36,6 +36,8 @@ Guarantees
   run ``ST_DWithin`` / ``ST_Intersects`` on the server with the GiST indexes and return row
   positions; :meth:`PostGISStore.read_rows` reads back only those rows. ``select`` and
   ``setbacks`` use them (:mod:`twin.query.pushdown`), so they never load the whole layer.
+  :meth:`PostGISStore.where_rows` runs ``select``'s attribute filter as a ``WHERE``
+  (compiled by :func:`twin.query.expr.to_sql`, values bound as parameters).
 
 Example
 -------
@@ -67,7 +69,7 @@ from ..kinds import get_kind
 from .base import LayerInfo, Store, VersionCatalog, VersionInfo
 from .codec import data_sha256, json_safe
 from .pgconn import connection, shared
-from .pgtypes import COPY_TYPES, ROW, column_specs, copy_values, restore
+from .pgtypes import COPY_TYPES, ROW, column_specs, copy_values, filter_type, restore
 
 __all__ = ["PostGISStore", "data_sha256", "FORMAT"]
 
@@ -618,6 +620,34 @@ class PostGISStore(Store):
             return np.array([r[0] for r in cur.fetchall()], dtype=np.int64)
 
     # -- attachments ---------------------------------------------------------------------
+    def where_rows(self, layer: str, ast, *, version: int | None = None):
+        """Positions of the rows of ``layer`` where the parsed filter ``ast``
+        (:func:`twin.query.expr.parse`) holds, found by a ``WHERE`` on the server.
+
+        The condition comes from :func:`twin.query.expr.to_sql` with this layer's column
+        names (quoted) and types: values are bound parameters. None when the filter has no
+        exact SQL form here (a column of another type, a case-folding ``contains``); the
+        caller then filters in memory. An unknown column is the filter's
+        :class:`~twin.errors.QueryError`.
+        """
+        from psycopg import sql
+
+        from ..query.expr import Untranslatable, to_sql
+
+        with self._cursor() as cur:
+            v = self._version_row(cur, layer, version)
+            specs = [s for s in v["columns"] if s["pg"] != "geometry"]
+            try:
+                condition, params = to_sql(ast, columns={s["name"]: s["column"] for s in specs},
+                                           types={s["name"]: filter_type(s) for s in specs})
+            except Untranslatable:
+                return None
+            query = sql.SQL("SELECT {row} FROM {table} WHERE ").format(
+                row=self._ident(ROW), table=self._ident(self.data_schema, v["table_name"]))
+            query += sql.SQL(condition) + sql.SQL(" ORDER BY 1")
+            cur.execute(query, params)
+            return np.array([r[0] for r in cur.fetchall()], dtype=np.int64)
+
     def _attachment_table(self, cur) -> None:
         cur.execute(self._sql("CREATE TABLE IF NOT EXISTS {s}.attachments (key text PRIMARY KEY, "
                               "created timestamptz NOT NULL, data bytea NOT NULL)"))
