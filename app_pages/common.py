@@ -6,6 +6,7 @@ Every cached function takes plain values (store URL, layer name, version, checks
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import streamlit as st
@@ -15,8 +16,8 @@ from twin.i18n import t as _t
 from twin.render import prune_data_dir
 from twin.store import default_store_url, open_store, redact_url
 
-__all__ = ["lang", "tr", "store_url", "store", "layer_tokens", "store_or_stop", "read_layer",
-           "deck_options", "DATA_DIR", "DATA_URL"]
+__all__ = ["lang", "tr", "gui_message", "localize_uploader", "store_url", "store",
+           "layer_tokens", "store_or_stop", "read_layer", "deck_options", "DATA_DIR", "DATA_URL"]
 
 # Layer data files served by Streamlit's static serving (server.enableStaticServing).
 DATA_DIR = Path(__file__).resolve().parents[1] / "static" / "cache"
@@ -81,3 +82,55 @@ def read_layer(url: str, layer: str, version: int, sha: str):
     """A layer version read from the store (cached on url, layer, version and checksum)."""
     return open_store(url).read(layer, version=version)
 
+
+
+# CLI options a message may name, and the control of the app that does the same
+_OPTION_CONTROLS = {"--kind": "import.kind", "--crs": "import.crs_input",
+                    "--layer": "import.layer", "--on-invalid": "import.on_invalid",
+                    "--anchor": "import.anchor.apply", "--building-id": "import.building_id",
+                    "--fix-scale": "import.fix_scale", "--allow-empty": "gui.allow_empty",
+                    "--encoding": "gui.encoding", "--mode": "import.mode",
+                    "--replace": "import.mode.replace", "--map": "gui.mapping"}
+
+
+def gui_message(text, *, upload: Path | None = None, name: str = "") -> str:
+    """An error written for the command line, reworded for the app: the private upload path
+    becomes the file's name, each CLI option the control that does the same
+    (``pass --kind`` → ``选择「图层类型」``), a ``twin …`` command and a ``$TWIN_…``
+    server setting a sentence that says who can act."""
+    text = str(text)
+    if upload is not None:
+        text = text.replace(str(upload), name or Path(upload).name)
+    text = re.sub(r"(?:/[^\s:]*)?/twin-upload-[^/\s]+/(?:[0-9a-f]{12}/)?", "", text)
+    text = re.sub(r"`twin [^`]*`", tr("gui.cli_command"), text)
+    text = re.sub(r"\$?\bTWIN_[A-Z_]+\b", tr("gui.server_setting"), text)
+    for option, key in _OPTION_CONTROLS.items():
+        text = re.sub(rf"(?:\b(?:pass|use|with|set)\s+(?:the\s+\w+'s\s+real\s+CRS\s+with\s+)?)?"
+                      rf"{re.escape(option)}(?![\w-])(?:\s+(?=[A-Z<])[^\s,;.)]+)?",
+                      tr("gui.control", control=tr(key)), text)
+    return text
+
+
+def localize_uploader() -> None:
+    """Put the interface language on every file uploader of the page: Streamlit draws its
+    button and drop text in English and has no option for them, so a style rule hides
+    that text and shows the catalogue's (the size limit is in the uploader's own label)."""
+    button, drop = tr("import.uploader_button"), tr("import.uploader_drop")
+    st.markdown(
+        "<style>"
+        "[data-testid=stFileUploaderDropzone] button,"
+        "[data-testid=stFileUploaderDropzone] button *{font-size:0 !important}"
+        "[data-testid=stFileUploaderDropzone] button [data-testid=stIconMaterial]"
+        "{font-size:1.25rem !important}"
+        "[data-testid=stFileUploaderDropzone] button::after{content:" + _css_text(button) +
+        ";font-size:14px}"
+        "[data-testid=stFileUploaderDropzoneInstructions] span{font-size:0 !important}"
+        "[data-testid=stFileUploaderDropzoneInstructions] > div > span:first-of-type::after"
+        "{content:" + _css_text(drop) + ";font-size:14px}"
+        "[data-testid=stFileUploaderDropzoneInstructions] small{display:none}"
+        "</style>", unsafe_allow_html=True)
+
+
+def _css_text(text: str) -> str:
+    return '"' + "".join(ch if ch.isalnum() or ch in " 、，" else f"\\{ord(ch):x} "
+                         for ch in text) + '"'

@@ -13,7 +13,15 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import ifc_panel
-from app_pages.common import deck_options, lang, store, store_url, tr
+from app_pages.common import (
+    deck_options,
+    gui_message,
+    lang,
+    localize_uploader,
+    store,
+    store_url,
+    tr,
+)
 from twin.config import upload_limit_bytes, upload_limit_mb
 from twin.errors import GeoreferenceError, TwinError
 from twin.i18n import label
@@ -123,6 +131,14 @@ def _show_report(result) -> None:
 WRITE_MODES = ["new", "append", "merge", "replace"]
 
 
+def _gui(exc) -> str:
+    """An import error as the page shows it: the upload's own name instead of its private
+    path, the page's controls instead of CLI options (:func:`app_pages.common.gui_message`)."""
+    upload = st.session_state.get("upload")
+    name = getattr(upload, "name", "") if upload is not None else ""
+    return gui_message(exc, name=name)
+
+
 def _write_choice(result, file_name: str):
     """When committing ``result`` would replace features of a layer that exists, say so
     with the numbers and let the user choose a new layer (the default, named after the
@@ -132,7 +148,7 @@ def _write_choice(result, file_name: str):
     try:
         plans = plan_import(the_store, result)
     except TwinError as exc:
-        st.error(str(exc))
+        st.error(_gui(exc))
         return None, None
     clashing = [p for p in plans if p.mode == "replace" and p.current_rows > 0]
     if not clashing:
@@ -162,7 +178,7 @@ def _write_choice(result, file_name: str):
         try:
             plans = plan_import(the_store, result, mode)
         except TwinError as exc:
-            st.error(str(exc))
+            st.error(_gui(exc))
             return None, None
     for plan in plans:
         st.caption(tr("import.mode.result", layer=plan.layer, current=fmt_count(plan.current_rows),
@@ -178,6 +194,7 @@ st.subheader(tr("import.title"))
 limit_mb = upload_limit_mb()
 uploaded = st.file_uploader(tr("import.upload", mb=f"{limit_mb:g}"),
                             type=UPLOAD_TYPES, key="upload")
+localize_uploader()
 c1, c2, c3, c4 = st.columns(4)
 kind = c1.selectbox(tr("import.kind"), KIND_CHOICES, key="import_kind",
                     format_func=lambda k: tr("import.kind.auto") if k == "auto"
@@ -209,9 +226,9 @@ if uploaded is not None:
         try:
             st.session_state["import_result"] = (signature, _preview(path, options))
         except GeoreferenceError as exc:
-            st.session_state["import_error"] = (signature, str(exc), True)
+            st.session_state["import_error"] = (signature, _gui(exc), True)
         except TwinError as exc:
-            st.session_state["import_error"] = (signature, str(exc), False)
+            st.session_state["import_error"] = (signature, _gui(exc), False)
         except Exception as exc:  # noqa: BLE001 - a reader bug is shown to the user
             st.session_state["import_error"] = (signature, f"{type(exc).__name__}: {exc}", False)
 
@@ -235,7 +252,7 @@ if uploaded is not None:
             try:
                 versions = commit_result(store(), result, note=note, mode=mode)
             except TwinError as exc:
-                st.error(str(exc))
+                st.error(_gui(exc))
             else:
                 st.session_state["import_done"] = versions
                 st.session_state.pop("import_result", None)

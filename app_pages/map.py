@@ -128,6 +128,21 @@ def _selection() -> tuple[str, str, dict] | None:
     return None
 
 
+def _fresh(picked):
+    """``picked`` unless the camera flew to another preset since it was picked: the chart
+    keeps its last selection, but a pick the user no longer looks at is not shown."""
+    nonce = st.session_state.get("view_nonce", 0)
+    if picked is None:
+        st.session_state.pop("_pick_seen", None)
+        return None
+    key = (picked[0], picked[1], repr(picked[2].get("k") if isinstance(picked[2], dict) else None))
+    seen = st.session_state.get("_pick_seen")
+    if seen is None or seen[0] != key:
+        st.session_state["_pick_seen"] = (key, nonce)
+        return picked
+    return picked if seen[1] == nonce else None
+
+
 def _view_changed():
     st.session_state["view_nonce"] = st.session_state.get("view_nonce", 0) + 1
 
@@ -183,7 +198,7 @@ with right:
     tools = map_tools(url, tokens, language)  # search + fly-to, measurement
 
 # ---- which BIM buildings are shown ---------------------------------------------------------
-picked = _selection()
+picked = _fresh(_selection())
 focus: set[str] = set(bim_ids) if bim_all else set()
 if preset.startswith("bim:"):
     focus.add(preset[4:])

@@ -26,6 +26,7 @@ __all__ = ["ToolOutput", "map_tools", "HIGHLIGHT_COLOR", "MEASURE_COLOR"]
 
 HIGHLIGHT_COLOR = (255, 0, 170)  # the found feature: apart from every layer colour
 MEASURE_COLOR = (0, 200, 255)
+FLY_MS = 1200
 
 
 @dataclass
@@ -91,6 +92,7 @@ def _search(url: str, tokens: dict, language: str, out: ToolOutput) -> None:
         pad = max(east - west, north - south, 0.002) * 0.25
         out.view = bounds_view((west - pad, south - pad, east + pad, north + pad), pitch=45.0,
                                max_zoom=18.0)
+        out.view["transitionDuration"] = FLY_MS  # deck.gl animates to a changed view
 
 
 def _picked_point(url: str, tokens: dict):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import deck_options, lang, store_or_stop, store_url, tr
+from app_pages.common import deck_options, gui_message, lang, store_or_stop, store_url, tr
 from app_pages.query_extras import description, metric_label, result_extras, volume_parts
 from twin.display import display_frame, display_value, field_label
 from twin.errors import TwinError
@@ -94,7 +94,7 @@ if submitted:
         st.session_state["query_result"] = (chosen, url, tokens, result)
     except TwinError as exc:
         st.session_state.pop("query_result", None)
-        st.error(tr("queries.error", error=str(exc)))
+        st.error(tr("queries.error", error=gui_message(exc)))
 
 held = st.session_state.get("query_result")
 # a result shows only while the store still holds the versions it was computed from
@@ -159,7 +159,7 @@ with st.expander(tr("queries.report"), expanded=False):
             with st.spinner(tr("dash.computing")):
                 write_report(the_store, out, parcels=parcels or None)
         except TwinError as exc:
-            st.error(tr("queries.error", error=str(exc)))
+            st.error(tr("queries.error", error=gui_message(exc)))
         else:
             st.session_state["report_file"] = (tokens, str(out))
     ready = st.session_state.get("report_file")

@@ -14,7 +14,15 @@ import shapely
 import streamlit as st
 from shapely.geometry import LineString, Point, Polygon
 
-from app_pages.common import deck_options, lang, read_layer, store_or_stop, store_url, tr
+from app_pages.common import (
+    deck_options,
+    lang,
+    localize_uploader,
+    read_layer,
+    store_or_stop,
+    store_url,
+    tr,
+)
 from twin.config import upload_limit_bytes, upload_limit_mb
 from twin.crs import transform_xy, working_crs
 from twin.errors import TwinError
@@ -306,6 +314,7 @@ with edit_col:
             st.rerun()
     with tab_ifc:
         upload = st.file_uploader(tr("scen.ifc_file"), type=["ifc"], key="scen_ifc")
+        localize_uploader()
         anchor = st.text_input(tr("scen.anchor"), key="scen_anchor",
                                help=tr("scen.anchor_help"))
         ifc_id = st.text_input(tr("scen.id"), key="scen_ifc_id")

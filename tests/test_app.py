@@ -140,6 +140,10 @@ def test_pick_opens_escaped_attribute_panel(town):
     _no_errors(at)
     panel = [m.value for m in at.markdown if "<table" in m.value]
     assert panel and "居住&lt;地块&gt;" in panel[0] and "<地块>" not in panel[0]
+    # the camera flies to another preset: the old pick is no longer shown
+    at.selectbox(key="view_preset").set_value("bim:IFC-B1").run()
+    assert not [m.value for m in at.markdown if "<table" in m.value]
+    at.selectbox(key="view_preset").set_value("overview").run()
     # picking the IFC building's LOD1 block shows its BIM elements instead
     at.toggle(key="bim_all").set_value(False).run()
     assert "bim::IFC-B1" not in _layer_ids(_deck(at))

@@ -54,3 +54,40 @@ def test_lookup_and_fallbacks():
     assert t("page.map", "fr") == "一张图"  # unknown language: Chinese
     assert label("landuse", "R", "zh") == "居住用地"
     assert label("landuse", "Z9", "en") == "Z9"  # unknown value: itself
+
+
+def test_every_column_of_every_kind_has_a_label():
+    """Attribute names in the map's panel and in tables come from ``col.*``."""
+    from twin.kinds import KINDS
+
+    zh, en = catalog("zh"), catalog("en")
+    missing = sorted({f"col.{c.name}" for kind in KINDS.values() for c in kind.columns}
+                     - (set(zh) & set(en)))
+    assert not missing, missing
+
+
+def test_every_query_metric_and_table_column_has_a_label(tmp_path):
+    """What a query shows (summary metrics, table headers) has a name in both languages:
+    its own ``<query>.m.<key>`` or the shared ``col.<key>``; run on the small town."""
+    from small_town import build_town
+
+    from twin.errors import TwinError
+    from twin.query import queries, run
+    from twin.store import ParquetStore
+
+    store = build_town(ParquetStore(tmp_path / "layers"))
+    zh = catalog("zh")
+    missing, ran = set(), 0
+    for spec in queries():
+        if spec.name in ("window_sunlight", "sunlight", "viewshed"):
+            continue  # minutes of ray casting; their keys share the col.* names checked here
+        try:
+            result = run(spec.name, store)
+        except TwinError:
+            continue  # needs a layer the small town does not have (terrain…)
+        ran += 1
+        for key in list(result.summary_json()) + [str(c) for c in result.table.columns]:
+            if key != "geometry" and f"{spec.name}.m.{key}" not in zh and f"col.{key}" not in zh:
+                missing.add(f"{spec.name}: {key}")
+    assert ran >= 4, ran
+    assert not missing, " ".join(sorted(missing))
