@@ -119,3 +119,14 @@ def test_existing_buildings_are_kept_around_or_replaced():
 
     ops = [e.op for e in massing_edits(new)]
     assert ops[0] == "remove_building" and ops.count("add_building") == len(new.layer)
+
+
+def test_a_small_far_on_a_parcel_without_setbacks_is_not_exceeded():
+    # 4 rows of 8 m-deep slabs (the narrowest building) would hold 3,200 m² a floor; the FAR
+    # allows 20,000 m² over 8 floors = 2,500 m²: fewer, deeper rows keep to it
+    res = q.run("capacity", {"parcel": _parcel(far=2.0)}, parcel="P1")
+    assert res.summary["gfa_m2"] == pytest.approx(20_000, rel=0.005)
+    assert res.summary["gfa_m2"] <= 20_000 * 1.005
+    assert res.summary["binding"] == "far"
+    ind = q.run("indicators", {"parcel": _parcel(far=2.0), "building": res.layer}).layer.iloc[0]
+    assert ind["far_status"] == "pass"

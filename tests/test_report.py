@@ -167,3 +167,28 @@ def test_svg_map_is_standalone():
     bar = re.search(r'<rect x="[\d.]+" y="[\d.]+" width="([\d.]+)"[^>]*/><text[^>]*>(\d+) m<', svg)
     px_per_m = (ax1 - ax0) / 10
     assert abs(float(bar.group(1)) - int(bar.group(2)) * px_per_m) < 0.2  # the scale bar is true
+
+
+def test_cli_report_with_viewpoint_scenario_and_capacity(town, tmp_path, capsys):
+    from query_frames import X0, Y0
+
+    from twin.crs import working_crs
+    from twin.scenario import AddBuilding, Scenario, save_scenario
+
+    tower = [(X0 + 40, Y0 + 110), (X0 + 60, Y0 + 110), (X0 + 60, Y0 + 130), (X0 + 40, Y0 + 130)]
+    save_scenario(town, Scenario("tower", [AddBuilding(footprint=tuple(tower), height_m=90,
+                                                       use="B1", id="TW",
+                                                       crs=working_crs().to_string())]))
+    out = tmp_path / "view.html"
+    vp = f"{X0 + 110},{Y0 + 50}"
+    assert main(["--store", str(town.root), "report", "--parcel", "P2", "--out", str(out),
+                 "--no-sunlight", "--capacity", "--viewpoint", vp, "--radius-m", "150",
+                 "--targets", f"{X0},{Y0 + 40}", "--scenario", "tower"]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert "容量测算 Parcel capacity" in page and "通视与可视域" in page
+    assert page.count('class="series"') == 2             # skyline before and after
+    assert "<td>blocked</td><td>B1</td>" in page         # the target is behind B1
+    assert "TW" in page                                  # the tower makes the new skyline
+    assert main(["--store", str(town.root), "report", "--parcel", "P2", "--out", str(out),
+                 "--scenario", "tower"]) == 1
+    assert "need --viewpoint" in capsys.readouterr().err

@@ -141,6 +141,15 @@ def register(app: typer.Typer) -> None:
                                       help="Include the 大寒日 sunlight check."),
         details: str = typer.Option(None, "--details", help="Parcel sections: all, or "
                                     "failing (default for --all)."),
+        capacity: bool = typer.Option(False, "--capacity", help="Add the capacity (容量测算) "
+                                      "of each chosen parcel, its massing on the parcel map."),
+        viewpoint: str = typer.Option(None, "--viewpoint", help="x,y, lon,lat or a building/"
+                                      "facility id: add the viewshed and the skyline."),
+        targets: str = typer.Option(None, "--targets", help="Sight-line targets from the "
+                                    "viewpoint, separated by ';'."),
+        radius_m: float = typer.Option(500.0, "--radius-m", help="Viewshed radius (m)."),
+        scenario: str = typer.Option(None, "--scenario", help="Overlay the skyline after "
+                                     "this scenario (with --viewpoint)."),
     ) -> None:
         """Write the planning review report (规划审查报告) as HTML, and PDF on request."""
         from ..report import write_report
@@ -154,8 +163,19 @@ def register(app: typer.Typer) -> None:
 
             if cjk_font() is None:
                 err_console.print(f"warning: {NO_CJK_FONT}")
-        paths = write_report(get_store(), out, parcels=None if all_ else list(parcel),
+        if (targets or scenario) and not viewpoint:
+            raise QueryError("--targets and --scenario need --viewpoint",
+                             hint="e.g. --viewpoint B001 or --viewpoint x,y")
+        store = get_store()
+        after = None
+        if scenario:
+            from ..query import QueryInputs
+            from ..scenario.apply import scenario_view
+
+            after = QueryInputs(scenario_view(store, scenario))
+        paths = write_report(store, out, parcels=None if all_ else list(parcel),
                              pdf=pdf, road_setback_m=road_setback_m, sunlight=sunlight,
-                             details=details)
+                             details=details, capacity=capacity, viewpoint=viewpoint,
+                             targets=targets, radius_m=radius_m, after=after)
         for p in paths:
             console.print(f"wrote report → {p}")

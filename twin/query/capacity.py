@@ -65,26 +65,42 @@ def massing_blocks(envelope, target_m2: float, *, block_depth_m: float = 12.0,
     minx, miny, maxx, maxy = envelope.bounds
     span = maxy - miny
     rows = max(1, int(round((span + block_gap_m) / (block_depth_m + block_gap_m))))
-    pitch = span / rows
-    centre = miny + (np.arange(rows) + 0.5) * pitch
 
-    def bars(u: float):
-        half = u * pitch / 2
-        cut = shapely.intersection(envelope, shapely.box(minx, centre - half, maxx,
-                                                         centre + half))
-        parts = shapely.get_parts(cut)
+    def keep_wide(parts):
         # slivers narrower than a building (beside an existing one, at a corner) are dropped
         wide = ~shapely.is_empty(shapely.buffer(parts, -min_width_m / 2))
         return parts[wide & (shapely.area(parts) > 1.0)]
 
-    lo, hi = 0.0, 1.0
-    for _ in range(40):
-        mid = (lo + hi) / 2
-        if shapely.area(bars(mid)).sum() < target_m2:
-            lo = mid
-        else:
-            hi = mid
-    return np.asarray(bars(hi), dtype=object)
+    def bisect(make):
+        lo, hi = 0.0, 1.0
+        for _ in range(40):
+            mid = (lo + hi) / 2
+            if shapely.area(make(mid)).sum() < target_m2:
+                lo = mid
+            else:
+                hi = mid
+        return make(hi)
+
+    def slabs(n_rows: int):
+        pitch = span / n_rows
+        centre = miny + (np.arange(n_rows) + 0.5) * pitch
+
+        def bars(u: float):
+            half = u * pitch / 2
+            return keep_wide(shapely.get_parts(shapely.intersection(
+                envelope, shapely.box(minx, centre - half, maxx, centre + half))))
+        return bisect(bars)
+
+    # rows at least min_width_m deep can overshoot a small target: fewer rows, and at last
+    # one row shortened from the west, until the slabs stay within it (0.5 %)
+    for n_rows in range(rows, 0, -1):
+        parts = slabs(n_rows)
+        if shapely.area(parts).sum() <= target_m2 * 1.005:
+            return np.asarray(parts, dtype=object)
+    full = slabs(1)
+    return np.asarray(bisect(lambda v: keep_wide(shapely.get_parts(shapely.intersection(
+        shapely.union_all(full), shapely.box(minx, miny, minx + v * (maxx - minx), maxy))))),
+        dtype=object)
 
 
 class SunlightCheck:

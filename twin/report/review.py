@@ -1,7 +1,9 @@
 """The planning review report (规划审查报告): indicators, violations, maps and evidence.
 
 :func:`build_review` runs the queries (``indicators``, ``setbacks``, optionally
-``sunlight``) on the chosen parcels, :func:`render_html` turns the outcome into one
+``sunlight``, and the planning sections of :mod:`twin.report.planning`: envelope, height
+limits, window sunlight, on request capacity, viewshed / sight lines and skyline) on the
+chosen parcels, :func:`render_html` turns the outcome into one
 self-contained HTML page (inline SVG maps, CJK fonts), and :func:`write_report` writes it,
 with a PDF made from the same HTML (:mod:`twin.report.pdf`).
 
@@ -60,9 +62,15 @@ class Review:
 
 
 def build_review(source, parcels: list[str] | None = None, *, road_setback_m: float = 0.0,
-                 sunlight: bool = True) -> Review:
+                 sunlight: bool = True, capacity: bool = False, viewpoint: str | None = None,
+                 targets: str | None = None, radius_m: float = 500.0,
+                 after=None) -> Review:
     """Run the review queries on ``source`` (store, QueryInputs or frames) for ``parcels`` (ids;
-    ``None`` for all)."""
+    ``None`` for all).
+
+    ``capacity`` adds the capacity (容量测算) of each chosen parcel; a ``viewpoint`` adds
+    the viewshed (and sight lines to ``targets``) and the skyline; ``after`` (a source with
+    a scenario applied) overlays the skyline after it."""
     layers = as_layers(source)
     ind = run("indicators", layers)
     table = ind.layer
@@ -95,7 +103,10 @@ def build_review(source, parcels: list[str] | None = None, *, road_setback_m: fl
     from .planning import build_planning
 
     planning = build_planning(layers, set(text(table, "id")), set(evidence["building_id"]),
-                              road_setback_m=road_setback_m, windows=bool(parcels) and sunlight)
+                              road_setback_m=road_setback_m, windows=bool(parcels) and sunlight,
+                              capacity=capacity and bool(parcels), viewpoint=viewpoint,
+                              targets=targets, radius_m=radius_m,
+                              after=as_layers(after) if after is not None else None)
     store = layers.store
     versions = {}
     if store is not None:
@@ -200,6 +211,9 @@ def _parcel_map(review: Review, prow, bids: set[str], bad: set[str]) -> str:
                                  label="退让控制区 setback zone"))
     items.append(MapLayer([geom], fill="none", stroke="#1f4e9c", width=2.0,
                           label="地块 parcel"))
+    from .planning import capacity_map_layers
+
+    massing = capacity_map_layers(review.planning, str(prow["id"]))
     b = layers["building"]
     if len(b):
         sel = b.iloc[b.sindex.query(box)]
@@ -209,6 +223,7 @@ def _parcel_map(review: Review, prow, bids: set[str], bad: set[str]) -> str:
         items.append(MapLayer(list(sel.geometry), fills=fills, stroke="#333", width=0.6,
                               titles=ids, legend=[("#7fa7d9", "本地块建筑 building"),
                                                   ("#e06060", "违规建筑 violation")]))
+    items.extend(massing)
     return svg_map(items, bbox=box.bounds, width=640)
 
 
@@ -352,14 +367,19 @@ def render_html(review: Review, *, title: str = "规划审查报告 Planning rev
 
 def write_report(source, out, *, parcels: list[str] | None = None, pdf: bool = False,
                  road_setback_m: float = 0.0, sunlight: bool = True,
-                 details: str | None = None) -> list[Path]:
+                 details: str | None = None, capacity: bool = False,
+                 viewpoint: str | None = None, targets: str | None = None,
+                 radius_m: float = 500.0, after=None) -> list[Path]:
     """Write the report to ``out`` (.html; a .pdf ``out`` writes only the PDF); with
-    ``pdf`` also ``out`` with suffix .pdf. Returns the paths written.
+    ``pdf`` also ``out`` with suffix .pdf. Returns the paths written. ``capacity``,
+    ``viewpoint``, ``targets``, ``radius_m`` and ``after`` as in :func:`build_review`.
 
     ``details`` (``all`` or ``failing``) defaults to ``all`` for chosen parcels and to
     ``failing`` for the whole town."""
     out = Path(out)
-    review = build_review(source, parcels, road_setback_m=road_setback_m, sunlight=sunlight)
+    review = build_review(source, parcels, road_setback_m=road_setback_m, sunlight=sunlight,
+                          capacity=capacity, viewpoint=viewpoint, targets=targets,
+                          radius_m=radius_m, after=after)
     page = render_html(review, details=details or ("all" if parcels else "failing"))
     written = []
     if out.suffix.lower() == ".pdf":
