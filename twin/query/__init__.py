@@ -15,7 +15,7 @@ Example
 
 from __future__ import annotations
 
-from .inputs import Layers, QueryInputs, as_layers  # noqa: F401 - Layers: the former name
+from .inputs import QueryInputs, as_layers
 from .registry import (
     Param,
     QueryResult,

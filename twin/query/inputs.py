@@ -185,9 +185,6 @@ def _with_layer_column(frame, name: str):
     return frame
 
 
-Layers = QueryInputs  # the former name, while other branches merge; to be removed
-
-
 def as_layers(source) -> QueryInputs:
     """A :class:`QueryInputs` from a QueryInputs (returned as is), a store, or a ``{kind: frame}``."""
     if isinstance(source, QueryInputs):
