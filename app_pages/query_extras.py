@@ -50,7 +50,8 @@ def result_extras(result, the_store, tokens) -> None:
 
         with st.form("capacity_to_scenario"):
             name = st.text_input(tr("capacity.scenario_name"),
-                                 value=f"容量测算-{result.summary.get('parcel', '')}")
+                                 value=tr("capacity.scenario_default",
+                                          parcel=result.summary.get("parcel", "")))
             go = st.form_submit_button(tr("capacity.add_to_scenario"), type="primary")
         if go:
             try:

@@ -4,6 +4,7 @@ two versions of a layer, from the store's history; bad input is one line."""
 from __future__ import annotations
 
 import json
+import re
 
 import geopandas as gpd
 import pandas as pd
@@ -74,3 +75,33 @@ def test_cli_diff_bad_input_is_one_line(store, capsys, args, message):
 
 def test_cli_diff_usage_error(store, capsys):
     assert main(["--store", str(store.root), "diff", "buildings", "one", "2"]) == 2
+
+
+def _parcels(ids, codes):
+    boxes = [shapely.box(i * 10, 0, i * 10 + 5, 5) for i in range(len(ids))]
+    return gpd.GeoDataFrame({"id": pd.array(ids, dtype="string"),
+                             "land_use_code": pd.array(codes, dtype="string")},
+                            geometry=boxes, crs="EPSG:4549")
+
+
+def test_text_that_looks_numeric_is_compared_as_text():
+    from twin.layer_diff import diff_frames
+
+    d = diff_frames(_parcels(["P1", "P2"], ["0101", "0202"]),
+                    _parcels(["P1", "P2"], ["101", "0202"]), "id", layer="parcels", v1=1, v2=2)
+    assert d.ids("changed") == {"P1"} and d.ids("added") == set() and d.ids("removed") == set()
+    assert d.changed["changed_columns"].iloc[0] == "land_use_code"
+
+
+@pytest.mark.parametrize("ids,message", [
+    (["P1", "P2", "P2"], "has the 'id' ['P2'] more than once"),
+    (["P1", None, "P3"], "1 feature(s) without an 'id'"),
+])
+def test_repeated_or_missing_ids_are_one_clear_error(ids, message):
+    from twin.errors import SchemaError
+    from twin.layer_diff import diff_frames
+
+    good = _parcels(["P1", "P2", "P3"], ["a", "b", "c"])
+    with pytest.raises(SchemaError, match=re.escape(message)) as info:
+        diff_frames(good, _parcels(ids, ["a", "b", "c"]), "id", layer="parcels", v1=1, v2=2)
+    assert "layer 'parcels'" in str(info.value) and "version 2" in str(info.value)

@@ -56,3 +56,18 @@ def test_parcel_limit_alone_and_a_building_without_any_limit():
     assert lay.loc["A", "allowed_top_elev_m"] == pytest.approx(29.0)
     assert lay.loc["A", "excess_m"] == pytest.approx(6.0) and lay.loc["A", "binding"] == "parcel"
     assert lay.loc["N", "status"] == "n/a"
+
+
+@pytest.mark.parametrize("column", ["base_elev_m", "end_elev_m"])
+def test_a_surface_without_its_elevation_is_refused_not_ignored(column):
+    from twin.errors import QueryError
+
+    surfaces = _surfaces()
+    surfaces[column] = None          # the cone's base, or the corridor's far end
+    b = buildings([{"id": "C1", "use": "B1", "height_m": 80.0, "base_elev_m": 0.0,
+                    "box": (0, -5, 10, 5)}])
+    p = parcels([{"id": "P", "land_use": "B1", "max_height_m": 100.0,
+                  "box": (-100, -200, 1200, 1000)}])
+    with pytest.raises(QueryError, match="have no elevation to limit heights by") as info:
+        q.run("height_limit", {"building": b, "parcel": p, "feature": surfaces})
+    assert ("'AP'" if column == "base_elev_m" else "'VC'") in str(info.value)

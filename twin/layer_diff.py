@@ -95,11 +95,13 @@ def _differs(a: pd.Series, b: pd.Series) -> np.ndarray:
     """Elementwise "not equal", nulls equal to nulls, bytes and text compared as values."""
     a_null = a.isna().to_numpy()
     b_null = b.isna().to_numpy()
-    try:
-        num_a = pd.to_numeric(a, errors="raise").to_numpy(dtype=float)
-        num_b = pd.to_numeric(b, errors="raise").to_numpy(dtype=float)
+    numeric = (pd.api.types.is_numeric_dtype(a) and pd.api.types.is_numeric_dtype(b)
+               and not pd.api.types.is_bool_dtype(a) and not pd.api.types.is_bool_dtype(b))
+    if numeric:  # text that looks numeric ("0101" vs "101") is compared as text
+        num_a = a.to_numpy(dtype=float, na_value=np.nan)
+        num_b = b.to_numpy(dtype=float, na_value=np.nan)
         equal = np.isclose(num_a, num_b, rtol=0.0, atol=1e-9)
-    except (TypeError, ValueError):
+    else:
         left, right = a.astype(object).to_numpy(), b.astype(object).to_numpy()
         equal = np.array([x == y if not (isinstance(x, float) or isinstance(y, float))
                           else bool(x == y) for x, y in zip(left, right)], dtype=bool)
@@ -117,6 +119,17 @@ def diff_frames(a: pd.DataFrame, b: pd.DataFrame, id_column: str, *, layer: str 
                               "features by", where=f"layer {layer!r}")
     ids_a = a[id_column].astype("string")
     ids_b = b[id_column].astype("string")
+    for ids, version in ((ids_a, v1), (ids_b, v2)):
+        if ids.isna().any():
+            raise SchemaError(f"version {version} has {int(ids.isna().sum())} feature(s) without "
+                              f"an {id_column!r}, which cannot be matched", where=f"layer {layer!r}",
+                              hint="give every feature an id, then import it as a new version")
+        repeated = ids[ids.duplicated()].unique().tolist()
+        if repeated:
+            raise SchemaError(f"version {version} has the {id_column!r} {repeated[:5]} more than "
+                              "once, so its features cannot be matched one to one",
+                              where=f"layer {layer!r}",
+                              hint="make the ids unique, then import it as a new version")
     in_b = ids_a.isin(set(ids_b.dropna()))
     in_a = ids_b.isin(set(ids_a.dropna()))
     removed, added = a[~in_b.to_numpy()], b[~in_a.to_numpy()]

@@ -100,9 +100,10 @@ def format_point(point) -> str:
 
 
 def _geod():
-    from pyproj import Geod
+    """The ellipsoid of the working CRS's datum (CGCS2000 for Boli), from pyproj."""
+    from .crs import working_crs
 
-    return Geod(ellps="GRS80")  # the CGCS2000 ellipsoid (same a and f to 1e-4 m)
+    return working_crs().get_geod()
 
 
 def geodesic_length(points: np.ndarray) -> float:

@@ -28,6 +28,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from ..errors import QueryError
 from .common import FAIL, NA, PASS, numeric, text
 from .indicators import building_parcel_pieces
 from .inputs import QueryInputs
@@ -54,6 +55,20 @@ def height_surfaces(layers: QueryInputs) -> gpd.GeoDataFrame | None:
     return out if len(out) else None
 
 
+def _refuse_missing_elevations(surfaces, kind, base, start, end) -> None:
+    """A protection surface without the elevations its type needs would limit nothing: refuse
+    it, naming the surfaces, instead of letting buildings pass under it unchecked."""
+    missing = (((kind == "cone") | (kind == "plane")) & np.isnan(base)) | (
+        (kind == "corridor") & (np.isnan(start) | np.isnan(end)))
+    if missing.any():
+        ids = (text(surfaces, "id").to_numpy(dtype=object) if "id" in surfaces.columns
+               else surfaces.index.to_numpy())
+        bad = [str(i) for i in ids[missing][:5]]
+        raise QueryError(f"protection surface(s) {bad} have no elevation to limit heights by",
+                         hint="give cones and planes base_elev_m, and corridors start_elev_m "
+                              "and end_elev_m, then import the layer again")
+
+
 def surface_minimum(geoms, surfaces: gpd.GeoDataFrame | None):
     """``(lowest surface elevation, its surface position or -1)`` over each geometry
     (``inf`` where no surface applies)."""
@@ -70,6 +85,7 @@ def surface_minimum(geoms, surfaces: gpd.GeoDataFrame | None):
     width = np.nan_to_num(numeric(surfaces, "width_m"), nan=0.0)
     start = numeric(surfaces, "start_elev_m")
     end = numeric(surfaces, "end_elev_m")
+    _refuse_missing_elevations(surfaces, kind, base, start, end)
     reach = np.where(kind == "corridor", shapely.buffer(sgeom, width / 2, cap_style="flat"),
                      np.where((kind == "cone") & ~np.isnan(radius),
                               shapely.buffer(sgeom, np.nan_to_num(radius, nan=0.0)), sgeom))
