@@ -19,7 +19,7 @@ __all__ = ["TILE_MIN_ROWS", "uses_tiles", "tileset_for", "tiled_parts", "bim_til
 # buildings, 6 small layers) in headless Chromium: one TileLayer per layer, each drawing a
 # GeoJsonLayer per tile, painted in 12 s warm where the whole-layer path took 4.8 s (load
 # 7): SwiftShader pays for every deck.gl layer it sets up.
-TILE_MIN_ROWS = 5000
+TILE_MIN_ROWS = 2000
 
 
 def uses_tiles(kind: str) -> bool:

@@ -229,13 +229,34 @@ def compare(tiled: dict, whole: dict | None) -> None:
           f"{whole['bytes_settled'] / max(tiled['bytes_settled'], 1):.1f}x")
 
 
+def measure_demo(tmp: Path) -> None:
+    """First paint of the Boli demo (``twin demo``) with tiles and whole, as a ratio."""
+    from twin.cli import main as twin_main
+
+    demo = tmp / "demo"
+    with contextlib.redirect_stdout(open(os.devnull, "w")):  # noqa: SIM115
+        twin_main(["--store", str(demo), "demo", "--data", str(tmp / "boli")])
+    print("== first paint in headless Chromium (warm = reload, server caches warm) ==")
+    demo_tiles = first_paint(demo, "demo", tiles=True)
+    demo_whole = first_paint(demo, "demo", tiles=False)
+    show(demo_tiles)
+    show(demo_whole)
+    compare(demo_tiles, demo_whole)
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--buildings", type=int, default=500_000)
     parser.add_argument("--no-browser", action="store_true")
     parser.add_argument("--no-whole", action="store_true",
                         help="skip the whole-layer path for the district (the demo keeps it)")
+    parser.add_argument("--demo-only", action="store_true",
+                        help="measure the Boli demo only (no district)")
     args = parser.parse_args(argv)
+    if args.demo_only:
+        with tempfile.TemporaryDirectory() as tmp_name:
+            measure_demo(Path(tmp_name))
+        return
     n = args.buildings
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -257,17 +278,7 @@ def main(argv=None) -> None:
         if not Path("/usr/bin/chromium").exists():
             print("browser figures skipped: /usr/bin/chromium is not installed")
             return
-        from twin.cli import main as twin_main
-
-        demo = tmp / "demo"
-        with contextlib.redirect_stdout(open(os.devnull, "w")):  # noqa: SIM115
-            twin_main(["--store", str(demo), "demo", "--data", str(tmp / "boli")])
-        print("== first paint in headless Chromium (warm = reload, server caches warm) ==")
-        demo_tiles = first_paint(demo, "demo", tiles=True)
-        demo_whole = first_paint(demo, "demo", tiles=False)
-        show(demo_tiles)
-        show(demo_whole)
-        compare(demo_tiles, demo_whole)
+        measure_demo(tmp)
         big_tiles = first_paint(store.root, f"{n // 1000}k", tiles=True, pan=True)
         show(big_tiles)
         big_whole = None

@@ -39,11 +39,10 @@ from .pyramid import fit_zoom, level_tiles, tile_xy
 __all__ = ["TILER_VERSION", "DETAIL_ZOOM", "FULL_BUDGET", "THIN_BUDGET", "TILE_PX", "Level",
            "Tileset", "build_pyramid", "read_tileset"]
 
-TILER_VERSION = 4  # part of every tileset key: a new tile format builds new tilesets
+TILER_VERSION = 5  # part of every tileset key: a new tile format builds new tilesets
 DETAIL_ZOOM = {"building": 16, "parcel": 15, "road": 15, "river": 15, "bim_element": 16}
-# BIM: element meshes only at the detail zoom, one level of building blocks below it (which
-# deck.gl reuses further out, inside the tileset's extent)
-BIM_BLOCK_LEVELS = 1
+# BIM: element meshes only at the detail zoom; below it building blocks, down to the zoom
+# where the BIM extent fits one tile (which deck.gl reuses further out, inside the extent)
 THIN_BUDGET = 1000  # features a crowded tile of parcels, roads or rivers keeps (largest)
 TILE_PX = 1024  # on-screen size of a tile (deck.gl's tileSize): few, large tiles per view
 FULL_BUDGET = 3000  # rows a tile below the detail zoom may carry in full (≈ 18 px each)
@@ -140,7 +139,7 @@ def build_pyramid(table: FeatureTable, folder, *, key: str, detail_zoom: int | N
     # the whole layer in one tile, and one level lower for views zoomed further out
     zmin = min(max(0, fit_zoom(bounds, tiles=1) - 1), zmax)
     if kind == "bim_element":
-        zmin, budget = zmax - BIM_BLOCK_LEVELS, 0
+        zmin, budget = min(fit_zoom(bounds, tiles=1), zmax - 1), 0
     levels = []
     try:
         tmp.mkdir(parents=True)
