@@ -230,6 +230,20 @@ def test_columns_read_keeps_the_order_asked_and_the_geometry(any_store):
     assert list(any_store.read("storey", columns=["name"]).columns) == ["name"]
 
 
+def test_a_column_named_with_percent_reads_back_whole_and_in_a_box(any_store):
+    # psycopg takes a "%" in a query with parameters as a placeholder, even quoted
+    frame = buildings(6)
+    frame["share_%"] = np.arange(6) * 10.0
+    frame["share_pct"] = np.arange(6) * 1.0  # the SQL spelling of the first must not clash
+    any_store.commit([LayerData("building", "building", frame)])
+    got = any_store.read("building")
+    assert got["share_%"].tolist() == [0, 10, 20, 30, 40, 50]
+    assert got["share_pct"].tolist() == [0, 1, 2, 3, 4, 5]
+    boxed = any_store.read("building", bbox=(X0, Y0, X0 + 5000, Y0 + 4000),
+                           columns=["share_%"])
+    assert sorted(boxed["share_%"]) == [0, 10, 20, 30, 40, 50]
+
+
 # -- versions and rollback ---------------------------------------------------------------
 def test_versions_and_rollback(any_store):
     v1 = any_store.commit([LayerData("building", "building", buildings(5, height=10))],

@@ -55,14 +55,16 @@ def _store(root):
     from ..store import ParquetStore
     from ..store.base import FileBacked, Store
 
-    store = root if isinstance(root, Store) else ParquetStore(root)
-    if not isinstance(store, FileBacked):
-        raise StoreError(f"dask setbacks reads GeoParquet files; a {type(store).__name__} "
+    if not isinstance(root, Store):
+        store = ParquetStore(root)
+        if not store.catalog_path.exists():
+            raise StoreError("no catalog.json: not a twin store folder", path=store.root)
+        return store
+    if not isinstance(root, FileBacked):
+        raise StoreError(f"dask setbacks reads GeoParquet files; a {type(root).__name__} "
                          "keeps none", hint="copy the twin into a folder with "
                                             "`twin store copy` first")
-    if isinstance(store, ParquetStore) and not store.catalog_path.exists():
-        raise StoreError("no catalog.json: not a twin store folder", path=store.root)
-    return store
+    return root
 
 
 def current_files(root, kind: str | None = None) -> dict[str, Path]:

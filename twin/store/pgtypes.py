@@ -70,7 +70,9 @@ def column_specs(frame: pd.DataFrame, geometry: str | None) -> list[dict]:
     specs = []
     for i, col in enumerate(frame.columns):
         name = str(col)
-        pgname = name
+        # psycopg reads a "%" anywhere in a query with parameters as a placeholder, even
+        # inside a quoted identifier, so the SQL name spells it out; ``name`` keeps it.
+        pgname = name.replace("%", "pct")
         if len(pgname.encode("utf-8")) > 63 or pgname in used:
             stem = pgname.encode("utf-8")[:50].decode("utf-8", "ignore")
             pgname = f"{stem}_{i}"
