@@ -68,7 +68,7 @@ def prepared(url: str, layer: str, kind: str, version: int, sha: str, color_by: 
     if kind == "sensor":
         latest = latest_for(url, latest_key, ((layer, version, sha),))
     return prepare_layer(frame, kind, name=layer, color_by=color_by, hidden_ids=hidden,
-                         latest=latest, labels=_labels(language))
+                         latest=latest, labels=_labels(language), language=language)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
