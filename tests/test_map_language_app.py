@@ -87,3 +87,21 @@ def test_map_tooltips_legend_and_terrain_in_both_languages(demo, monkeypatch):
         assert shown in text, shown
     legend = next(m.value for m in at.markdown if "twin-map-legend" in m.value)
     assert "Terrain" in legend or "terrain" in legend.lower(), legend[:300]
+
+
+def test_query_result_map_has_its_legend_under_it(demo, monkeypatch):
+    """The query result map's legend is a compact row right under the map, translated (the
+    status classes), with counts; the heights query's bins carry their unit."""
+    monkeypatch.setenv("TWIN_STORE", str(demo))
+    monkeypatch.setenv("TWIN_MAP_TILES", "0")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
+    at.run()
+    at.switch_page("app_pages/queries.py").run()
+    at.selectbox(key="query_name").set_value("indicators").run()
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert at.get("deck_gl_json_chart"), "no result map"
+    legends = [m.value for m in at.markdown if "twin-map-legend" in m.value]
+    assert len(legends) == 1, legends
+    assert "达标" in legends[0] and "不达标" in legends[0], legends[0][:400]
+    assert "pass" not in legends[0] and "fail" not in legends[0]

@@ -113,6 +113,7 @@ def fitted_view(bounds, *, width_px: float = FRAME_WIDTH_PX,
         _view, box = centred(mid)
         fits = box is not None and box[2] - box[0] <= usable_w and box[3] - box[1] <= usable_h
         lo, hi = (mid, hi) if fits else (lo, mid)
-    view, _box = centred(lo)
+    zoom = math.floor(lo * 100) / 100  # rounded down: still inside the frame
+    view, _box = centred(zoom)
     return {"longitude": round(view["longitude"], 6), "latitude": round(view["latitude"], 6),
-            "zoom": round(lo, 2), "pitch": pitch, "bearing": bearing, "maxPitch": 85}
+            "zoom": zoom, "pitch": pitch, "bearing": bearing, "maxPitch": 85}
