@@ -267,7 +267,8 @@ class IfcReader:
         from ..ifc.check import check_model
 
         t = time.perf_counter()
-        check = check_model(model, path=path, ids=options.get("check_ids"))
+        # every failing GlobalId is kept: the Import page colours them on its preview map
+        check = check_model(model, path=path, ids=options.get("check_ids"), limit=None)
         report.extra["model_check"] = check.to_dict()
         report.timings["check_s"] = round(time.perf_counter() - t, 4)
         failed = [r.code for r in check.rules if r.status == "fail"] + [
