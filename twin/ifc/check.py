@@ -305,7 +305,9 @@ def check_file(path, *, ids=None, member=None) -> ModelCheck:
     """Open ``path`` with the reader's checks and :func:`check_model` it."""
     from .open import open_ifc
 
-    with open_ifc(path, member=member) as opened:
+    # lazy: the check reads a part of the model, so the open only indexes it (the index
+    # pass still warns for a duplicate id or GlobalId, see OpenedIfc.parse_clean)
+    with open_ifc(path, member=member, lazy=True) as opened:
         return check_model(opened.model, path=path, ids=ids, parse_clean=opened.parse_clean)
 
 
