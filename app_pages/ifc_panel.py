@@ -1,6 +1,8 @@
 """The Import page's IFC parts: the placement form (anchor or anchor point, which
-overrides a file's own georeference), the model-check table shown before commit, and a
-progress line with elapsed and remaining time. The page calls these few functions."""
+overrides a file's own georeference), the model-check table shown before commit, the
+failing elements coloured on the preview map (with a legend, a rule picker and a table of
+which rule each element failed), and a progress line with elapsed and remaining time.
+The page calls these few functions."""
 
 from __future__ import annotations
 
@@ -10,8 +12,12 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.common import tr
+from twin.ifc.check import failing_elements
+from twin.render import deck_layers, legend_html
+from twin.render.check_map import prepare_check
 
 IFC_SUFFIXES = (".ifc", ".ifczip", ".zip")
+ALL_RULES = "*"
 _FILE_SOURCES = ("IfcMapConversion", "ePSet_MapConversion", "IfcSite.RefLatitude")
 
 
@@ -119,6 +125,7 @@ def show_check(result) -> bool:
               tr("ifcpanel.col.message"): tr("ifcpanel.applicable", n=s["applicable"])}
              for s in check.get("ids", [])]
     st.dataframe(pd.DataFrame(rows).astype("string"), hide_index=True)
+    failing_table(result)
     failures = int(check["failures"])
     if failures:
         st.warning(tr("ifcpanel.check_failed", n=failures))
@@ -126,3 +133,76 @@ def show_check(result) -> bool:
         st.success(tr("ifcpanel.check_passed"))
     strict = st.checkbox(tr("ifcpanel.strict"), key="ifc_check_strict")
     return bool(strict and failures)
+
+
+def _elements_and_failures(result):
+    """The previewed bim_element layer, the building layer's name and ``{GlobalId: [rule]}``
+    of the stored model check; None when the preview has no check or no elements."""
+    check = result.report.extra.get("model_check")
+    elements = next((item for item in result.layers if item.kind == "bim_element"), None)
+    if not check or elements is None or not len(elements.data):
+        return None
+    buildings = [item.name for item in result.layers if item.kind == "building"]
+    return elements, buildings, failing_elements(check)
+
+
+def check_layers(result) -> tuple[list, dict, list, list]:
+    """For an IFC preview with a model check: the elements as blocks coloured by the check
+    (the chosen rule's failures red, other failures orange, the rest green), drawn instead
+    of the LOD1 blocks they make up; shows the rule picker and the legend above the map.
+    Returns ``(deck layers, their data, WGS84 bounds, names of the layers they replace)``;
+    all empty when there is nothing to colour."""
+    found = _elements_and_failures(result)
+    if found is None:
+        return [], {}, [], []
+    elements, buildings, failing = found
+    frame = elements.data
+    guids = frame["guid"].astype("string").fillna("").tolist()
+    rules = list(dict.fromkeys(r for g in guids for r in failing.get(g, ())))
+    st.markdown(f"**{tr('ifcpanel.map_title')}**")
+    chosen = ALL_RULES
+    if rules:
+        chosen = st.selectbox(tr("ifcpanel.map_rule"), [ALL_RULES, *rules], key="ifc_check_rule",
+                              format_func=lambda r: tr("ifcpanel.map_all") if r == ALL_RULES
+                              else r)
+    status, texts = [], []
+    names = frame["name"].astype("string").fillna("").tolist()
+    classes = frame["ifc_class"].astype("string").fillna("").tolist()
+    for guid, name, cls in zip(guids, names, classes):
+        failed = failing.get(guid, [])
+        if failed and (chosen == ALL_RULES or chosen in failed):
+            status.append("fail")
+        elif failed:
+            status.append("warn")
+        else:
+            status.append("pass")
+        label = f"{name} · {cls} · {guid}" if name else f"{cls} · {guid}"
+        texts.append(label + " · " + (tr("ifcpanel.map_failed", rules=", ".join(failed))
+                                      if failed else tr("ifcpanel.map_none")))
+    prepared = prepare_check(frame, status, texts, name=f"preview-check-{elements.name}")
+    legend = [(tr(f"ifcpanel.map_class.{g.key}"), g.color, g.count) for g in prepared.groups]
+    if legend:
+        st.markdown(legend_html(legend), unsafe_allow_html=True)
+    layers, data = deck_layers(prepared, pickable=True)
+    bounds = [prepared.bounds] if prepared.bounds else []
+    return layers, data, bounds, ([elements.name, *buildings] if layers else [])
+
+
+def failing_table(result) -> None:
+    """The failing elements of a previewed IFC, one row each: GlobalId, class, name and
+    the rules it failed (the map's tooltip says the same)."""
+    found = _elements_and_failures(result)
+    if found is None:
+        return
+    elements, _, failing = found
+    frame = elements.data
+    rows = [{tr("ifcpanel.col.guid"): g, tr("ifcpanel.col.class"): c,
+             tr("ifcpanel.col.name"): n, tr("ifcpanel.col.rules"): ", ".join(failing[g])}
+            for g, c, n in zip(frame["guid"].astype("string").fillna(""),
+                               frame["ifc_class"].astype("string").fillna(""),
+                               frame["name"].astype("string").fillna(""))
+            if g in failing]
+    if not rows:
+        return
+    st.markdown(f"**{tr('ifcpanel.failing_title', n=len(rows))}**")
+    st.dataframe(pd.DataFrame(rows).astype("string"), hide_index=True)

@@ -110,8 +110,11 @@ def _show_report(result) -> None:
         st.markdown(f"**{title}** ({len(items)})")
         if items:
             st.dataframe(pd.DataFrame(items).astype("string"), hide_index=True, height=160)
-    drawn, layers, data, bounds = [], [], {}, []
+    drawn, bounds = [], []
+    layers, data, bounds, replaced = ifc_panel.check_layers(result)  # failing IFC elements
     for item in result.layers:
+        if item.name in replaced:
+            continue
         if getattr(KINDS.get(item.kind), "is_table", True) or item.kind not in (
                 "parcel", "road", "river", "building", "facility", "sensor"):
             continue

@@ -306,13 +306,15 @@ if it.initialize():
         np.frombuffer(g.faces_buffer, dtype=np.int32)
         if not it.next():
             break
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+print(int(next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM'))))
 """
 
 _TWIN_SCRIPT = """
 import atexit, resource, sys
-atexit.register(lambda: print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-                              file=sys.stderr))
+def peak():
+    with open("/proc/self/status") as fh:
+        return int(next(l.split()[1] for l in fh if l.startswith("VmHWM")))
+atexit.register(lambda: print(peak(), file=sys.stderr))
 from twin.cli import _entry
 sys.argv = ["twin", "--store", sys.argv[1], "import", sys.argv[2]]
 _entry()
@@ -321,18 +323,37 @@ _entry()
 
 # only the imports of the libraries a `twin import` of an IFC cannot do without (the CLI,
 # ifcopenshell, the GeoDataFrame and GeoParquet stack, PROJ), for reference: the least
-# start-up any import through this stack pays
-_LIBS_SCRIPT = """
+# start-up any import through this stack pays; and two lighter sets, to show what an import
+# path without pandas/geopandas (pyarrow + shapely + pyproj straight) could at best reach
+_LIBS = """
 import resource
 import typer, typer._adapters, rich.progress
 import ifcopenshell, ifcopenshell.geom, numpy, pandas, geopandas, pyarrow.parquet
 import pyproj, shapely
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+print(int(next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM'))))
 """
+_LIBS_NO_PANDAS = """
+import resource
+import typer, typer._adapters, rich.progress
+import ifcopenshell, ifcopenshell.geom, numpy, pyarrow.parquet, pyproj, shapely
+print(int(next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM'))))
+"""
+_LIBS_FLOOR = """
+import resource
+import ifcopenshell, ifcopenshell.geom, numpy
+print(int(next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM'))))
+"""
+_LIBS_SCRIPTS = (
+    ("libs", "every library the import needs", _LIBS),
+    ("no-pd", "the same without pandas/geopandas", _LIBS_NO_PANDAS),
+    ("ifc-np", "only ifcopenshell + numpy (the floor's imports)", _LIBS_FLOOR),
+)
 
 
 def _run_process(cmd, env) -> tuple[float, float, int]:
-    """Run ``cmd``; (wall seconds, CPU seconds of it and its children, the peak RSS it prints)."""
+    """Run ``cmd``; (wall seconds, CPU seconds of it and its children, the peak RSS it
+    prints: VmHWM of its own address space, kB; ``ru_maxrss`` would carry this bench
+    process's peak over fork and exec)."""
     import subprocess
 
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -360,7 +381,9 @@ def bench_startup(repeat: int, quiet_s: float) -> float:
         # each process (~50 ms here) while the libraries' .pyc files exist; the warm-up
         # round writes twin's __pycache__
         env.pop("PYTHONDONTWRITEBYTECODE", None)
-        bare, twin, libs, bare_rss, twin_rss, libs_rss = [], [], [], [], [], []
+        bare, twin, bare_rss, twin_rss = [], [], [], []
+        libs = {key: [] for key, _, _ in _LIBS_SCRIPTS}
+        libs_rss = {key: [] for key, _, _ in _LIBS_SCRIPTS}
         for round_ in range(repeat + 1):
             wait_for_quiet(quiet_s)
             store = folder / f"store{round_}"
@@ -372,10 +395,11 @@ def bench_startup(repeat: int, quiet_s: float) -> float:
                     continue  # warm-up: page cache, .pyc files
                 (bare if name == "bare" else twin).append((seconds, cpu))
                 (bare_rss if name == "bare" else twin_rss).append(rss)
-            seconds, cpu, rss = _run_process([sys.executable, "-c", _LIBS_SCRIPT], env)
-            if round_:
-                libs.append((seconds, cpu))
-                libs_rss.append(rss)
+            for key, _, script in _LIBS_SCRIPTS:
+                seconds, cpu, rss = _run_process([sys.executable, "-c", script], env)
+                if round_:
+                    libs[key].append((seconds, cpu))
+                    libs_rss[key].append(rss)
         ratio = _median([t[0] / b[0] for b, t in zip(bare, twin)])
         cpu_ratio = _median([t[1] / b[1] for b, t in zip(bare, twin)])
         print(f"\nsmall model, start-up included: {info['element_count']} elements, "
@@ -384,12 +408,15 @@ def bench_startup(repeat: int, quiet_s: float) -> float:
                      bare)
         _best_median(f"twin   python + `twin import`     (peak RSS {max(twin_rss) / 1024:.0f} MB)",
                      twin)
-        _best_median(f"libs   python + the libraries' imports (peak RSS "
-                     f"{max(libs_rss) / 1024:.0f} MB)", libs)
-        print(f"  ref    libraries / floor, median: wall "
-              f"{_median([x[0] / b[0] for b, x in zip(bare, libs)]):.3f}, CPU "
-              f"{_median([x[1] / b[1] for b, x in zip(bare, libs)]):.3f} (typer, rich, "
-              "ifcopenshell, pandas, geopandas, pyarrow, pyproj, shapely; no twin code)")
+        for key, what, _ in _LIBS_SCRIPTS:
+            runs = libs[key]
+            _best_median(f"{key:6s} python + {what} (imports only, peak RSS "
+                         f"{max(libs_rss[key]) / 1024:.0f} MB)", runs)
+            print(f"  ref    {key} / floor, median: wall "
+                  f"{_median([x[0] / b[0] for b, x in zip(bare, runs)]):.3f}, CPU "
+                  f"{_median([x[1] / b[1] for b, x in zip(bare, runs)]):.3f}")
+        print("  (libs: typer, rich, ifcopenshell, pandas, geopandas, pyarrow, pyproj, shapely; "
+              "no twin code)")
         print(f"  ratio  twin / floor, median of {repeat} rounds: wall {ratio:.3f}  (target ≤ 2) "
               f"{'OK' if ratio <= 2 else 'OVER'}; CPU {cpu_ratio:.3f}; best / best wall "
               f"{min(t[0] for t in twin) / min(b[0] for b in bare):.3f}, CPU "

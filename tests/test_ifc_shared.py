@@ -36,7 +36,9 @@ def real_building(tmp_path_factory):
 def test_real_building_imports_and_flags_the_contradiction(real_building, monkeypatch):
     monkeypatch.setenv("TWIN_CRS", "EPSG:3857")
     store, versions, report = real_building
-    assert set(versions) == {"bim_element", "ifc_building", "ifc_storey"}
+    # the model's IfcGrid comes in as its own layer, one line per axis with a curve
+    assert set(versions) == {"bim_element", "ifc_building", "ifc_storey", "ifc_grid"}
+    assert len(store.read("ifc_grid")) == report.extra["grid_axes"] > 0
     geo = report.extra["georeferencing"]
     codes = {c["code"] for c in geo["checks"]}
     assert {"scale_mismatch", "eastings_in_project_units"} <= codes

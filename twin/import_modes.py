@@ -46,7 +46,8 @@ SHRINK_LIMIT = 0.5  # without an explicit replace, a layer may not lose more tha
 class LayerPlan:
     """What committing one layer of a read result would do.
 
-    ``mode`` is the mode that applies (``"new"`` when the layer does not exist yet);
+    ``mode`` is the mode that applies (``"new"`` when the layer does not exist yet),
+    ``explicit`` True when the caller asked for it rather than taking the default;
     ``current_rows`` the rows of its current version (0 for a new layer), ``incoming_rows``
     the rows the file gives and ``result_rows`` the rows of the version it would write.
     """
@@ -57,6 +58,7 @@ class LayerPlan:
     current_rows: int
     incoming_rows: int
     result_rows: int
+    explicit: bool = False  # the mode was asked for (``--mode``), not the layer's default
 
     @property
     def lost_rows(self) -> int:
@@ -96,7 +98,23 @@ def _id_column(item: LayerData, current) -> str | None:
     return None
 
 
-def _concat(kept, new):
+def _concat(kept, new, *, layer: str = "", source: str = ""):
+    """The current rows ``kept`` then the file's rows ``new``, as one frame in their CRS.
+    Both must be in the same CRS (a store has one working CRS): two different CRSs are
+    refused in one line rather than mixed, and a side without a CRS takes the other's."""
+    from .crs import parse_crs
+
+    a, b = getattr(kept, "crs", None), getattr(new, "crs", None)
+    if a is not None and b is not None and parse_crs(a) != parse_crs(b):
+        raise ReaderError(f"layer {layer} holds its features in {parse_crs(a).to_string()} "
+                          f"but the file's are in {parse_crs(b).to_string()}: they cannot be "
+                          "merged or appended", path=source,
+                          hint="import into a store in the file's CRS, or import the file "
+                               "as a new layer of a store in its CRS")
+    if a is None and b is not None and hasattr(kept, "set_crs") and len(kept):
+        kept = kept.set_crs(b)
+    elif b is None and a is not None and hasattr(new, "set_crs") and len(new):
+        new = new.set_crs(a)
     merged = pd.concat([kept, new], ignore_index=True)
     if hasattr(new, "crs") and not hasattr(merged, "crs"):
         import geopandas as gpd
@@ -152,14 +170,20 @@ def apply_mode(store: Store, item: LayerData, mode: str | None, *,
         kept = current.loc[~drop.fillna(False).to_numpy(bool)]
     if not len(kept):
         return replace(item, base_version=base)
-    return LayerData(item.name, item.kind, _concat(kept, item.data),
+    return LayerData(item.name, item.kind, _concat(kept, item.data, layer=item.name,
+                                                   source=source),
                      replace_key=getattr(item, "replace_key", None), base_version=base)
 
 
 def plan_import(store: Store, result: ImportResult, mode: str | None = None) -> list[LayerPlan]:
     """One :class:`LayerPlan` per layer of ``result``: what committing it with ``mode``
-    would do. Writes nothing; reads the current version of each layer the file touches."""
+    would do. Writes nothing; reads the current version of each layer the file touches.
+    A result in another CRS than the store's is refused first
+    (:func:`twin.importer.refuse_other_crs`)."""
+    from .importer import refuse_other_crs
+
     existing = {info.name: info.kind for info in store.layers()}
+    refuse_other_crs(store, result, existing)
     rows_now = {info.name: info.rows for info in store.layers()}
     plans = []
     for item in result.layers:
@@ -170,15 +194,16 @@ def plan_import(store: Store, result: ImportResult, mode: str | None = None) -> 
         used = mode or _default_mode(item)
         merged = apply_mode(store, item, used, existing=existing, source=result.report.source)
         plans.append(LayerPlan(item.name, item.kind, used, int(rows_now.get(item.name) or 0),
-                               incoming, _rows(merged.data)))
+                               incoming, _rows(merged.data), explicit=mode is not None))
     return plans
 
 
 def refuse_shrink(plans: list[LayerPlan], *, source: str = "") -> None:
     """Raise :class:`~twin.errors.ReaderError` when a plan made without an explicit mode
-    would leave a layer with less than half its rows (the CLI's default guard)."""
+    would leave a layer with less than half its rows (the CLI's default guard); a plan
+    with an explicit ``replace`` (``--mode replace``, ``--replace``) passes."""
     for plan in plans:
-        if plan.mode == "replace" and plan.current_rows > 0 and \
+        if plan.mode == "replace" and not plan.explicit and plan.current_rows > 0 and \
                 plan.result_rows < plan.current_rows * SHRINK_LIMIT:
             raise ReaderError(
                 f"importing would replace the {plan.current_rows:,} features of layer "

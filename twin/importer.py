@@ -111,41 +111,34 @@ def commit_result(store: Store, result: ImportResult, *, note: str = "",
 
 
 def store_crs(store: Store):
-    """The CRS a store's layers are in (its catalog's ``crs``), or None when unknown."""
-    import json
-
-    catalog = getattr(store, "catalog_path", None)
-    if catalog is None:
-        return None  # PostGIS checks its own CRS when it opens
-    try:
-        return json.loads(Path(catalog).read_text(encoding="utf-8")).get("crs")
-    except (OSError, ValueError):
-        return None
+    """The CRS a store's layers are in (:meth:`~twin.store.base.StoreReader.crs`), or
+    None while it holds none."""
+    crs = getattr(store, "crs", None)
+    return crs() if callable(crs) else None
 
 
 def refuse_other_crs(store: Store, result: ImportResult | None = None,
                      existing: dict | None = None) -> None:
     """A store has one working CRS: refuse, in one line, an import in another one (a
     different ``$TWIN_CRS`` than the store was made with, or layers of ``result`` in
-    another CRS). A store without layers takes any."""
+    another CRS), on every backend. A store without layers takes any. ``existing`` is
+    accepted for the callers that have the layer list already (the CRS tells the same)."""
     from .crs import parse_crs, working_crs
 
-    if existing is None:
-        existing = {info.name: info.kind for info in store.layers()}
-    if not existing:
-        return
     held = store_crs(store)
     if not held:
         return
     want = parse_crs(held)
-    crss = [working_crs()] if result is None else [
-        parse_crs(item.data.crs) for item in result.layers
-        if getattr(item.data, "crs", None) is not None]
-    for crs in crss:
+    if result is None:
+        crss = [(working_crs(), "from $TWIN_CRS")]
+    else:
+        crss = [(parse_crs(item.data.crs), f"layer {item.name}") for item in result.layers
+                if getattr(item.data, "crs", None) is not None]
+    for crs, origin in crss:
         if crs != want:
             raise StoreError(f"the store holds its layers in {held} but this import is in "
-                             f"{crs.to_string()} (from $TWIN_CRS); a store has one working "
-                             "CRS", where=store.url,
+                             f"{crs.to_string()} ({origin}); a store has one working CRS",
+                             where=getattr(store, "display_url", None) or store.url,
                              hint=f"unset $TWIN_CRS (or set it to {held}) for this store, or "
                                   "import into another store (--store PATH)")
 

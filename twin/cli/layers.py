@@ -10,7 +10,7 @@ from rich.table import Table
 
 from ..errors import TwinError
 from ..import_modes import MODES, plan_import, refuse_shrink
-from ..importer import commit_result, read_file, refuse_empty
+from ..importer import commit_result, read_file, refuse_empty, refuse_other_crs
 from .common import console, emit_json, get_store, progress_bar
 
 __all__ = ["register", "parse_mapping"]
@@ -119,6 +119,7 @@ def register(app: typer.Typer) -> None:
         if check_on_import != "off":
             options["check_on_import"] = check_on_import
         store = get_store()
+        refuse_other_crs(store)  # one working CRS per store: refused before the file is read
         with progress_bar(f"importing {file.name}",
                           enabled=not as_json and sys.stderr.isatty()) as progress:
             result = read_file(file, format=format, progress=progress, **options)
@@ -127,8 +128,7 @@ def register(app: typer.Typer) -> None:
         if not allow_empty:
             refuse_empty(result)  # its own message first: the file gives nothing
         plans = plan_import(store, result, chosen)
-        if chosen is None:
-            refuse_shrink(plans, source=report.source)
+        refuse_shrink(plans, source=report.source)  # an explicit --mode replace passes
         versions = commit_result(store, result, note=note, allow_empty=allow_empty,
                                  mode=chosen)
         if as_json:

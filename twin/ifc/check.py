@@ -40,7 +40,7 @@ from pathlib import Path
 from ..errors import GeoreferenceError, ReaderError
 
 __all__ = ["DEFAULT_IDS", "RuleResult", "IdsResult", "ModelCheck", "check_model",
-           "check_file", "write_bcf"]
+           "check_file", "write_bcf", "failing_elements"]
 
 DEFAULT_IDS = Path(__file__).with_name("rules") / "boli_review.ids"
 _EPSG = re.compile(r"^\s*EPSG\s*:\s*\d+\s*$", re.I)
@@ -104,9 +104,10 @@ class ModelCheck:
 
 
 def _rule(code, title, bad: list, message_fail: str, message_pass: str = "",
-          level: str = "fail") -> RuleResult:
+          level: str = "fail", limit: int | None = _LIST) -> RuleResult:
     if bad:
-        return RuleResult(code, title, level, message_fail, len(bad), [str(b) for b in bad[:_LIST]])
+        return RuleResult(code, title, level, message_fail, len(bad),
+                          [str(b) for b in bad[:limit]])
     return RuleResult(code, title, "pass", message_pass)
 
 
@@ -185,7 +186,8 @@ def _grf_rules(model, path) -> list[RuleResult]:
     return out
 
 
-def _structure_rules(model, parse_clean: bool = False) -> list[RuleResult]:
+def _structure_rules(model, parse_clean: bool = False, limit: int | None = _LIST
+                     ) -> list[RuleResult]:
     from .elements import model_elements, spatial_parents
 
     out = []
@@ -198,7 +200,7 @@ def _structure_rules(model, parse_clean: bool = False) -> list[RuleResult]:
             sorted(g for g, n in Counter(guids).items() if n > 1)
     out.append(_rule("GUID-UNIQUE", "unique GlobalIds", dups,
                      f"{len(dups)} GlobalId(s) used more than once",
-                     f"{len(roots)} GlobalIds, all distinct"))
+                     f"{len(roots)} GlobalIds, all distinct", limit=limit))
     projects = model.by_type("IfcProject")
     units = getattr(projects[0], "UnitsInContext", None) if projects else None
     length = [u for u in (units.Units if units is not None else ())
@@ -220,7 +222,8 @@ def _structure_rules(model, parse_clean: bool = False) -> list[RuleResult]:
             loose.append(el.GlobalId)
     out.append(_rule("SPATIAL", "every element in a spatial structure", loose,
                      f"{len(loose)} element(s) in no site, building, storey or space",
-                     f"{len(elements)} elements placed in the spatial structure"))
+                     f"{len(elements)} elements placed in the spatial structure",
+                     limit=limit))
     disorder = []
     for building in model.by_type("IfcBuilding"):
         storeys = [o for rel in building.IsDecomposedBy or () for o in rel.RelatedObjects
@@ -235,7 +238,7 @@ def _structure_rules(model, parse_clean: bool = False) -> list[RuleResult]:
     return out
 
 
-def _ids_results(model, ids_path) -> list[IdsResult]:
+def _ids_results(model, ids_path, limit: int | None = _LIST) -> list[IdsResult]:
     from ifctester import ids as ids_mod
 
     try:
@@ -260,30 +263,51 @@ def _ids_results(model, ids_path) -> list[IdsResult]:
         if s.status is None:
             status = "n/a"
         out.append(IdsResult(name=s.name, status=status, applicable=len(s.applicable_entities),
-                             failed=len(failing), failing=failing[:_LIST], reasons=reasons[:3],
+                             failed=len(failing), failing=failing[:limit], reasons=reasons[:3],
                              description=s.description or ""))
     return out
 
 
-def check_model(model, *, path, ids=None, parse_clean: bool = False) -> ModelCheck:
+def check_model(model, *, path, ids=None, parse_clean: bool = False,
+                limit: int | None = _LIST) -> ModelCheck:
     """Check the open ``model`` (``path`` names it in messages): the rules, then the IDS
     ``ids`` (a path; None for the shipped Boli review; ``"none"`` for no IDS).
     ``parse_clean``: ifcopenshell's parse of the file logged no warning
-    (:attr:`~twin.ifc.open.OpenedIfc.parse_clean`), so no GlobalId is used twice."""
-    rules = _grf_rules(model, path) + _structure_rules(model, parse_clean)
+    (:attr:`~twin.ifc.open.OpenedIfc.parse_clean`), so no GlobalId is used twice.
+    ``limit``: failing GlobalIds kept per rule or specification (None: all of them, as
+    the import stores them for the preview map)."""
+    rules = _grf_rules(model, path) + _structure_rules(model, parse_clean, limit)
     ids_path = None if ids in ("none", "") else Path(ids) if ids else DEFAULT_IDS
     report = ModelCheck(file=str(path), schema=model.schema, rules=rules,
                         ids_file=str(ids_path) if ids_path else None)
     if ids_path is not None:
-        report.ids = _ids_results(model, ids_path)
+        report.ids = _ids_results(model, ids_path, limit)
     return report
+
+
+def failing_elements(check: dict) -> dict[str, list[str]]:
+    """``{GlobalId: [rule, ...]}`` of a stored model check (:meth:`ModelCheck.to_dict`):
+    every failed rule (its code) and IDS specification (``IDS <name>``) that lists the
+    GlobalId, in the check's order. Model-wide failures (GRF-*, UNITS) name no element."""
+    out: dict[str, list[str]] = {}
+    for rule in check.get("rules") or ():
+        if rule.get("status") == "fail":
+            for guid in rule.get("failing") or ():
+                out.setdefault(str(guid), []).append(rule["code"])
+    for spec in check.get("ids") or ():
+        if spec.get("status") == "fail":
+            for guid in spec.get("failing") or ():
+                out.setdefault(str(guid), []).append(f"IDS {spec['name']}")
+    return out
 
 
 def check_file(path, *, ids=None, member=None) -> ModelCheck:
     """Open ``path`` with the reader's checks and :func:`check_model` it."""
     from .open import open_ifc
 
-    with open_ifc(path, member=member) as opened:
+    # lazy: the check reads a part of the model, so the open only indexes it (the index
+    # pass still warns for a duplicate id or GlobalId, see OpenedIfc.parse_clean)
+    with open_ifc(path, member=member, lazy=True) as opened:
         return check_model(opened.model, path=path, ids=ids, parse_clean=opened.parse_clean)
 
 

@@ -33,7 +33,7 @@ __all__ = ["PlacedMeshes", "place_meshes", "absurd_limit_m", "ABSURD_M", "AREA_C
 
 ABSURD_M = 1e7
 AREA_CLASSES = ("IfcSlab", "IfcRoof", "IfcCovering", "IfcPlate", "IfcSpace",
-                "IfcGeographicElement", "IfcFooting")
+                "IfcGeographicElement", "IfcFooting", "IfcSite")
 
 
 @dataclass

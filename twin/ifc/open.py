@@ -30,6 +30,7 @@ Example
 
 from __future__ import annotations
 
+import inspect
 import re
 import shutil
 import tempfile
@@ -502,7 +503,7 @@ def extract_ifczip(path, tmpdir, *, member=None) -> Path:
 
 
 def open_ifc(path, *, load: bool = True, defer_body_check: bool = False,
-             member=None) -> OpenedIfc:
+             member=None, lazy: bool = False) -> OpenedIfc:
     """Check and open ``path`` (``.ifc`` or ``.ifczip``); ``load=False`` skips
     ``ifcopenshell.open`` (the checks still run).
 
@@ -513,6 +514,12 @@ def open_ifc(path, *, load: bool = True, defer_body_check: bool = False,
     the scan runs at once so that its more precise message wins.
 
     ``member`` names the ``.ifc`` to read inside an archive holding several.
+
+    ``lazy=True`` opens with ifcopenshell's lazy loading (one indexing pass; each
+    instance's attributes are parsed when first read): about half the open time, for a
+    caller that reads part of the model (``twin ifc check``). The indexing pass still
+    warns for an instance id or a GlobalId defined twice, which is all that
+    :attr:`OpenedIfc.parse_clean` is used for.
 
     Raises :class:`ReaderError` naming the file and what is wrong.
     """
@@ -538,7 +545,8 @@ def open_ifc(path, *, load: bool = True, defer_body_check: bool = False,
             # releases the GIL); a defect it finds wins over the parsed model
             scan = None if defer_body_check else _BodyScan(opened)
             try:
-                opened.model, opened.parse_clean = _ifcopenshell_open(ifc_path, path)
+                opened.model, opened.parse_clean = _ifcopenshell_open(ifc_path, path,
+                                                                      lazy=lazy)
             except ReaderError:
                 if scan is not None:
                     scan.result()
@@ -596,15 +604,18 @@ class _BodyScan:
         opened.warnings.extend(self.warnings)
 
 
-def _ifcopenshell_open(ifc_path: Path, shown: Path):
+def _ifcopenshell_open(ifc_path: Path, shown: Path, *, lazy: bool = False):
     """``(model, clean)``: the ifcopenshell file and whether its parse logged no warning
-    or error (False when this ifcopenshell cannot say)."""
+    or error (False when this ifcopenshell cannot say). ``lazy``: see :func:`open_ifc`."""
     import ifcopenshell
 
     wrapper = ifcopenshell.ifcopenshell_wrapper
     log = wrapper.logger() if hasattr(wrapper, "logger") else None
+    kwargs = {"logger": log} if log else {}
+    if lazy and "lazy" in inspect.signature(ifcopenshell.open).parameters:  # ifcopenshell ≥ 0.9
+        kwargs["lazy"] = True
     try:
-        model = ifcopenshell.open(str(ifc_path), **({"logger": log} if log else {}))
+        model = ifcopenshell.open(str(ifc_path), **kwargs)
     except Exception as exc:  # noqa: BLE001 - ifcopenshell raises several kinds
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ReaderError(f"ifcopenshell cannot parse the file: {text}", path=shown,

@@ -44,7 +44,7 @@ import pandas as pd
 import shapely
 
 from ..crs import WGS84, bounds_in_area_of_use, parse_crs, transform_xy, working_crs
-from ..errors import ReaderError
+from ..errors import GeoreferenceError, ReaderError
 from ..ifc.elements import (
     Relations,
     element_records,
@@ -60,12 +60,14 @@ from ..ifc.lod1 import lod1_rows
 from ..ifc.meshes import absurd_limit_m, place_meshes
 from ..ifc.open import ifc_members, open_ifc
 from ..ifc.placement_check import check_near_anchor, check_where, outside_error
+from ..ifc.site_grid import grid_axes, site_meshes
 from ..ifc.units import project_units
 from .report import ImportReport, ImportResult, LayerData, file_sha256
 
 __all__ = ["IfcReader", "LAYER_NAMES", "has_body_representation"]
 
-LAYER_NAMES = {"bim_element": "bim_element", "building": "ifc_building", "storey": "ifc_storey"}
+LAYER_NAMES = {"bim_element": "bim_element", "building": "ifc_building", "storey": "ifc_storey",
+               "site": "ifc_site", "grid": "ifc_grid"}
 _NOT_BODY = {"Axis", "FootPrint", "Box", "Annotation", "Reference", "Profile", "CoG",
              "Clearance", "Lighting", "Survey"}
 
@@ -206,6 +208,8 @@ class IfcReader:
             t = time.perf_counter()
             layers = self._layers(path, options, report, decision, dst, attrs, storeys,
                                   spaces, buildings, with_body, placed)
+            layers += self._site_and_grid(options, report, prep, placement, dst, limit_m,
+                                          attrs["fallback_id"])
             timings["frames_s"] = round(time.perf_counter() - t, 4)
             report.extra["georeferencing"] = decision.to_dict()
             if near is not None:
@@ -252,7 +256,72 @@ class IfcReader:
         self._model_check(path, options, model, report)
         report.source_sha256 = file_sha256(path)  # here rather than after the import
         timings["attributes_s"] = round(time.perf_counter() - t, 4)
-        return {"storeys": storeys, "spaces": spaces, "buildings": buildings, "attrs": attrs}
+        # the IfcSite terrain and the IfcGrid axes, in model metres (placed later)
+        sites, site_problems = site_meshes(model, kernel=options.get("kernel")
+                                           or DEFAULT_KERNEL)
+        axes, axis_problems = grid_axes(model, length_to_m=units.length_to_m)
+        for text in site_problems + axis_problems:
+            report.warn("site/grid", text)
+        return {"storeys": storeys, "spaces": spaces, "buildings": buildings, "attrs": attrs,
+                "sites": sites, "site_entities": model.by_type("IfcSite"), "axes": axes}
+
+    @staticmethod
+    def _site_and_grid(options, report, prep, placement, dst, limit_m, building_id) -> list:
+        """The ``ifc_site`` layer (each IfcSite's terrain mesh and ground outline) and the
+        ``ifc_grid`` layer (each IfcGridAxis as a line), placed like the elements; none
+        when the model has neither."""
+        prefix = options.get("layer")
+        names = {k: (f"{prefix}_{v}" if prefix else v) for k, v in LAYER_NAMES.items()}
+        out = []
+        sites = prep["sites"]
+        if len(sites):
+            try:
+                placed = place_meshes(sites, placement, dst, limit_m=limit_m)
+            except GeoreferenceError as exc:
+                report.warn("IfcSite", f"the site terrain is not imported: {exc.message}")
+                placed = None
+            if placed is not None and placed.ok.any():
+                keep = np.flatnonzero(placed.ok)
+                site_names = {s.GlobalId: s.Name for s in prep["site_entities"]}
+                frame = pd.DataFrame({
+                    "id": [sites.guids[i] for i in keep],
+                    "name": [site_names.get(sites.guids[i]) for i in keep],
+                    "ifc_class": "IfcSite", "building_id": building_id,
+                    "z_min_m": placed.z_min[keep], "z_max_m": placed.z_max[keep],
+                    "mesh_vertices": [placed.vertex_bytes[i] for i in keep],
+                    "mesh_faces": [placed.face_bytes[i] for i in keep],
+                    "footprint_method": [placed.footprint_method[i] for i in keep]})
+                frame["origin_x"], frame["origin_y"], frame["origin_z"] = placed.origin
+                out.append(LayerData(names["site"], "feature", gpd.GeoDataFrame(
+                    frame, geometry=list(placed.footprints[keep]), crs=dst),
+                    replace_key="building_id"))
+                report.extra["site_terrain"] = {"sites": len(keep),
+                                                "triangles": int(sites.counts[keep, 1].sum())}
+        axes = prep["axes"]
+        if axes:
+            lines, rows, seen = [], [], {}
+            for axis in axes:
+                p = axis.points_m
+                x, y, h = placement.local_to(p[:, 0], p[:, 1], p[:, 2], dst)
+                ok = np.isfinite(x).all() and np.isfinite(y).all() and \
+                    max(np.abs(x).max(), np.abs(y).max()) <= limit_m
+                if not ok:
+                    report.skip(f"{axis.grid_guid}/{axis.tag}", "grid axis at NaN or absurd "
+                                "coordinates after georeferencing", ifc_class="IfcGridAxis")
+                    continue
+                key = f"{axis.grid_guid}/{axis.direction}/{axis.tag}"
+                seen[key] = seen.get(key, 0) + 1
+                rows.append({"id": key if seen[key] == 1 else f"{key}#{seen[key]}",
+                             "name": axis.tag, "ifc_class": "IfcGridAxis",
+                             "grid_guid": axis.grid_guid, "grid_name": axis.grid_name,
+                             "direction": axis.direction, "building_id": building_id,
+                             "elev_m": float(np.mean(h))})
+                lines.append(shapely.linestrings(np.column_stack([x, y])))
+            if rows:
+                out.append(LayerData(names["grid"], "feature", gpd.GeoDataFrame(
+                    pd.DataFrame(rows), geometry=lines, crs=dst), replace_key="building_id"))
+                report.extra["grid_axes"] = len(rows)
+        return out
 
     @staticmethod
     def _model_check(path, options, model, report) -> None:
@@ -267,7 +336,8 @@ class IfcReader:
         from ..ifc.check import check_model
 
         t = time.perf_counter()
-        check = check_model(model, path=path, ids=options.get("check_ids"))
+        # every failing GlobalId is kept: the Import page colours them on its preview map
+        check = check_model(model, path=path, ids=options.get("check_ids"), limit=None)
         report.extra["model_check"] = check.to_dict()
         report.timings["check_s"] = round(time.perf_counter() - t, 4)
         failed = [r.code for r in check.rules if r.status == "fail"] + [

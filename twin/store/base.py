@@ -98,6 +98,10 @@ class StoreReader(Protocol):
     def raster_path(self, layer: str, version: int | None = None) -> Path:
         """A GeoTIFF file holding a raster layer, for rasterio to open."""
 
+    def crs(self) -> str | None:
+        """The working CRS its layers are held in (``"EPSG:4549"``); None while it holds
+        no layer (it then takes any). An import in another CRS is refused."""
+
 
 @runtime_checkable
 class SpatialSearch(Protocol):
@@ -227,6 +231,11 @@ class Store(ABC):
     @abstractmethod
     def raster_path(self, layer: str, version: int | None = None) -> Path:
         """A GeoTIFF file holding a raster layer's version, its checksum verified."""
+
+    @abstractmethod
+    def crs(self) -> str | None:
+        """The working CRS the store holds its layers in, as the store recorded it when
+        it was made (``"EPSG:4549"``); None while it holds no layer."""
 
     @abstractmethod
     def versions(self, layer: str) -> list[VersionInfo]:

@@ -84,6 +84,14 @@ class ParquetStore(Store):
         """Path of ``catalog.json``."""
         return self.root / CATALOG
 
+    def crs(self) -> str | None:
+        """The catalog's ``crs`` (the working CRS the store was made with); None while the
+        store holds no layer."""
+        if not self.catalog_path.exists():
+            return None
+        catalog = self._load_catalog()
+        return catalog.get("crs") if catalog.get("layers") else None
+
     def _empty_catalog(self) -> dict:
         return {"format": FORMAT, "crs": working_crs().to_string(), "layers": {},
                 "scenarios": {}}

@@ -322,6 +322,17 @@ class PostGISStore(Store):
                            bbox=list(v["bbox"]) if v["bbox"] is not None else None,
                            report=v["report"] or {}, note=v["note"])
 
+    def crs(self) -> str | None:
+        """The ``crs`` in the schema's meta table (the working CRS the store was made
+        with); None while the store holds no layer. Reads without the write-time check."""
+        with self._cursor() as cur:
+            if not self._exists(cur):
+                return None
+            cur.execute(self._sql("SELECT value FROM {s}.meta WHERE key = 'crs' "
+                                  "AND EXISTS (SELECT 1 FROM {s}.layers)"))
+            row = cur.fetchone()
+        return row[0] if row else None
+
     def layers(self) -> list[LayerInfo]:
         """The layers in the store, sorted by name."""
         with self._cursor() as cur:
