@@ -9,9 +9,10 @@ import pandas as pd
 import shapely
 import streamlit as st
 
-from app_pages.common import lang, read_layer, store_or_stop, store_url, tr
+from app_pages.common import gui_message, lang, read_layer, store_or_stop, store_url, tr
 from app_pages.dashboard_charts import dashboard_charts
 from twin.display import display_frame
+from twin.errors import TwinError
 from twin.i18n import label
 from twin.number_format import fmt_area, fmt_count
 from twin.render import latest_readings
@@ -106,8 +107,12 @@ by_kind: dict[str, tuple] = {}
 for name in counted:
     kind, version, sha = tokens[name]
     by_kind[kind] = by_kind.get(kind, ()) + ((name, version, sha),)
-with st.spinner(tr("dash.computing")):
-    data = summary(url, by_kind)
+try:
+    with st.spinner(tr("dash.computing")):
+        data = summary(url, by_kind)
+except TwinError as exc:  # a layer that cannot be read: say which, and where to repair it
+    st.error(tr("dash.error", error=gui_message(exc)))
+    st.stop()
 
 comp = data.get("compliance", {})
 latest = data.get("latest")
@@ -184,4 +189,7 @@ if water is not None and len(water):
 else:
     st.caption(tr("dash.no_data"))
 
-dashboard_charts(url, tokens, language)  # land-use mix, FAR, alerts over time, projects
+try:
+    dashboard_charts(url, tokens, language)  # land-use mix, FAR, alerts over time, projects
+except TwinError as exc:
+    st.error(tr("dash.error", error=gui_message(exc)))

@@ -10,7 +10,15 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import deck_options, lang, read_layer, store_or_stop, store_url, tr
+from app_pages.common import (
+    deck_options,
+    gui_message,
+    lang,
+    read_layer,
+    store_or_stop,
+    store_url,
+    tr,
+)
 from twin.errors import TwinError
 from twin.i18n import label
 from twin.query import run
@@ -125,7 +133,7 @@ with st.sidebar:
                         area.assign(t=tr("sensors.flooded")), name="sp_flood",
                         color=FLOOD_COLOR, width_px=1.0, fill_alpha=110, pickable=False)
             except TwinError as exc:
-                st.warning(str(exc))
+                st.warning(gui_message(exc))
     else:
         st.caption(tr("sensors.flood_none"))
 
