@@ -7,7 +7,8 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.common import deck_options, lang, read_layer, store_or_stop, store_url, tr
-from app_pages.map_tiles import pick_position, tiled_parts, uses_tiles
+from app_pages.map_terrain import SITE_KINDS, terrain_panel, terrain_parts
+from app_pages.map_tiles import bim_tiled_parts, pick_position, tiled_parts, uses_tiles
 from app_pages.map_tools import map_tools
 from twin.display import display_value, field_label
 from twin.i18n import catalog, label
@@ -22,6 +23,7 @@ from twin.render import (
     has_meshes,
     latest_readings,
     legend_html,
+    map_legend_html,
     nudge_view,
     overview_view,
     prepare_bim,
@@ -31,6 +33,7 @@ from twin.render import (
     union_bounds,
 )
 from twin.render.palette import HEIGHT_BINS
+from twin.render.view import FRAME_HEIGHT_PX, fitted_view
 
 # Draw order, bottom to top.
 ORDER = {"parcel": 0, "river": 1, "road": 2, "building": 3, "bim_element": 4, "facility": 5,
@@ -65,7 +68,7 @@ def prepared(url: str, layer: str, kind: str, version: int, sha: str, color_by: 
     if kind == "sensor":
         latest = latest_for(url, latest_key, ((layer, version, sha),))
     return prepare_layer(frame, kind, name=layer, color_by=color_by, hidden_ids=hidden,
-                         latest=latest, labels=_labels(language))
+                         latest=latest, labels=_labels(language), language=language)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -149,6 +152,9 @@ def _view_changed():
 
 language = lang()
 url = store_url()
+# the map takes the page's width: the wide layout's side padding shrunk on this page
+st.markdown("<style>[data-testid=stMainBlockContainer]{padding-left:1.25rem;"
+            "padding-right:1.25rem}</style>", unsafe_allow_html=True)
 st.subheader(tr("map.title"))
 the_store, tokens = store_or_stop()
 
@@ -175,8 +181,11 @@ with st.sidebar:
                         format_func=lambda v: tr(f"map.color_by.{v}"), key="color_by")
     # Small enough: draw every IFC building's elements in place of its LOD1 block, so that
     # zooming in shows the real model. Otherwise only on pick or camera preset.
-    bim_all = st.toggle(tr("map.bim_all"), value=bim_triangles <= BIM_AUTO_TRIANGLES,
-                        key="bim_all", help=tr("map.bim_all_help", n=BIM_AUTO_TRIANGLES))
+    # With tiles, every IFC building is drawn from its BIM tiles: a block further out, its
+    # elements when the camera is close (the browser fetches them).
+    bim_all = uses_tiles("bim_element") or st.toggle(
+        tr("map.bim_all"), value=bim_triangles <= BIM_AUTO_TRIANGLES, key="bim_all",
+        help=tr("map.bim_all_help", n=BIM_AUTO_TRIANGLES))
     panel = {}
     for name in sorted(drawn, key=lambda n: (ORDER.get(drawn[n][0], 9), n)):
         kind = drawn[name][0]
@@ -186,15 +195,18 @@ with st.sidebar:
                                 0.05, key=f"op::{name}")
             legend_slot = st.empty()
         panel[name] = (visible, opacity, legend_slot)
+    terrain_ui = terrain_panel(tokens, language)
 
 # ---- camera presets ----------------------------------------------------------------------
 presets = {"overview": tr("map.preset.overview")}
 for bid in bim_ids:
     presets[f"bim:{bid}"] = tr("map.preset.building", id=bid)
-left, right = st.columns([4, 1.35], gap="small")
-with right:
+# the map takes the page's width: the camera and tools above it, legend and attributes below
+camera_col, tools_col = st.columns([1, 2], gap="small")
+with camera_col:
     preset = st.selectbox(tr("map.camera"), list(presets), format_func=presets.get,
                           key="view_preset", on_change=_view_changed)
+with tools_col:
     tools = map_tools(url, tokens, language)  # search + fly-to, measurement
 
 # ---- which BIM buildings are shown ---------------------------------------------------------
@@ -222,10 +234,22 @@ if picked is not None:
 
 # ---- layers -------------------------------------------------------------------------------
 all_layers, all_data, bounds = [], {}, []
+site_bounds = []  # the town's (parcels, buildings): what the first view fits
+on_map_legend = []  # (title, [(label, colour)]) of the visible layers, under the map
 with st.spinner(tr("map.loading")):
+    all_layers, all_data, terrain_entries = terrain_parts(url, tokens, terrain_ui)
+    if terrain_entries:
+        on_map_legend.append((label("kind", "terrain", language), terrain_entries))
     for name in sorted(drawn, key=lambda n: (ORDER.get(drawn[n][0], 9), n)):
         kind, version, sha = drawn[name]
         visible, opacity, legend_slot = panel[name]
+        if kind == "bim_element" and uses_tiles(kind):
+            layers, groups = bim_tiled_parts(url, name, version, sha, opacity=opacity,
+                                             visible=visible)
+            legend_slot.markdown(legend_html([(g.key, g.color, g.count) for g in groups]),
+                                 unsafe_allow_html=True)
+            all_layers += layers
+            continue
         if kind == "bim_element":
             entries = []
             shown = [bid for bid in sorted(focus) if bim_ids.get(bid, (None,))[0] == name]
@@ -250,6 +274,11 @@ with st.spinner(tr("map.loading")):
         if tiled is not None:  # a large layer: drawn from its tiles
             layers, groups, tbounds = tiled
             bounds.append(tbounds)
+            if kind in SITE_KINDS:
+                site_bounds.append(tbounds)
+            if visible:
+                on_map_legend.append((label("kind", kind, language), [
+                    (_legend_label(kind, g.key, language), g.color) for g in groups]))
             legend_slot.markdown(legend_html([(_legend_label(kind, g.key, language), g.color,
                                                g.count) for g in groups]),
                                  unsafe_allow_html=True)
@@ -259,6 +288,11 @@ with st.spinner(tr("map.loading")):
                         hidden, language, readings_key if kind == "sensor" else ())
         if prep.bounds is not None:
             bounds.append(prep.bounds)
+            if kind in SITE_KINDS:
+                site_bounds.append(prep.bounds)
+        if visible:
+            on_map_legend.append((label("kind", kind, language), [
+                (_legend_label(kind, g.key, language), g.color) for g in prep.groups]))
         legend_slot.markdown(legend_html([(_legend_label(kind, g.key, language), g.color, g.count)
                                           for g in prep.groups]), unsafe_allow_html=True)
         if visible:
@@ -271,16 +305,19 @@ if preset.startswith("bim:") and preset[4:] in bim_ids and bim_ids[preset[4:]][1
     view = bounds_view(bim_ids[preset[4:]][1], pitch=55.0, bearing=-20.0, max_zoom=19.0)
     view["zoom"] = round(view["zoom"] - 0.4, 2)  # room around the building
 else:
-    view = overview_view(town)
+    site = union_bounds(site_bounds) or town
+    view = fitted_view(site, pitch=40.0) if site is not None else overview_view(town)
 view = tools.view or view
 view = nudge_view(view, st.session_state.get("view_nonce", 0))
 
 all_layers += tools.layers
 all_data.update(tools.data)
 deck = build_deck(all_layers, all_data, view=view, **deck_options())
-with left:
-    st.pydeck_chart(deck, on_select="rerun", selection_mode="single-object", key="map",
-                    height=640, width="stretch")
+st.pydeck_chart(deck, on_select="rerun", selection_mode="single-object", key="map",
+                height=FRAME_HEIGHT_PX, width="stretch")
+st.markdown(map_legend_html(on_map_legend), unsafe_allow_html=True)
+below_legend, right = st.columns([3, 2], gap="medium")
+with below_legend:
     st.caption(tr("map.stats", layers=len(all_layers), kb=round(deck.payload_bytes() / 1024)))
 
 # ---- attribute panel ---------------------------------------------------------------------

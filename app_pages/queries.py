@@ -17,7 +17,7 @@ from twin.errors import TwinError
 from twin.render import (
     build_deck,
     deck_layers,
-    legend_html,
+    map_legend_html,
     overview_view,
     prepare_features,
     union_bounds,
@@ -117,7 +117,7 @@ if held and held[0] == chosen and held[1] == url and held[2] == tokens:
                 col.metric(field_label(key, language) if name == str(key) else name,
                            display_value(str(key), value, language))
     layers, data, bounds = [], {}, []
-    legend = []
+    legend = []  # (title, [(label, colour)]) per drawn layer: the compact legend under the map
     color_by = result.status_column or result.color_by or spec.color_by
     frames = [("result", result.layer, color_by)] + [
         (name, frame, None) for name, frame in result.extra_layers.items()]
@@ -135,17 +135,15 @@ if held and held[0] == chosen and held[1] == url and held[2] == tokens:
         layers += boxes
         data.update(box_data)
         title = tr("queries.legend.result") if name == "result" else field_label(name, language)
-        legend += [(f"{title}: {legend_value(colour, g.key)}" if g.key != "all" else title,
-                    g.color, g.count) for g in prep.groups]
+        legend.append((title, [(f"{legend_value(colour, g.key) if g.key != 'all' else title}"
+                                 f" · {g.count}", g.color) for g in prep.groups]))
         bounds.append(prep.bounds)
     if layers:
         st.markdown(f"**{tr('queries.map')}**")
-        left, right = st.columns([4, 1])
-        with left:
-            st.pydeck_chart(build_deck(layers, data, view=overview_view(union_bounds(bounds)),
-                                       **deck_options()),
-                            height=480, key="query_map")
-        right.markdown(legend_html(legend), unsafe_allow_html=True)
+        st.pydeck_chart(build_deck(layers, data, view=overview_view(union_bounds(bounds)),
+                                   **deck_options()),
+                        height=480, key="query_map", width="stretch")
+        st.markdown(map_legend_html(legend), unsafe_allow_html=True)
     st.markdown(f"**{tr('queries.table')}**")
     table = pd.DataFrame(result.table)
     st.dataframe(display_frame(table, language), hide_index=True, height=280)

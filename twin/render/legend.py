@@ -15,7 +15,7 @@ import math
 
 from .palette import hex_color
 
-__all__ = ["legend_html", "attribute_html", "plain"]
+__all__ = ["legend_html", "map_legend_html", "attribute_html", "plain"]
 
 
 def plain(value) -> str:
@@ -61,3 +61,31 @@ def attribute_html(rows, *, title: str = "") -> str:
         f"{html.escape(plain(value))}</td></tr>"
         for name, value in rows)
     return f"{head}<table style='font-size:13px;border-collapse:collapse'>{body}</table>"
+
+
+def map_legend_html(sections, *, max_entries: int = 10) -> str:
+    """The compact legend under a map: ``sections`` is a list of ``(title, entries)`` with
+    ``entries`` ``(label, (r, g, b))``; one wrapping row, at most ``max_entries`` swatches
+    per section (then "+n"). Empty when there is nothing to explain."""
+    parts = []
+    for title, entries in sections:
+        entries = list(entries)
+        if not entries:
+            continue
+        swatches = "".join(
+            "<span style='display:inline-flex;align-items:center;gap:3px;margin-right:8px'>"
+            f"<span style='display:inline-block;width:12px;height:9px;"
+            f"background:{hex_color(color)};border:1px solid #888'></span>"
+            f"{html.escape(str(text))}</span>"
+            for text, color in entries[:max_entries])
+        more = len(entries) - max_entries
+        if more > 0:
+            swatches += f"<span style='color:#888'>+{more}</span>"
+        parts.append("<span class='twin-legend-section' style='margin-right:14px;"
+                     "white-space:normal'>"
+                     f"<b style='margin-right:5px'>{html.escape(str(title))}</b>{swatches}</span>")
+    if not parts:
+        return ""
+    return ("<div class='twin-map-legend' style='font-size:12px;line-height:20px;"
+            "margin-top:-6px;padding:4px 8px;background:#f7f8f5;border:1px solid #e3e5df;"
+            "border-radius:0 0 6px 6px'>" + "".join(parts) + "</div>")

@@ -44,6 +44,7 @@ import pandas as pd
 import shapely
 
 from ..crs import WGS84, parse_crs, transform_xy, working_crs
+from ..i18n import label as label_of
 from . import palette
 
 __all__ = [
@@ -255,7 +256,7 @@ def _encode(records: list[dict], keys: list, colors: dict, geometry: str,
 
 def prepare_layer(frame, kind: str, *, name: str = "", color_by: str = "use",
                   latest: pd.DataFrame | None = None, hidden_ids=(),
-                  labels: dict | None = None) -> PreparedLayer:
+                  labels: dict | None = None, language: str | None = None) -> PreparedLayer:
     """Prepare a store layer of ``kind`` for drawing.
 
     Parameters
@@ -273,6 +274,9 @@ def prepare_layer(frame, kind: str, *, name: str = "", color_by: str = "use",
         Building ids not to draw (their BIM detail is drawn instead).
     labels : dict, optional
         Display labels for group keys in tooltips (``{"R": "居住用地"}``).
+    language : str, optional
+        Write the tooltips in this UI language (coded values and words through the
+        catalogue, :mod:`twin.display`); without it they show the data's own codes.
     """
     labels = labels or {}
     prepared = PreparedLayer(name=name or kind, kind=kind, rows=len(frame), color_by=color_by)
@@ -292,11 +296,29 @@ def prepare_layer(frame, kind: str, *, name: str = "", color_by: str = "use",
         positions = np.arange(len(frame))
     builder = _BUILDERS[kind]
     prepared.groups, prepared.parts = builder(frame, crs, positions, color_by=color_by,
-                                              latest=latest, labels=labels)
+                                              latest=latest, labels=labels, language=language)
     return prepared
 
 
-def _parcels(frame, crs, positions, *, labels, **_):
+def _coded(column: str, value: str, language: str | None) -> str:
+    """A coded value (road class, facility or sensor kind) in ``language``, else as is."""
+    if not language or not value:
+        return value
+    from ..display import display_value
+
+    return display_value(column, value, language)
+
+
+def _say(key: str, language: str | None, default: str, **fields) -> str:
+    """The catalogue's text ``key`` in ``language``, else ``default``."""
+    if not language:
+        return default
+    from ..i18n import t
+
+    return t(key, language, **fields)
+
+
+def _parcels(frame, crs, positions, *, labels, language=None, **_):
     rings, idx = polygon_rings(frame.geometry.values, crs)
     names = _texts(frame, "name", "id")
     codes = _texts(frame, "land_use")
@@ -306,18 +328,20 @@ def _parcels(frame, crs, positions, *, labels, **_):
     hmax = _numbers(frame, "max_height_m", float("nan"), 1)
     recs, keys = [], []
     for ring, i in zip(rings, idx.tolist()):
-        bits = [names[i], codes[i] or "?"]
+        code = codes[i] or "?"
+        bits = [names[i], f"{label_of('landuse', code, language)} {code}" if language else code]
         if math.isfinite(far[i]):
-            bits.append(f"FAR≤{_fmt(far[i])}")
+            bits.append(_say("maptip.far", language, f"FAR≤{_fmt(far[i])}", v=_fmt(far[i])))
         if math.isfinite(hmax[i]):
-            bits.append(f"H≤{_fmt(hmax[i])}m")
+            bits.append(_say("maptip.height", language, f"H≤{_fmt(hmax[i])}m",
+                             v=_fmt(hmax[i])))
         recs.append({"p": ring, "t": " · ".join(b for b in bits if b), "k": int(positions[i])})
         keys.append(groups[i])
     colors = {k: palette.LAND_USE_COLORS.get(k, palette.UNKNOWN) for k in set(keys)}
     return _encode(recs, keys, colors, "polygon")
 
 
-def _roads(frame, crs, positions, *, labels, **_):
+def _roads(frame, crs, positions, *, labels, language=None, **_):
     paths, idx = _line_paths(frame.geometry.values, crs)
     names = _texts(frame, "name", "id")
     classes = _texts(frame, "road_class")
@@ -325,21 +349,25 @@ def _roads(frame, crs, positions, *, labels, **_):
     recs, keys = [], []
     for path, i in zip(paths, idx.tolist()):
         recs.append({"p": path, "w": float(width[i]),
-                     "t": f"{names[i]} · {classes[i] or '?'} · {_fmt(width[i])} m",
+                     "t": f"{names[i]} · {_coded('road_class', classes[i], language) or '?'}"
+                          f" · {_fmt(width[i])} m",
                      "k": int(positions[i])})
         keys.append(classes[i].strip().lower() or "other")
     colors = {k: palette.road_color(k) for k in set(keys)}
     return _encode(recs, keys, colors, "path")
 
 
-def _rivers(frame, crs, positions, *, labels, **_):
+def _rivers(frame, crs, positions, *, labels, language=None, **_):
     names = _texts(frame, "name", "id")
     width = _numbers(frame, "width_m", DEFAULT_RIVER_WIDTH_M, 1)
     setback = _numbers(frame, "setback_m", float("nan"), 1)
 
     def text(i):
         out = f"{names[i]} · {_fmt(width[i])} m"
-        return out + (f" · setback {_fmt(setback[i])} m" if math.isfinite(setback[i]) else "")
+        if not math.isfinite(setback[i]):
+            return out
+        return out + " · " + _say("maptip.setback", language, f"setback {_fmt(setback[i])} m",
+                                  m=_fmt(setback[i]))
 
     rings, pidx = polygon_rings(frame.geometry.values, crs)
     paths, lidx = _line_paths(frame.geometry.values, crs)
@@ -385,14 +413,14 @@ def _buildings(frame, crs, positions, *, color_by, labels, **_):
     return groups, parts
 
 
-def _facilities(frame, crs, positions, *, labels, **_):
+def _facilities(frame, crs, positions, *, labels, language=None, **_):
     pts, idx = _points(frame.geometry.values, crs)
     names = _texts(frame, "name", "id")
     kinds = _texts(frame, "kind")
     cap = _numbers(frame, "capacity", float("nan"), 0)
     recs, keys = [], []
     for p, i in zip(pts, idx.tolist()):
-        label = labels.get(kinds[i], kinds[i])
+        label = labels.get(kinds[i]) or _coded("kind", kinds[i], language)
         extra = f" · {_fmt(cap[i])}" if math.isfinite(cap[i]) else ""
         recs.append({"p": p, "t": f"{names[i]} · {label}{extra}", "k": int(positions[i])})
         keys.append(kinds[i] or "other")
@@ -400,7 +428,7 @@ def _facilities(frame, crs, positions, *, labels, **_):
     return _encode(recs, keys, colors, "point")
 
 
-def _sensors(frame, crs, positions, *, latest, labels, **_):
+def _sensors(frame, crs, positions, *, latest, labels, language=None, **_):
     pts, idx = _points(frame.geometry.values, crs)
     ids = _texts(frame, "id")
     kinds = _texts(frame, "kind")
@@ -411,7 +439,7 @@ def _sensors(frame, crs, positions, *, latest, labels, **_):
             by_id[str(row.sensor_id)] = row
     recs, keys = [], []
     for p, i in zip(pts, idx.tolist()):
-        label = labels.get(kinds[i], kinds[i])
+        label = labels.get(kinds[i]) or _coded("kind", kinds[i], language)
         reading = by_id.get(ids[i])
         text = f"{ids[i]} · {label}"
         key = kinds[i] or "other"
