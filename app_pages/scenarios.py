@@ -29,7 +29,7 @@ from app_pages.common import (
 from app_pages.ifc_panel import anchor_title, georef_source
 from twin.config import upload_limit_bytes, upload_limit_mb
 from twin.crs import transform_xy, working_crs
-from twin.display import diff_frame
+from twin.display import diff_frame, edit_text
 from twin.errors import TwinError
 from twin.i18n import label
 from twin.render import (
@@ -345,7 +345,7 @@ with edit_col:
     st.markdown(f"**{tr('scen.edits')}** · {scenario.description}")
     if scenario.edits:
         st.dataframe(pd.DataFrame({"#": range(len(scenario.edits)),
-                                   tr("scen.edit"): [e.describe() for e in scenario.edits]}),
+                                   tr("scen.edit"): [edit_text(e, language) for e in scenario.edits]}),
                      hide_index=True, width="stretch", key="scen_edits_table")
         rm = st.number_input(tr("scen.edit_no"), 0, len(scenario.edits) - 1, 0, key="scen_rm")
         if st.button(tr("scen.remove_edit"), key="scen_rm_btn"):

@@ -323,6 +323,9 @@ def test_the_diff_tables_speak_chinese_with_readable_numbers(app_town):
                                       "footprint": [[a, b] for a, b in zip(lon, lat)]}]})
     at = _scenarios_page()
     assert not _errors(at), _errors(at)
+    edits = _table_with(at, "修改")
+    assert list(edits["修改"]) == [f"新建建筑：轮廓 {len(lon)} 个点，高度 100 m，层数 30，"
+                                   "用途 R 居住用地，编号 T1"]
     status = _table_with(at, "检查项")
     assert list(status.columns) == ["分析", "类型", "编号", "检查项", "方案前", "方案后", "变化"]
     assert {"控规指标", "大寒日日照分析"} <= set(status["分析"])

@@ -20,7 +20,8 @@ import pandas as pd
 from .i18n import catalog, label, t
 from .number_format import fmt_value, unit_of
 
-__all__ = ["field_label", "display_value", "display_frame", "diff_frame", "VALUE_LABELS"]
+__all__ = ["field_label", "display_value", "display_frame", "diff_frame", "edit_text",
+           "VALUE_LABELS"]
 
 # columns whose values are codes with their own catalogue prefix
 VALUE_LABELS = {"road_class": "road", "kind": "facility", "facility_kind": "facility",
@@ -153,3 +154,30 @@ def diff_frame(frame, lang: str = "zh", *, titles: dict | None = None) -> pd.Dat
                 values.append(display_value(str(col), value, lang))
         out[field_label(col, lang)] = values
     return pd.DataFrame(out, index=range(len(frame)))
+
+
+_EDIT_HIDDEN = ("crs", "sha256", "path")  # how the edit is kept, not what it changes
+
+
+def edit_text(edit, lang: str = "zh") -> str:
+    """A scenario edit (:class:`twin.scenario.model.Edit`) in words: its kind and each field
+    it sets by name and unit (``set_parcel id=P001 max_far=0.1`` → ``修改地块指标：编号
+    P001，容积率上限 0.1``); a footprint or line by its number of points."""
+    fields = edit.to_dict()
+    op = fields.pop("op")
+    if "x" in fields and "y" in fields:
+        fields = {"position": f"{fields.pop('x'):g}, {fields.pop('y'):g}", **fields}
+    parts = []
+    for name, value in fields.items():
+        if name in _EDIT_HIDDEN:
+            continue
+        if isinstance(value, list) and value and isinstance(value[0], list):
+            text = t("scen.points", lang, n=len(value))
+        elif name in ("use", "land_use"):
+            text = f"{value} {label('landuse', value, lang)}"
+        else:
+            text = display_value(name, value, lang)
+        title = re.sub(r"\s*\([^)]*\)$", "", field_label(name, lang))  # the unit is in the value
+        parts.append(f"{title} {text}")
+    return t(f"scen.op.{op}", lang) + ("：" if lang == "zh" else ": ") + \
+        ("，" if lang == "zh" else ", ").join(parts)
