@@ -21,6 +21,7 @@ from app_pages.common import (
 )
 from twin.errors import TwinError
 from twin.i18n import label
+from twin.number_format import fmt_area, fmt_count
 from twin.query import run
 from twin.render import (
     build_deck,
@@ -186,9 +187,10 @@ with right:
                                    tr("sensors.col.threshold"): alerts["threshold"]}),
                      hide_index=True, width="stretch")
     if flood_summary is not None:
-        st.metric(tr("sensors.flood_buildings"), flood_summary.get("affected_buildings", 0))
+        st.metric(tr("sensors.flood_buildings"),
+                  fmt_count(flood_summary.get("affected_buildings", 0)))
         st.metric(tr("sensors.flood_area"),
-                  f"{flood_summary.get('land_flooded_area_m2', 0.0) / 1e4:,.2f} ha")
+                  fmt_area(flood_summary.get("land_flooded_area_m2", 0.0), language))
 
 # ---- one sensor's series -------------------------------------------------------------------
 ids = state["sensor_id"].tolist()

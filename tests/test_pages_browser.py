@@ -78,11 +78,13 @@ def _map_share(png: bytes) -> float:
 
 
 def _data_ids(store: ParquetStore) -> set[str]:
-    """Names a planner may see as data: layer names, and the ids and layer names they
-    carry (building ids such as civic_culture_centre)."""
+    """Names a planner may see as data: layer names, their source files, and the ids and
+    layer names they carry (building ids such as civic_culture_centre)."""
     ids = set()
     for info in store.layers():
         ids.add(info.name)
+        # the versions table names each version's source file
+        ids |= {Path(v.source).stem for v in store.versions(info.name) if v.source}
         frame = store.read(info.name) if info.kind not in ("terrain", "sensor_reading") else None
         for col in ("id", "building_id", "ifc_guid", "name"):
             if frame is not None and col in frame.columns:
