@@ -139,6 +139,9 @@ def test_every_page_in_both_languages(tmp_path):
                     diff = tables[-1].split("\n")
                     assert diff[:3] == [t(f"col.{c}", language)
                                         for c in ("query", "scope", "id")], diff[:8]
+                    page.locator("[data-testid=stDataFrame]").last.scroll_into_view_if_needed()
+                    page.wait_for_timeout(500)
+                    (SHOTS / f"page_scenarios_diff_{language}.png").write_bytes(page.screenshot())
                 if language == "zh":
                     text = page.evaluate(VISIBLE_TEXT) + "\n" + "\n".join(tables)
                     assert "Traceback" not in text, (slug, text[:500])
