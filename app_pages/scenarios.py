@@ -342,7 +342,8 @@ version = _versions(the_store, name)
 # ---- edits ------------------------------------------------------------------------------------
 edit_col, map_col = st.columns([1.25, 2], gap="medium")
 with edit_col:
-    st.markdown(f"**{tr('scen.edits')}** · {scenario.description}")
+    st.markdown(f"**{tr('scen.edits')}**" + (f" · {scenario.description}"
+                                              if scenario.description else ""))
     if scenario.edits:
         st.dataframe(pd.DataFrame({"#": range(len(scenario.edits)),
                                    tr("scen.edit"): [edit_text(e, language) for e in scenario.edits]}),
