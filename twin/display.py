@@ -178,6 +178,8 @@ def edit_text(edit, lang: str = "zh") -> str:
         else:
             text = display_value(name, value, lang)
         title = re.sub(r"\s*\([^)]*\)$", "", field_label(name, lang))  # the unit is in the value
+        if lang != "zh" and title[:2].istitle():                       # "Water level", not "FAR"
+            title = title[0].lower() + title[1:]
         parts.append(f"{title} {text}")
     return t(f"scen.op.{op}", lang) + ("：" if lang == "zh" else ": ") + \
         ("，" if lang == "zh" else ", ").join(parts)
