@@ -93,22 +93,49 @@ _OPTION_CONTROLS = {"--kind": "import.kind", "--crs": "import.crs_input",
                     "--replace": "import.mode.replace", "--map": "gui.mapping"}
 
 
-def gui_message(text, *, upload: Path | None = None, name: str = "") -> str:
+# CLI commands a hint may name that a page of the app does, and the sentence naming it
+_COMMAND_CONTROLS = [
+    (r"(?:roll back with )?`twin rollback (?P<layer>\S+) (?P<version>[^`\s]+)`",
+     "gui.do_rollback"),
+    (r"(?:see )?`twin (?:versions|layers)[^`]*`", "gui.do_versions"),
+    (r"(?:import one with )?`twin import [^`]*?--kind (?P<kind>[a-z_]+)[^`]*`",
+     "gui.do_import"),
+    (r"(?:import it with )?`twin import [^`]*`", "gui.do_import_any"),
+    (r"(?:create it with )?`twin scenario new[^`]*`", "gui.do_scenario_new"),
+    (r"`twin query (?:select|run)[^`]*`", "gui.do_query"),
+]
+
+
+def gui_message(text, *, upload: Path | None = None, name: str = "",
+                controls: dict[str, str] | None = None) -> str:
     """An error written for the command line, reworded for the app: the private upload path
     becomes the file's name, each CLI option the control that does the same
-    (``pass --kind`` → ``选择「图层类型」``), a ``twin …`` command and a ``$TWIN_…``
-    server setting a sentence that says who can act."""
+    (``pass --kind`` → ``选择「图层类型」``), a ``twin …`` command the app has a page for
+    (rollback, import, a new scenario) the page and control that do it, any other command
+    and a ``$TWIN_…`` server setting a sentence that says who can act. ``controls``
+    (``{"--viewpoint": "视点"}``) names the page's own controls for more options."""
     text = str(text)
     if upload is not None:
         text = text.replace(str(upload), name or Path(upload).name)
     text = re.sub(r"(?:/[^\s:]*)?/twin-upload-[^/\s]+/(?:[0-9a-f]{12}/)?", "", text)
+    for pattern, key in _COMMAND_CONTROLS:
+        text = re.sub(pattern, lambda m, k=key: tr(k, **_named(m.groupdict())), text)
     text = re.sub(r"`twin [^`]*`", tr("gui.cli_command"), text)
     text = re.sub(r"\$?\bTWIN_[A-Z_]+\b", tr("gui.server_setting"), text)
-    for option, key in _OPTION_CONTROLS.items():
+    named = {**{option: tr(key) for option, key in _OPTION_CONTROLS.items()},
+             **(controls or {})}
+    for option in sorted(named, key=len, reverse=True):
         text = re.sub(rf"(?:\b(?:pass|use|with|set)\s+(?:the\s+\w+'s\s+real\s+CRS\s+with\s+)?)?"
                       rf"{re.escape(option)}(?![\w-])(?:\s+(?=[A-Z<])[^\s,;.)]+)?",
-                      tr("gui.control", control=tr(key)), text)
+                      tr("gui.control", control=named[option]).replace("\\", "\\\\"), text)
     return text
+
+
+def _named(fields: dict) -> dict:
+    """A command's arguments as the app names them (a layer kind by its label)."""
+    from twin.i18n import label
+
+    return {k: label("kind", v, lang()) if k == "kind" else v for k, v in fields.items()}
 
 
 def localize_uploader() -> None:

@@ -7,7 +7,15 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import deck_options, lang, read_layer, store_or_stop, store_url, tr
+from app_pages.common import (
+    deck_options,
+    gui_message,
+    lang,
+    read_layer,
+    store_or_stop,
+    store_url,
+    tr,
+)
 from twin.errors import TwinError
 from twin.i18n import label
 from twin.kinds import get_kind
@@ -157,7 +165,7 @@ try:
         titles = (tr("compare.version", layer=layer, v=v1), tr("compare.version", layer=layer, v=v2))
         keys = (f"{layer}@{v1}|{key_tokens}", f"{layer}@{v2}|{key_tokens}")
 except TwinError as exc:
-    st.error(str(exc))
+    st.error(gui_message(exc))
     st.stop()
 
 diffs = side_diffs(left, right)

@@ -9,9 +9,10 @@ import pandas as pd
 import shapely
 import streamlit as st
 
-from app_pages.common import lang, read_layer, store_or_stop, store_url, tr
+from app_pages.common import gui_message, lang, read_layer, store_or_stop, store_url, tr
 from app_pages.dashboard_charts import dashboard_charts
 from twin.display import display_frame
+from twin.errors import TwinError
 from twin.i18n import label
 from twin.number_format import fmt_area, fmt_count
 from twin.render import latest_readings
@@ -86,28 +87,44 @@ def summary(url: str, by_kind: dict) -> dict:
     return out
 
 
+def _town_layers(st_obj, names: list[str], tokens: dict) -> list[str]:
+    """The layers counted by default: per kind, the one named after the kind, else the
+    first one imported (the town's own), and every IFC import (``ifc_*``). A test file
+    imported later as a new layer changes the figures only when chosen."""
+    chosen = []
+    for kind in dict.fromkeys(tokens[n][0] for n in names):
+        of_kind = [n for n in names if tokens[n][0] == kind and not n.startswith("ifc_")]
+        if kind in of_kind:
+            chosen.append(kind)
+        elif of_kind:
+            chosen.append(min(of_kind, key=lambda n: (st_obj.versions(n)[0].created, n)))
+    return [n for n in names if n in chosen or n.startswith("ifc_")]
+
+
 language = lang()
 url = store_url()
 st.subheader(tr("dash.title"))
 STATUS_HEX = {"#2ca25f": "pass", "#de2d26": "fail", "#bdbdbd": "n/a"}  # in column order
-_, tokens = store_or_stop()
+the_store, tokens = store_or_stop()
 if not tokens:
     st.info(tr("map.empty", url=url))
     st.stop()
 
 KINDS_USED = ("parcel", "building", "road", "facility", "sensor", "sensor_reading")
 candidates = [n for n, v in sorted(tokens.items()) if v[0] in KINDS_USED]
-# the town's own layers by default (named after their kind, and IFC imports): a test file
-# imported as a new layer does not change the town's figures unless chosen here
-default = [n for n in candidates if n == tokens[n][0] or n.startswith("ifc_")] or candidates
+default = _town_layers(the_store, candidates, tokens)
 counted = st.multiselect(tr("dash.layers"), candidates, default=default, key="dash_layers",
                          format_func=lambda n: f"{label('kind', tokens[n][0], language)} · {n}")
 by_kind: dict[str, tuple] = {}
 for name in counted:
     kind, version, sha = tokens[name]
     by_kind[kind] = by_kind.get(kind, ()) + ((name, version, sha),)
-with st.spinner(tr("dash.computing")):
-    data = summary(url, by_kind)
+try:
+    with st.spinner(tr("dash.computing")):
+        data = summary(url, by_kind)
+except TwinError as exc:  # a layer that cannot be read: say which, and where to repair it
+    st.error(tr("dash.error", error=gui_message(exc)))
+    st.stop()
 
 comp = data.get("compliance", {})
 latest = data.get("latest")
@@ -184,4 +201,7 @@ if water is not None and len(water):
 else:
     st.caption(tr("dash.no_data"))
 
-dashboard_charts(url, tokens, language)  # land-use mix, FAR, alerts over time, projects
+try:
+    dashboard_charts(url, tokens, language)  # land-use mix, FAR, alerts over time, projects
+except TwinError as exc:
+    st.error(tr("dash.error", error=gui_message(exc)))

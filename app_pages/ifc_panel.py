@@ -50,15 +50,23 @@ def progress_callback(bar):
     return progress
 
 
+def georef_source(georeferencing: dict | None) -> str | None:
+    """The file's own georeference source (``IfcMapConversion``…) named in a
+    georeferencing summary (an import report's or :func:`twin.ifc.doctor.inspect_ifc`'s),
+    if any."""
+    sources = (georeferencing or {}).get("sources") or {}
+    return next((name for name in _FILE_SOURCES if name in sources), None)
+
+
+def anchor_title(source: str | None) -> str:
+    """The anchor form's title: overriding the file's own georeference ``source``, or
+    placing a file that has none."""
+    return tr("ifcpanel.override_title", source=source) if source else tr("import.anchor")
+
+
 def _file_georef(held) -> str | None:
     """The file's own georeference source in a held preview, if any."""
-    if not held:
-        return None
-    geo = held.report.extra.get("georeferencing") or {}
-    for name in _FILE_SOURCES:
-        if name in (geo.get("sources") or {}):
-            return name
-    return None
+    return georef_source(held.report.extra.get("georeferencing")) if held else None
 
 
 def placement_form(path, *, georef_error: bool, held) -> None:
@@ -71,8 +79,7 @@ def placement_form(path, *, georef_error: bool, held) -> None:
     source = _file_georef(held)
     if not (georef_error or anchor or source):
         return
-    title = (tr("ifcpanel.override_title", source=source) if source
-             else tr("import.anchor"))
+    title = anchor_title(source)
     folded = source is not None and not (georef_error or anchor)
     box = st.expander(title, expanded=False) if folded else st.container()
     with box, st.form("anchor_form"):

@@ -173,7 +173,7 @@ def _write_choice(result, file_name: str):
             result = rename_layers(result, renames)
             plans = plan_import(the_store, result)
         except TwinError as exc:
-            st.error(tr("import.mode.bad_name", error=str(exc)))
+            st.error(tr("import.mode.bad_name", error=_gui(exc)))
             return None, None
         mode = None
     else:
@@ -273,7 +273,7 @@ try:
     the_store = store()
     infos = the_store.layers()
 except TwinError as exc:
-    st.error(str(exc))
+    st.error(gui_message(exc))
     infos = []
 if not infos:
     st.caption(tr("import.no_layers"))
@@ -298,7 +298,7 @@ else:
             try:
                 the_store.rollback(chosen, int(target))
             except TwinError as exc:
-                st.error(str(exc))
+                st.error(gui_message(exc))
             else:
                 st.session_state["rollback_done"] = (chosen, int(target))
                 st.rerun()
@@ -314,7 +314,7 @@ else:
         try:
             written = the_store.export(chosen, out)
         except TwinError as exc:
-            st.error(str(exc))
+            st.error(gui_message(exc))
         else:
             st.session_state["export_file"] = (chosen, current, str(written))
     ready = st.session_state.get("export_file")

@@ -11,6 +11,7 @@ import streamlit as st
 
 from app_pages.common import deck_options, lang, read_layer, store_or_stop, store_url, tr
 from twin.i18n import label
+from twin.number_format import fmt_count, fmt_money
 from twin.projects import STATES, delayed_projects, hidden_buildings, projects_at
 from twin.render import (
     build_deck,
@@ -110,10 +111,10 @@ with right:
     counts = at["state"].value_counts()
     money = pd.to_numeric(at["investment_cny"], errors="coerce").fillna(0.0)
     st.metric(tr("portfolio.total"), tr("portfolio.count", n=len(at)),
-              tr("portfolio.yi", v=f"{money.sum() / 1e8:,.1f}"), delta_color="off", delta_arrow="off")
+              fmt_money(money.sum(), language), delta_color="off", delta_arrow="off")
     for state in STATES:
-        st.metric(tr(f"portfolio.state.{state}"), int(counts.get(state, 0)),
-                  tr("portfolio.yi", v=f"{money[at['state'] == state].sum() / 1e8:,.1f}"),
+        st.metric(tr(f"portfolio.state.{state}"), fmt_count(int(counts.get(state, 0))),
+                  fmt_money(money[at["state"] == state].sum(), language),
                   delta_color="off", delta_arrow="off")
 
 # ---- charts and lists ------------------------------------------------------------------

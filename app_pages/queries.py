@@ -56,6 +56,12 @@ def _widget(param, key: str, language: str):
     return st.text_input(title, value=text, key=key, help=param.help or None)
 
 
+def _param_controls(spec) -> dict[str, str]:
+    """``{--option: the form field}`` of ``spec``'s parameters, for its error messages."""
+    return {f"--{p.name.replace('_', '-')}": (p.label_zh if language == "zh" else p.label_en)
+            or p.name for p in spec.params}
+
+
 language = lang()
 url = store_url()
 st.subheader(tr("queries.title"))
@@ -94,7 +100,7 @@ if submitted:
         st.session_state["query_result"] = (chosen, url, tokens, result)
     except TwinError as exc:
         st.session_state.pop("query_result", None)
-        st.error(tr("queries.error", error=gui_message(exc)))
+        st.error(tr("queries.error", error=gui_message(exc, controls=_param_controls(spec))))
 
 held = st.session_state.get("query_result")
 # a result shows only while the store still holds the versions it was computed from
@@ -157,7 +163,7 @@ with st.expander(tr("queries.report"), expanded=False):
             with st.spinner(tr("dash.computing")):
                 write_report(the_store, out, parcels=parcels or None)
         except TwinError as exc:
-            st.error(tr("queries.error", error=gui_message(exc)))
+            st.error(tr("queries.error", error=gui_message(exc, upload=out, name=out.name)))
         else:
             st.session_state["report_file"] = (tokens, str(out))
     ready = st.session_state.get("report_file")

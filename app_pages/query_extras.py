@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import lang, tr
+from app_pages.common import gui_message, lang, tr
 from twin.errors import TwinError
 from twin.i18n import catalog
 from twin.render.volumes import has_volumes, volume_layers
@@ -57,7 +57,7 @@ def result_extras(result, the_store, tokens) -> None:
             try:
                 version = add_massing_to_scenario(the_store, name.strip(), result)
             except TwinError as exc:
-                st.error(tr("queries.error", error=str(exc)))
+                st.error(tr("queries.error", error=gui_message(exc)))
             else:
                 st.success(tr("capacity.added", name=name.strip(), version=version,
                               blocks=len(result.layer)))

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import shlex
+import tempfile
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -16,6 +18,7 @@ from shapely.geometry import LineString, Point, Polygon
 
 from app_pages.common import (
     deck_options,
+    gui_message,
     lang,
     localize_uploader,
     read_layer,
@@ -23,8 +26,10 @@ from app_pages.common import (
     store_url,
     tr,
 )
+from app_pages.ifc_panel import anchor_title, georef_source
 from twin.config import upload_limit_bytes, upload_limit_mb
 from twin.crs import transform_xy, working_crs
+from twin.display import diff_frame, edit_text
 from twin.errors import TwinError
 from twin.i18n import label
 from twin.render import (
@@ -58,6 +63,7 @@ from twin.scenario.syntax import parse_points
 from twin.scenario.view import CHANGE_COLUMN
 from twin.scenario.zones import river_buffer_zones
 from twin.store import open_store
+from twin.store.base import ScenarioDeletion
 
 DRAWN = ("parcel", "river", "road", "building", "facility")
 ORDER = {"parcel": 0, "river": 1, "road": 2, "building": 3, "facility": 4}
@@ -85,6 +91,19 @@ def scenario_bundle(url: str, name: str, version: str, tokens: tuple, flood_leve
             "skipped": result.skipped, "seconds": result.timings.get("total", 0.0)}
 
 
+def _labels(text, options) -> object:
+    """A ``format_func`` giving each option the label ``text(option)`` has in this run's
+    language (computed now, not when Streamlit calls it later)."""
+    return {o: text(o) for o in options}.__getitem__
+
+
+def _query_titles(language: str) -> dict[str, str]:
+    """``{query: title}`` in ``language`` for the diff tables."""
+    from twin.query.registry import queries
+
+    return {s.name: s.title_zh if language == "zh" else s.title_en for s in queries()}
+
+
 def _versions(st_obj, name: str) -> str:
     """A cache key for the scenario's current document (its version and checksum)."""
     try:
@@ -98,6 +117,12 @@ def _versions(st_obj, name: str) -> str:
     return hashlib.sha256(repr(doc).encode("utf-8")).hexdigest()
 
 
+def _report(message) -> None:
+    """Show ``message`` (an error, reworded for the app by :func:`gui_message`) once: on the
+    next run of the page, not after later actions or a language switch."""
+    st.session_state["scen_error"] = gui_message(message)
+
+
 def _save(st_obj, scenario: Scenario, *, check: bool = True) -> bool:
     """Check the scenario against the store and save it; errors are shown, not raised."""
     try:
@@ -105,10 +130,63 @@ def _save(st_obj, scenario: Scenario, *, check: bool = True) -> bool:
             apply(st_obj, scenario)
         save_scenario(st_obj, scenario)
     except TwinError as exc:
-        st.session_state["scen_error"] = str(exc)
+        _report(exc)
         return False
-    st.session_state.pop("scen_error", None)
     return True
+
+
+def _new_name(text: str, names: list[str], control: str) -> str | None:
+    """``text`` as the name of a new scenario, or None with the reason reported (an empty
+    name names the box to fill; a taken name says so)."""
+    chosen = text.strip()
+    if not chosen:
+        _report(tr("scen.name_required", control=tr(control)))
+        return None
+    if chosen in names:  # saving would replace that scenario's edits
+        _report(tr("scen.exists", name=chosen))
+        return None
+    return chosen
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _upload_georef(sha: str, _data: bytes, suffix: str) -> dict:
+    """The georeferencing summary of an uploaded IFC (cached on its checksum ``sha``);
+    empty when the file cannot be read (the edit's own check reports why)."""
+    from twin.ifc.doctor import inspect_ifc
+
+    with tempfile.TemporaryDirectory(prefix="twin-scen-") as tmp:
+        path = Path(tmp) / f"proposal{suffix}"
+        path.write_bytes(_data)
+        try:
+            return inspect_ifc(path).get("georeferencing") or {}
+        except TwinError:
+            return {}
+
+
+def _delete_control(st_obj, name: str) -> None:
+    """Delete the chosen scenario, after a confirmation (its saved versions stay)."""
+    if not isinstance(st_obj, ScenarioDeletion):
+        return
+    if st.session_state.get("scen_confirm_delete") != name:
+        if st.button(tr("scen.delete"), key="scen_delete_btn"):
+            st.session_state["scen_confirm_delete"] = name
+            st.rerun()
+        return
+    st.warning(tr("scen.delete_confirm", name=name))
+    yes, no = st.columns(2)
+    if yes.button(tr("scen.delete_yes"), key="scen_delete_yes", type="primary"):
+        st.session_state.pop("scen_confirm_delete", None)
+        try:
+            st_obj.delete_scenario(name)
+        except TwinError as exc:
+            _report(exc)
+        else:
+            st.session_state["scen_select_next"] = ""
+            st.session_state["scen_notice"] = tr("scen.deleted", name=name)
+        st.rerun()
+    if no.button(tr("scen.delete_no"), key="scen_delete_no"):
+        st.session_state.pop("scen_confirm_delete", None)
+        st.rerun()
 
 
 def _grid(parcels: pd.DataFrame, parcel_id: str):
@@ -223,31 +301,37 @@ with top[0]:
     pending = st.session_state.pop("scen_select_next", None)
     if pending in names:
         st.session_state["scen_name"] = pending
+    elif pending == "":  # the chosen scenario was deleted: choose the first one left
+        st.session_state.pop("scen_name", None)
     extra = {} if "scen_name" in st.session_state else {"index": 0 if names else None}
     name = st.selectbox(tr("scen.pick"), names, key="scen_name", placeholder=tr("scen.none"),
                         **extra)
 with top[1], st.form("scen_new_form", clear_on_submit=True, border=False):
     new_name = st.text_input(tr("scen.new_name"), key="scen_new")
     new_desc = st.text_input(tr("scen.description"), key="scen_desc")
-    if st.form_submit_button(tr("scen.create"), key="scen_create") and new_name.strip():
-        if new_name.strip() in names:
-            st.session_state["scen_error"] = tr("scen.exists", name=new_name.strip())
-        elif _save(the_store, Scenario(new_name.strip(), description=new_desc), check=False):
-            st.session_state["scen_select_next"] = new_name.strip()
-            st.rerun()
+    if st.form_submit_button(tr("scen.create"), key="scen_create"):
+        chosen = _new_name(new_name, names, "scen.new_name")
+        if chosen and _save(the_store, Scenario(chosen, description=new_desc), check=False):
+            st.session_state["scen_select_next"] = chosen
+        st.rerun()
 with top[2]:
     if name:
         dup = st.text_input(tr("scen.duplicate_as"), key="scen_dup")
-        if st.button(tr("scen.duplicate"), key="scen_dup_btn") and dup.strip():
-            copy = load_scenario(the_store, name).copy(dup.strip())
-            if dup.strip() in names:  # saving would replace that scenario's edits
-                st.session_state["scen_error"] = tr("scen.exists", name=dup.strip())
-            elif _save(the_store, copy, check=False):
-                st.session_state["scen_select_next"] = dup.strip()
-                st.rerun()
+        if st.button(tr("scen.duplicate"), key="scen_dup_btn"):
+            chosen = _new_name(dup, names, "scen.duplicate_as")
+            if chosen and _save(the_store, load_scenario(the_store, name).copy(chosen),
+                                check=False):
+                st.session_state["scen_select_next"] = chosen
+            st.rerun()
+        _delete_control(the_store, name)
 
-if st.session_state.get("scen_error"):
-    st.error(st.session_state["scen_error"])
+# a message is shown on the run after the action that caused it, then it is gone
+error = st.session_state.pop("scen_error", None)
+if error:
+    st.error(error)
+notice = st.session_state.pop("scen_notice", None)
+if notice:
+    st.success(notice)
 if not name:
     st.info(tr("scen.empty"))
     st.stop()
@@ -258,16 +342,17 @@ version = _versions(the_store, name)
 # ---- edits ------------------------------------------------------------------------------------
 edit_col, map_col = st.columns([1.25, 2], gap="medium")
 with edit_col:
-    st.markdown(f"**{tr('scen.edits')}** · {scenario.description}")
+    st.markdown(f"**{tr('scen.edits')}**" + (f" · {scenario.description}"
+                                              if scenario.description else ""))
     if scenario.edits:
         st.dataframe(pd.DataFrame({"#": range(len(scenario.edits)),
-                                   tr("scen.edit"): [e.describe() for e in scenario.edits]}),
+                                   tr("scen.edit"): [edit_text(e, language) for e in scenario.edits]}),
                      hide_index=True, width="stretch", key="scen_edits_table")
         rm = st.number_input(tr("scen.edit_no"), 0, len(scenario.edits) - 1, 0, key="scen_rm")
         if st.button(tr("scen.remove_edit"), key="scen_rm_btn"):
             scenario.remove(int(rm))
-            if _save(the_store, scenario, check=False):
-                st.rerun()
+            _save(the_store, scenario, check=False)
+            st.rerun()
     else:
         st.caption(tr("scen.no_edits"))
 
@@ -275,8 +360,11 @@ with edit_col:
                                          tr("scen.tab.other")])
     with tab_b:
         crs_choice = st.radio(tr("scen.crs"), ["EPSG:4326", working_crs().to_string()],
-                              format_func=lambda c: tr("scen.crs.wgs84") if c == "EPSG:4326"
-                              else tr("scen.crs.working", crs=c), horizontal=True,
+                              format_func=_labels(lambda c: tr("scen.crs.wgs84")
+                                                  if c == "EPSG:4326"
+                                                  else tr("scen.crs.working", crs=c),
+                                                  ["EPSG:4326", working_crs().to_string()]),
+                              horizontal=True,
                               key="scen_crs")
         st.text_area(tr("scen.footprint"), key="scen_fp", height=90,
                      help=tr("scen.footprint_help"))
@@ -287,13 +375,15 @@ with edit_col:
                                ignore_index=True)
             pids = sorted(pframe["id"].astype(str).tolist())
             draw_on = st.selectbox(tr("scen.draw_on"), [""] + pids, key="scen_draw_on",
-                                   format_func=lambda p: p or tr("scen.draw_off"))
+                                   format_func=_labels(lambda p: p or tr("scen.draw_off"),
+                                                       [""] + pids))
         c1, c2, c3 = st.columns(3)
         height = c1.number_input(tr("scen.height"), 1.0, 1000.0, 30.0, 1.0, key="scen_height")
         floors = c2.number_input(tr("scen.floors"), 0, 300, 0, 1, key="scen_floors",
                                  help=tr("scen.floors_help"))
         use = c3.selectbox(tr("scen.use"), USES, key="scen_use",
-                           format_func=lambda u: f"{u} {label('landuse', u, language)}")
+                           format_func=_labels(lambda u: f"{u} {label('landuse', u, language)}",
+                                               USES))
         bid = st.text_input(tr("scen.id"), key="scen_bid", placeholder=f"new-{len(scenario.edits) + 1}")
         if st.button(tr("scen.add_building"), key="scen_add_building", type="primary"):
             try:
@@ -303,7 +393,7 @@ with edit_col:
                                    id=bid.strip() or None,
                                    crs="EPSG:4326" if crs_choice == "EPSG:4326" else crs_choice)
             except TwinError as exc:
-                st.session_state["scen_error"] = str(exc)
+                _report(exc)
                 st.rerun()
             scenario.add(edit)
             if _save(the_store, scenario):
@@ -315,14 +405,18 @@ with edit_col:
     with tab_ifc:
         upload = st.file_uploader(tr("scen.ifc_file"), type=["ifc"], key="scen_ifc")
         localize_uploader()
+        if upload is not None:  # titled by whether the file has its own georeference
+            data = upload.getvalue()
+            geo = _upload_georef(hashlib.sha256(data).hexdigest(), data,
+                                 Path(upload.name).suffix or ".ifc")
+            st.markdown(f"**{anchor_title(georef_source(geo))}**")
         anchor = st.text_input(tr("scen.anchor"), key="scen_anchor",
                                help=tr("scen.anchor_help"))
         ifc_id = st.text_input(tr("scen.id"), key="scen_ifc_id")
         if st.button(tr("scen.add_ifc"), key="scen_add_ifc") and upload is not None:
             if upload.size > upload_limit_bytes():
-                st.session_state["scen_error"] = tr(
-                    "import.too_big", name=upload.name, mb=round(upload.size / 2**20, 1),
-                    limit=f"{upload_limit_mb():g}")
+                _report(tr("import.too_big", name=upload.name,
+                           mb=round(upload.size / 2**20, 1), limit=f"{upload_limit_mb():g}"))
                 st.rerun()
             data = upload.getvalue()
             # kept by the store, named by content (never by the client), carried by copies
@@ -336,8 +430,9 @@ with edit_col:
                 if new_file:
                     the_store.delete_attachment(key)
                 # the message names the file the user chose, not where it was kept
-                st.session_state["scen_error"] = st.session_state["scen_error"].replace(
-                    str(path.resolve()), upload.name).replace(str(path), upload.name)
+                st.session_state["scen_error"] = gui_message(
+                    st.session_state["scen_error"].replace(str(path.resolve()), upload.name),
+                    upload=path, name=upload.name)
             st.rerun()
     with tab_other:
         line = st.text_input(tr("scen.edit_line"), key="scen_line",
@@ -348,7 +443,7 @@ with edit_col:
                 for e in parse_edits(shlex.split(line), start=len(scenario.edits)):
                     scenario.add(e)
             except (TwinError, ValueError) as exc:
-                st.session_state["scen_error"] = str(exc)
+                _report(exc)
                 st.rerun()
             _save(the_store, scenario)
             st.rerun()
@@ -363,19 +458,20 @@ try:
         bundle = scenario_bundle(url, name, version, tok_key,
                                  None if base_level is None else float(base_level), full)
 except TwinError as exc:
-    st.error(str(exc))
+    st.error(gui_message(exc))
     st.stop()
 
 with map_col:
     c1, c2, c3 = st.columns(3)
     c3.radio(tr("scen.frame"), ["changes", "town"], horizontal=True, key="scen_frame",
-             format_func=lambda v: tr(f"scen.frame.{v}"),
+             format_func=_labels(lambda v: tr(f"scen.frame.{v}"), ["changes", "town"]),
              on_change=lambda: st.session_state.update(
                  scen_view_nonce=st.session_state.get("scen_view_nonce", 0) + 1))
     show = c1.radio(tr("scen.show"), ["scenario", "base"], horizontal=True, key="scen_show",
-                    format_func=lambda v: tr(f"scen.show.{v}"))
+                    format_func=_labels(lambda v: tr(f"scen.show.{v}"), ["scenario", "base"]))
     style = c2.radio(tr("scen.proposed_style"), ["ghost", "outline"], horizontal=True,
-                     key="scen_style", format_func=lambda v: tr(f"scen.style.{v}"))
+                     key="scen_style",
+                     format_func=_labels(lambda v: tr(f"scen.style.{v}"), ["ghost", "outline"]))
     picking = not draw_on  # while drawing, only the snapping grid answers clicks
     changes = bundle["changes"]
     status = bundle["status"]
@@ -427,23 +523,28 @@ with map_col:
     st.caption(tr("scen.legend"))
 
 # ---- before / after -------------------------------------------------------------------------
+def _shaded(raw: pd.DataFrame, colors: list[str]):
+    """``raw`` as the page shows it (:func:`twin.display.diff_frame`), each row shaded by
+    ``colors`` (computed on the raw codes, which do not change with the language)."""
+    shown = diff_frame(raw, language, titles=titles)
+    return shown.style.apply(lambda r: [f"background-color: {colors[r.name]}"
+                                        if colors[r.name] else ""] * len(r), axis=1)
+
+
+titles = _query_titles(language)
 st.markdown(f"**{tr('scen.status_changes')}**")
 if status.empty:
     st.caption(tr("scen.no_status_change"))
 else:
-    def _row_style(row):
-        color = {"worse": "#fde2e1", "better": "#dff5e3"}.get(row["change"], "")
-        return [f"background-color: {color}" if color else ""] * len(row)
-
-    st.dataframe(status.style.apply(_row_style, axis=1), hide_index=True, width="stretch",
-                 key="scen_status_table")
+    shades = {"worse": "#fde2e1", "better": "#dff5e3"}
+    st.dataframe(_shaded(status, [shades.get(c, "") for c in status["change"]]),
+                 hide_index=True, width="stretch", key="scen_status_table")
 st.markdown(f"**{tr('scen.indicators')}**")
 ind = bundle["indicators"]
 only_changed = st.toggle(tr("scen.only_changed"), value=True, key="scen_only_changed")
-shown = ind[ind["changed"]] if only_changed else ind
-st.dataframe(shown.style.apply(
-    lambda r: ["background-color: #fff3cd" if r["changed"] else ""] * len(r), axis=1),
-    hide_index=True, width="stretch", key="scen_diff_table")
+shown = (ind[ind["changed"]] if only_changed else ind).reset_index(drop=True)
+st.dataframe(_shaded(shown, ["#fff3cd" if c else "" for c in shown["changed"]]),
+             hide_index=True, width="stretch", key="scen_diff_table")
 st.caption(tr("scen.timing", seconds=f"{bundle['seconds']:.2f}"))
 for q, reason in sorted(bundle["skipped"].items()):
-    st.caption(tr("scen.skipped", query=q, reason=reason))
+    st.caption(tr("scen.skipped", query=titles.get(q, q), reason=gui_message(reason)))

@@ -10,9 +10,18 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import deck_options, lang, read_layer, store_or_stop, store_url, tr
+from app_pages.common import (
+    deck_options,
+    gui_message,
+    lang,
+    read_layer,
+    store_or_stop,
+    store_url,
+    tr,
+)
 from twin.errors import TwinError
 from twin.i18n import label
+from twin.number_format import fmt_area, fmt_count
 from twin.query import run
 from twin.render import (
     build_deck,
@@ -125,7 +134,7 @@ with st.sidebar:
                         area.assign(t=tr("sensors.flooded")), name="sp_flood",
                         color=FLOOD_COLOR, width_px=1.0, fill_alpha=110, pickable=False)
             except TwinError as exc:
-                st.warning(str(exc))
+                st.warning(gui_message(exc))
     else:
         st.caption(tr("sensors.flood_none"))
 
@@ -178,9 +187,10 @@ with right:
                                    tr("sensors.col.threshold"): alerts["threshold"]}),
                      hide_index=True, width="stretch")
     if flood_summary is not None:
-        st.metric(tr("sensors.flood_buildings"), flood_summary.get("affected_buildings", 0))
+        st.metric(tr("sensors.flood_buildings"),
+                  fmt_count(flood_summary.get("affected_buildings", 0)))
         st.metric(tr("sensors.flood_area"),
-                  f"{flood_summary.get('land_flooded_area_m2', 0.0) / 1e4:,.2f} ha")
+                  fmt_area(flood_summary.get("land_flooded_area_m2", 0.0), language))
 
 # ---- one sensor's series -------------------------------------------------------------------
 ids = state["sensor_id"].tolist()

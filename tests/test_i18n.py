@@ -91,3 +91,17 @@ def test_every_query_metric_and_table_column_has_a_label(tmp_path):
                 missing.add(f"{spec.name}: {key}")
     assert ran >= 4, ran
     assert not missing, " ".join(sorted(missing))
+
+
+def test_every_scenario_diff_check_has_a_label():
+    """The checks the scenario diff reports (``far``, ``height``, ``status``…, or
+    ``flagged`` for a query without checks) are named in both languages on the Scenarios
+    page."""
+    from twin.query import queries
+
+    zh, en = catalog("zh"), catalog("en")
+    checks = {(s.name, c.name) for s in queries() for c in (s.status_checks or [])}
+    checks |= {(s.name, "flagged") for s in queries() if s.diff and not s.status_checks}
+    missing = sorted(f"{q}: {c}" for q, c in checks for cat in (zh, en)
+                     if f"{q}.m.{c}" not in cat and f"col.{c}" not in cat)
+    assert not missing, missing

@@ -47,6 +47,27 @@ VISIBLE_TEXT = """() => {
 }"""
 
 
+# the cells of every table: Streamlit draws them on a canvas and keeps them, for screen
+# readers, in a table of the same text
+TABLE_TEXT = """() => [...document.querySelectorAll('[data-testid=stDataFrame] table')]
+  .map(t => [...t.querySelectorAll('th, td')].map(c => c.textContent).join('\\n'))"""
+
+
+def _scenario(store: ParquetStore) -> None:
+    """A scenario on the demo, so that the Scenarios page shows its edits and both diff
+    tables: a parcel's FAR limit lowered and a flood level raised."""
+    import shlex
+
+    from twin.scenario import Scenario, parse_edits, save_scenario
+
+    parcel = str(store.read("parcel")["id"].iloc[0])
+    scenario = Scenario("降低容积率")
+    for line in (f"set-parcel id={parcel} max_far=0.1", "flood level=4.5"):
+        for edit in parse_edits(shlex.split(line), start=len(scenario.edits)):
+            scenario.add(edit)
+    save_scenario(store, scenario)
+
+
 def _map_share(png: bytes) -> float:
     """Share of the chart's pixels that are not the empty map background."""
     import numpy as np
@@ -57,11 +78,13 @@ def _map_share(png: bytes) -> float:
 
 
 def _data_ids(store: ParquetStore) -> set[str]:
-    """Names a planner may see as data: layer names, and the ids and layer names they
-    carry (building ids such as civic_culture_centre)."""
+    """Names a planner may see as data: layer names, their source files, and the ids and
+    layer names they carry (building ids such as civic_culture_centre)."""
     ids = set()
     for info in store.layers():
         ids.add(info.name)
+        # the versions table names each version's source file
+        ids |= {Path(v.source).stem for v in store.versions(info.name) if v.source}
         frame = store.read(info.name) if info.kind not in ("terrain", "sensor_reading") else None
         for col in ("id", "building_id", "ifc_guid", "name"):
             if frame is not None and col in frame.columns:
@@ -80,6 +103,7 @@ def _settle(page, timeout_s: float = 90) -> None:
 def test_every_page_in_both_languages(tmp_path):
     store_path = demo_store(tmp_path)
     allowed = _data_ids(ParquetStore(store_path))
+    _scenario(ParquetStore(store_path))
     SHOTS.mkdir(exist_ok=True)
     found: dict[str, set[str]] = {}
     with streamlit_app(store_path) as url, browser() as (page, outside):
@@ -104,8 +128,22 @@ def test_every_page_in_both_languages(tmp_path):
                     wait_for_map(page, timeout_s=120)
                 (SHOTS / f"page_{slug}_{language}.png").write_bytes(
                     page.screenshot(full_page=True))
+                if slug == "scenarios":  # the diff is computed after the page is drawn
+                    page.wait_for_function(
+                        "() => document.querySelectorAll('[data-testid=stDataFrame] table')"
+                        ".length >= 3", timeout=180_000)
+                    _settle(page)
+                tables = page.evaluate(TABLE_TEXT)
+                if slug == "scenarios":  # its edits and both diff tables are read too
+                    assert len(tables) >= 3, tables
+                    diff = tables[-1].split("\n")
+                    assert diff[:3] == [t(f"col.{c}", language)
+                                        for c in ("query", "scope", "id")], diff[:8]
+                    page.locator("[data-testid=stDataFrame]").last.scroll_into_view_if_needed()
+                    page.wait_for_timeout(500)
+                    (SHOTS / f"page_scenarios_diff_{language}.png").write_bytes(page.screenshot())
                 if language == "zh":
-                    text = page.evaluate(VISIBLE_TEXT)
+                    text = page.evaluate(VISIBLE_TEXT) + "\n" + "\n".join(tables)
                     assert "Traceback" not in text, (slug, text[:500])
                     for data_id in sorted((i for i in allowed if "_" in i), key=len,
                                           reverse=True):

@@ -121,6 +121,8 @@ def unit_of(name: str) -> str:
     lower = str(name).lower()
     if re.search(r"(^|_)far($|_)", lower) and "fail" not in lower:
         return "number"
+    if re.search(r"(^|_)(fail|fails|count|violations)$", lower):  # height_fail: a count
+        return "count"
     for pattern, unit in _UNIT_PATTERNS:
         if re.search(pattern, lower):
             return unit
