@@ -8,7 +8,7 @@ import streamlit as st
 
 from app_pages.common import deck_options, lang, read_layer, store_or_stop, store_url, tr
 from app_pages.map_terrain import SITE_KINDS, terrain_panel, terrain_parts
-from app_pages.map_tiles import pick_position, tiled_parts, uses_tiles
+from app_pages.map_tiles import bim_tiled_parts, pick_position, tiled_parts, uses_tiles
 from app_pages.map_tools import map_tools
 from twin.display import display_value, field_label
 from twin.i18n import catalog, label
@@ -181,8 +181,11 @@ with st.sidebar:
                         format_func=lambda v: tr(f"map.color_by.{v}"), key="color_by")
     # Small enough: draw every IFC building's elements in place of its LOD1 block, so that
     # zooming in shows the real model. Otherwise only on pick or camera preset.
-    bim_all = st.toggle(tr("map.bim_all"), value=bim_triangles <= BIM_AUTO_TRIANGLES,
-                        key="bim_all", help=tr("map.bim_all_help", n=BIM_AUTO_TRIANGLES))
+    # With tiles, every IFC building is drawn from its BIM tiles: a block further out, its
+    # elements when the camera is close (the browser fetches them).
+    bim_all = uses_tiles("bim_element") or st.toggle(
+        tr("map.bim_all"), value=bim_triangles <= BIM_AUTO_TRIANGLES, key="bim_all",
+        help=tr("map.bim_all_help", n=BIM_AUTO_TRIANGLES))
     panel = {}
     for name in sorted(drawn, key=lambda n: (ORDER.get(drawn[n][0], 9), n)):
         kind = drawn[name][0]
@@ -240,6 +243,13 @@ with st.spinner(tr("map.loading")):
     for name in sorted(drawn, key=lambda n: (ORDER.get(drawn[n][0], 9), n)):
         kind, version, sha = drawn[name]
         visible, opacity, legend_slot = panel[name]
+        if kind == "bim_element" and uses_tiles(kind):
+            layers, groups = bim_tiled_parts(url, name, version, sha, opacity=opacity,
+                                             visible=visible)
+            legend_slot.markdown(legend_html([(g.key, g.color, g.count) for g in groups]),
+                                 unsafe_allow_html=True)
+            all_layers += layers
+            continue
         if kind == "bim_element":
             entries = []
             shown = [bid for bid in sorted(focus) if bim_ids.get(bid, (None,))[0] == name]

@@ -12,13 +12,15 @@ from twin.config import map_tiles
 from twin.render.tiles import tile_groups, tile_layer, tile_pick_row
 from twin.tiles import TILED_KINDS, ensure_tileset, tileset_url
 
-__all__ = ["TILE_MIN_ROWS", "uses_tiles", "tileset_for", "tiled_parts", "pick_position"]
+__all__ = ["TILE_MIN_ROWS", "uses_tiles", "tileset_for", "tiled_parts", "bim_tiled_parts",
+           "pick_position"]
 
-# Below this many rows a layer goes to the browser whole. Measured on the demo (4,277
-# buildings, 6 small layers) in headless Chromium: one TileLayer per layer, each drawing a
-# GeoJsonLayer per tile, painted in 12 s warm where the whole-layer path took 4.8 s (load
-# 7): SwiftShader pays for every deck.gl layer it sets up.
-TILE_MIN_ROWS = 5000
+# Below this many rows a layer goes to the browser whole: one deck.gl layer costs software
+# WebGL less than a TileLayer's GeoJsonLayer per tile (every demo layer tiled: 12 s warm
+# against 4.8 s whole, load 7). The demo's 4,277 buildings are above it: sent whole they
+# were 1.3 MB of JSON (blocks plus the roofs that are picked); from tiles the demo's first
+# paint carries 0.37 MB decoded and painted in 3.2 s warm against 4.1 s (load 0.5).
+TILE_MIN_ROWS = 2000
 
 
 def uses_tiles(kind: str) -> bool:
@@ -63,6 +65,19 @@ def tiled_parts(url: str, layer: str, kind: str, version: int, sha: str, *, colo
                                  color_by=color_by, opacity=opacity, hidden_rows=hidden))
     bounds = tuple(tileset.bounds) if tileset.rows else None
     return layers, groups, bounds
+
+
+def bim_tiled_parts(url: str, layer: str, version: int, sha: str, *, opacity: float,
+                    visible: bool):
+    """``(deck layers, legend groups)`` of a ``bim_element`` layer drawn from its tiles: the
+    browser fetches element meshes only for the tiles in view at the detail zoom, and
+    draws each building as a block further out (see :mod:`twin.tiles.bim`)."""
+    tileset = tileset_for(url, layer, "bim_element", version, sha)
+    groups = tile_groups(tileset)
+    drawn = any(level["features"] for level in tileset.levels)
+    layers = [tile_layer(tileset, name=layer, url=tileset_url(tileset), opacity=opacity)] \
+        if visible and drawn else []
+    return layers, groups
 
 
 def pick_position(obj) -> int | None:

@@ -82,7 +82,7 @@ def _search(url: str, tokens: dict, language: str, out: ToolOutput) -> None:
                                              width_m=np.maximum(widths, 40.0))
     layers, data = outline_layer(rows, name="find", color=HIGHLIGHT_COLOR, width_px=5.0,
                                  fill_alpha=90, point_radius_m=30.0, point_px=(10.0, 40.0),
-                                 pickable=False)
+                                 pickable=False, on_top=True)
     out.layers += layers
     out.data.update(data)
     cx, cy = hit.center

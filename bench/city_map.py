@@ -15,12 +15,16 @@ with :func:`twin.importer.import_file` (which builds the tiles after each commit
   over the websocket, layer data files and tiles; the app's own scripts are the same for
   both paths and not counted), and after panning across the district, next to the
   whole-layer payload;
+* for the demo with tiles, flying to an IFC building (camera preset): seconds until its
+  BIM element tile arrived and the bytes it took (whole layers send every building's
+  triangles in the first spec instead);
 * requests that left localhost (must be 0).
 
 SwiftShader draws WebGL on the CPU: the paint figures move with the machine's load, which
 is printed with them.
 
-Run: ``.venv/bin/python bench/city_map.py [--buildings 500000] [--no-browser] [--no-whole]``
+Run: ``.venv/bin/python bench/city_map.py [--buildings 500000] [--no-browser] [--no-whole]
+[--demo-only]``
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import argparse
 import base64
 import contextlib
 import os
+import re
 import sys
 import tempfile
 import time
@@ -159,8 +164,35 @@ def pan_across(page, rounds: int = 6) -> None:
         page.wait_for_timeout(1500)
 
 
+def bim_closeup(page, counted) -> dict:
+    """Fly to the first IFC building (camera preset): seconds until its BIM element tile
+    arrived, and the map bytes that took (tiles path; whole layers send the triangles in
+    the first spec)."""
+    from twin.tiles.tileset import DETAIL_ZOOM
+
+    detail = f"/{DETAIL_ZOOM['bim_element']}/"
+    arrived: list[float] = []
+
+    def on_response(response):
+        if "/app/static/tiles/bim_element-" in response.url and detail in response.url \
+                and response.status == 200:
+            arrived.append(time.perf_counter())
+
+    page.on("response", on_response)
+    before, raw_before = counted()
+    page.locator("[data-testid=stSelectbox]", has_text="视角").click()
+    t0 = time.perf_counter()
+    page.get_by_role("option", name=re.compile("^IFC 建筑")).first.click()
+    while not arrived and time.perf_counter() - t0 < 60:
+        page.wait_for_timeout(100)
+    page.wait_for_timeout(2000)
+    after, raw_after = counted()
+    return {"bim_s": arrived[0] - t0 if arrived else float("nan"),
+            "bim_bytes": after - before, "bim_raw": raw_after - raw_before}
+
+
 def first_paint(store_path, label: str, *, tiles: bool, pan: bool = False,
-                timeout_s: float = 180.0) -> dict:
+                bim: bool = False, timeout_s: float = 180.0) -> dict:
     """First paint cold and warm, bytes before it (warm) and after panning, outside calls."""
     from app_server import browser, streamlit_app, wait_for_map
     from playwright.sync_api import Error as PlaywrightError
@@ -184,6 +216,9 @@ def first_paint(store_path, label: str, *, tiles: bool, pan: bool = False,
                 page.reload()
                 wait_for_map(page, timeout_s=timeout_s)
                 result["warm_s"] = time.perf_counter() - t1
+                if bim:
+                    page.wait_for_timeout(1500)
+                    result.update(bim_closeup(page, counted))
                 if pan:
                     page.wait_for_timeout(1500)
                     before, _ = counted()
@@ -208,6 +243,10 @@ def show(result: dict) -> None:
         return
     pan = f", {result['bytes_pan'] / 2**20:.2f} MB on the wire after panning" \
         if "bytes_pan" in result else ""
+    if "bim_s" in result:
+        pan += (f"; flying to an IFC building: its BIM elements arrived in "
+                f"{result['bim_s']:.2f} s, {result['bim_bytes'] / 2**20:.2f} "
+                f"({result['bim_raw'] / 2**20:.2f}) MB")
     print(f"  {result['label']:>10} {how:>6}: first paint {result['cold_s']:.2f} s cold, "
           f"{result['warm_s']:.2f} s warm; map data on the wire (raw) "
           f"{result['bytes_first'] / 2**20:.2f} ({result['raw_first'] / 2**20:.2f}) MB before "
@@ -229,13 +268,34 @@ def compare(tiled: dict, whole: dict | None) -> None:
           f"{whole['bytes_settled'] / max(tiled['bytes_settled'], 1):.1f}x")
 
 
+def measure_demo(tmp: Path) -> None:
+    """First paint of the Boli demo (``twin demo``) with tiles and whole, as a ratio."""
+    from twin.cli import main as twin_main
+
+    demo = tmp / "demo"
+    with contextlib.redirect_stdout(open(os.devnull, "w")):  # noqa: SIM115
+        twin_main(["--store", str(demo), "demo", "--data", str(tmp / "boli")])
+    print("== first paint in headless Chromium (warm = reload, server caches warm) ==")
+    demo_tiles = first_paint(demo, "demo", tiles=True, bim=True)
+    demo_whole = first_paint(demo, "demo", tiles=False)
+    show(demo_tiles)
+    show(demo_whole)
+    compare(demo_tiles, demo_whole)
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--buildings", type=int, default=500_000)
     parser.add_argument("--no-browser", action="store_true")
     parser.add_argument("--no-whole", action="store_true",
                         help="skip the whole-layer path for the district (the demo keeps it)")
+    parser.add_argument("--demo-only", action="store_true",
+                        help="measure the Boli demo only (no district)")
     args = parser.parse_args(argv)
+    if args.demo_only:
+        with tempfile.TemporaryDirectory() as tmp_name:
+            measure_demo(Path(tmp_name))
+        return
     n = args.buildings
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -257,17 +317,7 @@ def main(argv=None) -> None:
         if not Path("/usr/bin/chromium").exists():
             print("browser figures skipped: /usr/bin/chromium is not installed")
             return
-        from twin.cli import main as twin_main
-
-        demo = tmp / "demo"
-        with contextlib.redirect_stdout(open(os.devnull, "w")):  # noqa: SIM115
-            twin_main(["--store", str(demo), "demo", "--data", str(tmp / "boli")])
-        print("== first paint in headless Chromium (warm = reload, server caches warm) ==")
-        demo_tiles = first_paint(demo, "demo", tiles=True)
-        demo_whole = first_paint(demo, "demo", tiles=False)
-        show(demo_tiles)
-        show(demo_whole)
-        compare(demo_tiles, demo_whole)
+        measure_demo(tmp)
         big_tiles = first_paint(store.root, f"{n // 1000}k", tiles=True, pan=True)
         show(big_tiles)
         big_whole = None

@@ -36,7 +36,7 @@ def read_level(folder: Path, z: int) -> dict[tuple[int, int], list]:
 def test_small_town_round_trips(store, tiles_dir):
     build_town(store)
     results = {name: (ts, built) for name, ts, built in build_store_tiles(store)}
-    assert set(results) == {"buildings", "parcels", "roads", "rivers"}
+    assert set(results) == {"buildings", "parcels", "roads", "rivers", "bim"}
     ts, built = results["buildings"]
     assert built and ts.rows == 13 and ts.minzoom <= ts.maxzoom == 16
     frame = store.read("buildings")
@@ -71,7 +71,7 @@ def test_small_town_round_trips(store, tiles_dir):
     assert sorted(texts)[0].startswith("商业地块 · B1 · FAR≤0.5")
     # a second build finds the tilesets: same keys, nothing rebuilt
     again = build_store_tiles(store)
-    assert [built for _, _, built in again] == [False] * 4
+    assert [built for _, _, built in again] == [False] * 5
     sha = {i.name: i for i in store.layers()}["buildings"].sha256
     assert dict((n, t.key) for n, t, _ in again)["buildings"] == \
         tileset_key("building", "buildings", 1, sha)

@@ -19,7 +19,7 @@ tiles_app = typer.Typer(help="Tile pyramids of the vector layers for the one map
 @tiles_app.command("build")
 def build_cmd(
     layers: list[str] = typer.Argument(None, help="Layers to tile (default: every building, "
-                                       "parcel, road and river layer)."),
+                                       "parcel, road, river and BIM element layer)."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Build (or find, when already built) the tiles of the current version of each layer."""
@@ -34,7 +34,7 @@ def build_cmd(
         emit_json({"root": str(tiles_root()), "layers": rows})
         return
     if not rows:
-        console.print("no building, parcel, road or river layer to tile", markup=False)
+        console.print("no building, parcel, road, river or BIM element layer to tile", markup=False)
         return
     for r in rows:
         state = f"built in {r['build_s']} s" if r["built"] else "already built"

@@ -73,16 +73,18 @@ def ghost_buildings(frame, *, name: str = "proposed", color=PROPOSED_COLOR,
 def outline_layer(frame, *, name: str, color=WORSE_COLOR, width_px: float = 3.0,
                   fill_alpha: int = 40, elevation: bool = False, point_radius_m: float = 25.0,
                   point_px: tuple[float, float] = (7.0, 30.0), point_alpha: int = 220,
-                  pickable: bool = True):
+                  pickable: bool = True, on_top: bool = False):
     """Outlines (polygons), thick paths (lines) or ringed dots (points) in one bright colour.
 
     Used for the parcels and buildings whose status changed, removed buildings, and
     proposed roads and facilities. ``elevation`` extrudes building outlines to their height.
     Points are dots of ``point_radius_m`` clamped to ``point_px`` (min, max) pixels.
+    ``on_top`` draws them over everything, buildings included (a search hit).
     """
     if frame is None or len(frame) == 0:
         return [], {}
     rgb = [int(c) for c in color]
+    over = {"parameters": {"depthCompare": "always", "depthWriteEnabled": False}} if on_top else {}
     geoms = frame.geometry.values
     types = set(shapely.get_type_id(np.asarray(geoms, dtype=object)).tolist())
     texts = _texts(frame)
@@ -100,7 +102,7 @@ def outline_layer(frame, *, name: str, color=WORSE_COLOR, width_px: float = 3.0,
             get_fill_color=rgb + [int(fill_alpha)], get_line_color=rgb + [255],
             line_width_units=pdk.types.String("pixels"), get_line_width=float(width_px),
             line_width_min_pixels=float(width_px), pickable=bool(pickable), auto_highlight=True,
-            highlight_color=[255, 220, 0, 200]))
+            highlight_color=[255, 220, 0, 200], **over))
         data[deck_id] = compact_json(recs)
     if types & {1, 5}:
         paths, idx = _line_paths(geoms, frame.crs)
@@ -112,7 +114,8 @@ def outline_layer(frame, *, name: str, color=WORSE_COLOR, width_px: float = 3.0,
         layers.append(pdk.Layer(
             "PathLayer", id=deck_id, data=placeholder(deck_id), get_path="p", get_width="w",
             width_units=pdk.types.String("meters"), width_min_pixels=3, get_color=rgb + [230],
-            cap_rounded=True, joint_rounded=True, pickable=bool(pickable), auto_highlight=True))
+            cap_rounded=True, joint_rounded=True, pickable=bool(pickable), auto_highlight=True,
+            **over))
         data[deck_id] = compact_json(recs)
     if types & {0, 4}:
         pts, idx = _points(geoms, frame.crs)
@@ -124,7 +127,7 @@ def outline_layer(frame, *, name: str, color=WORSE_COLOR, width_px: float = 3.0,
             radius_min_pixels=float(point_px[0]), radius_max_pixels=float(point_px[1]),
             stroked=True, filled=True, get_fill_color=rgb + [int(point_alpha)],
             get_line_color=[255, 255, 255], line_width_min_pixels=1, pickable=bool(pickable),
-            auto_highlight=True, highlight_color=[255, 220, 0, 255]))
+            auto_highlight=True, highlight_color=[255, 220, 0, 255], **over))
         data[deck_id] = compact_json(recs)
     return layers, data
 

@@ -73,7 +73,7 @@ def tile_layer(tileset, *, name: str, url: str, color_by: str = "use", opacity: 
     """
     kind = tileset.kind
     mode = color_by if kind == "building" and color_by in tileset.palettes else \
-        next(iter(tileset.palettes))
+        next(iter(tileset.palettes), "")
     var = "g" if mode == "height" else "c"
     hidden = sorted({int(r) for r in hidden_rows})
     digest = hashlib.sha1(repr((mode, hidden)).encode(), usedforsecurity=False).hexdigest()[:8]
@@ -82,6 +82,10 @@ def tile_layer(tileset, *, name: str, url: str, color_by: str = "use", opacity: 
         min_zoom=tileset.minzoom, max_zoom=tileset.maxzoom, extent=list(tileset.bounds),
         tile_size=tileset.tile_px, pickable=pickable, auto_highlight=True,
         highlight_color=[255, 140, 0, 160], opacity=float(opacity))
+    if kind == "bim_element":
+        # one feature per IFC element, triangles at their own heights, colours baked in
+        return pdk.Layer("TileLayer", filled=True, stroked=False, extruded=False,
+                         _full3d=True, get_fill_color="properties.c", **common)
     colors = tileset.palettes[mode]
     if kind == "building":
         fill = _palette(colors, 235, var)

@@ -37,7 +37,7 @@ from ..render.prepare import COORD_DECIMALS, Group
 
 __all__ = ["TILED_KINDS", "FeatureTable", "layer_features", "encode_features"]
 
-TILED_KINDS = ("building", "parcel", "road", "river")
+TILED_KINDS = ("building", "parcel", "road", "river", "bim_element")  # bim: twin.tiles.bim
 DEFAULT_HEIGHT_M = 10.0
 DEFAULT_ROAD_WIDTH_M = 7.0
 DEFAULT_RIVER_WIDTH_M = 15.0
@@ -62,6 +62,8 @@ class FeatureTable:
     height_class: np.ndarray | None = None
     palettes: dict = field(default_factory=dict)
     groups: dict = field(default_factory=dict)
+    parent: np.ndarray | None = None  # BIM: each row's building (see twin.tiles.bim)
+    parent_features: list | None = None
 
     @property
     def drawn(self) -> np.ndarray:
@@ -173,6 +175,10 @@ def _groups(cls: np.ndarray, order: list[str], pal: list, drawn: np.ndarray,
 def layer_features(frame, kind: str) -> FeatureTable:
     """The :class:`FeatureTable` of a store layer of ``kind`` (one of :data:`TILED_KINDS`),
     in the working CRS as the store returns it."""
+    if kind == "bim_element":
+        from .bim import element_features
+
+        return element_features(frame)
     n = len(frame)
     crs = frame.crs
     geoms = frame.geometry.values

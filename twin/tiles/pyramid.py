@@ -1,5 +1,6 @@
 """Web Mercator tile arithmetic for the tile pyramid: lon/lat → tile indices (vectorized),
-the zoom range a layer's extent needs, and which tiles a level covers.
+the zoom range a layer's extent needs, and which tiles a level covers. Lon/lat go to Web
+Mercator (EPSG:3857) and back through pyproj; only the tile index arithmetic is here.
 
 Tiles are the usual XYZ scheme (x east, y south, ``z`` zoom) that deck.gl's ``TileLayer``
 requests through its ``{z}/{x}/{y}`` URL template.
@@ -9,7 +10,7 @@ Example
 >>> import numpy as np
 >>> from twin.tiles.pyramid import tile_xy
 >>> tile_xy(np.array([119.9]), np.array([35.73]), 16)
-(array([54597]), array([25972]))
+(array([54595]), array([25795]))
 """
 
 from __future__ import annotations
@@ -18,19 +19,22 @@ import math
 
 import numpy as np
 
-__all__ = ["MAX_LAT", "mercator_xy", "tile_xy", "tile_bounds", "fit_zoom", "level_tiles"]
+from ..crs import WGS84, transform_xy
+
+__all__ = ["MAX_LAT", "WEB_MERCATOR", "mercator_xy", "tile_xy", "tile_bounds", "fit_zoom",
+           "level_tiles"]
 
 MAX_LAT = 85.0511287798  # Web Mercator's limit
+WEB_MERCATOR = "EPSG:3857"
+HALF_WORLD_M = 20037508.342789244  # EPSG:3857's x at longitude 180°
 
 
 def mercator_xy(lon, lat) -> tuple[np.ndarray, np.ndarray]:
     """Normalised Web Mercator coordinates in [0, 1) (x east, y south) of lon/lat arrays."""
     lon = np.asarray(lon, dtype=float)
     lat = np.clip(np.asarray(lat, dtype=float), -MAX_LAT, MAX_LAT)
-    x = (lon + 180.0) / 360.0
-    rad = np.radians(lat)
-    y = (1.0 - np.log(np.tan(rad) + 1.0 / np.cos(rad)) / math.pi) / 2.0
-    return x, y
+    mx, my = transform_xy(lon, lat, WGS84, WEB_MERCATOR)
+    return (mx + HALF_WORLD_M) / (2 * HALF_WORLD_M), (HALF_WORLD_M - my) / (2 * HALF_WORLD_M)
 
 
 def tile_xy(lon, lat, z: int) -> tuple[np.ndarray, np.ndarray]:
@@ -45,11 +49,11 @@ def tile_xy(lon, lat, z: int) -> tuple[np.ndarray, np.ndarray]:
 def tile_bounds(x: int, y: int, z: int) -> tuple[float, float, float, float]:
     """WGS84 ``(west, south, east, north)`` of tile ``z/x/y``."""
     n = 1 << z
-
-    def lat(yy: float) -> float:
-        return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * yy / n))))
-
-    return x / n * 360.0 - 180.0, lat(y + 1), (x + 1) / n * 360.0 - 180.0, lat(y)
+    size = 2 * HALF_WORLD_M / n
+    lon, lat = transform_xy([-HALF_WORLD_M + x * size, -HALF_WORLD_M + (x + 1) * size],
+                            [HALF_WORLD_M - (y + 1) * size, HALF_WORLD_M - y * size],
+                            WEB_MERCATOR, WGS84)
+    return float(lon[0]), float(lat[0]), float(lon[1]), float(lat[1])
 
 
 def fit_zoom(bounds, *, tiles: int = 2) -> int:

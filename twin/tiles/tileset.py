@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import StoreError
+from .bim import bim_blocks
 from .features import FeatureTable, encode_features
 from .generalize import building_blocks, largest
 from .pyramid import fit_zoom, level_tiles, tile_xy
@@ -38,8 +39,10 @@ from .pyramid import fit_zoom, level_tiles, tile_xy
 __all__ = ["TILER_VERSION", "DETAIL_ZOOM", "FULL_BUDGET", "THIN_BUDGET", "TILE_PX", "Level",
            "Tileset", "build_pyramid", "read_tileset"]
 
-TILER_VERSION = 4  # part of every tileset key: a new tile format builds new tilesets
-DETAIL_ZOOM = {"building": 16, "parcel": 15, "road": 15, "river": 15}
+TILER_VERSION = 5  # part of every tileset key: a new tile format builds new tilesets
+DETAIL_ZOOM = {"building": 16, "parcel": 15, "road": 15, "river": 15, "bim_element": 16}
+# BIM: element meshes only at the detail zoom; below it building blocks, down to the zoom
+# where the BIM extent fits one tile (which deck.gl reuses further out, inside the extent)
 THIN_BUDGET = 1000  # features a crowded tile of parcels, roads or rivers keeps (largest)
 TILE_PX = 1024  # on-screen size of a tile (deck.gl's tileSize): few, large tiles per view
 FULL_BUDGET = 3000  # rows a tile below the detail zoom may carry in full (≈ 18 px each)
@@ -135,6 +138,8 @@ def build_pyramid(table: FeatureTable, folder, *, key: str, detail_zoom: int | N
         bounds = [0.0, 0.0, 0.0, 0.0]
     # the whole layer in one tile, and one level lower for views zoomed further out
     zmin = min(max(0, fit_zoom(bounds, tiles=1) - 1), zmax)
+    if kind == "bim_element":
+        zmin, budget = min(fit_zoom(bounds, tiles=1), zmax - 1), 0
     levels = []
     try:
         tmp.mkdir(parents=True)
@@ -182,6 +187,10 @@ def _build_level(table: FeatureTable, drawn: np.ndarray, out: Path, z: int, *,
             raw = ("[" + ",".join(texts[r] for r in rows.tolist()) + "]").encode("utf-8")
             level.full += 1
             level.features += len(rows)
+        elif table.kind == "bim_element":
+            blocks = bim_blocks(table, rows)
+            raw = encode_features(blocks)
+            level.features += len(blocks)
         elif table.kind == "building":
             blocks = building_blocks(table, rows, x=x, y=y, z=z)
             raw = encode_features(blocks)
