@@ -315,7 +315,8 @@ all_data.update(tools.data)
 deck = build_deck(all_layers, all_data, view=view, **deck_options())
 st.pydeck_chart(deck, on_select="rerun", selection_mode="single-object", key="map",
                 height=FRAME_HEIGHT_PX, width="stretch")
-st.markdown(map_legend_html(on_map_legend), unsafe_allow_html=True)
+st.markdown(map_legend_html(on_map_legend, title=tr("map.legend"), overlay_on_px=FRAME_HEIGHT_PX),
+            unsafe_allow_html=True)
 below_legend, right = st.columns([3, 2], gap="medium")
 with below_legend:
     st.caption(tr("map.stats", layers=len(all_layers), kb=round(deck.payload_bytes() / 1024)))

@@ -143,7 +143,8 @@ if held and held[0] == chosen and held[1] == url and held[2] == tokens:
         st.pydeck_chart(build_deck(layers, data, view=overview_view(union_bounds(bounds)),
                                    **deck_options()),
                         height=480, key="query_map", width="stretch")
-        st.markdown(map_legend_html(legend), unsafe_allow_html=True)
+        st.markdown(map_legend_html(legend, title=tr("map.legend"), overlay_on_px=480),
+                    unsafe_allow_html=True)
     st.markdown(f"**{tr('queries.table')}**")
     table = pd.DataFrame(result.table)
     st.dataframe(display_frame(table, language), hide_index=True, height=280)

@@ -1,7 +1,7 @@
 """The one map on the Boli demo in AppTest, read from the deck Streamlit hands to the browser:
 tooltips speak the chosen language (road classes, facility and sensor kinds, land uses,
 FAR/height limits, river setbacks), the DEM is drawn as a terrain surface with the town's
-site flat at 0, and the compact legend under the map is translated and carries units."""
+site flat at 0, and the compact legend over the map is translated and carries units."""
 
 from __future__ import annotations
 
@@ -89,9 +89,9 @@ def test_map_tooltips_legend_and_terrain_in_both_languages(demo, monkeypatch):
     assert "Terrain" in legend or "terrain" in legend.lower(), legend[:300]
 
 
-def test_query_result_map_has_its_legend_under_it(demo, monkeypatch):
-    """The query result map's legend is a compact row right under the map, translated (the
-    status classes), with counts; the heights query's bins carry their unit."""
+def test_query_result_map_has_its_legend_on_it(demo, monkeypatch):
+    """The query result map's legend is a compact block over the map, translated (the
+    status classes), with counts."""
     monkeypatch.setenv("TWIN_STORE", str(demo))
     monkeypatch.setenv("TWIN_MAP_TILES", "0")
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)

@@ -63,29 +63,46 @@ def attribute_html(rows, *, title: str = "") -> str:
     return f"{head}<table style='font-size:13px;border-collapse:collapse'>{body}</table>"
 
 
-def map_legend_html(sections, *, max_entries: int = 10) -> str:
-    """The compact legend under a map: ``sections`` is a list of ``(title, entries)`` with
-    ``entries`` ``(label, (r, g, b))``; one wrapping row, at most ``max_entries`` swatches
-    per section (then "+n"). Empty when there is nothing to explain."""
+def map_legend_html(sections, *, title: str = "", max_entries: int = 10,
+                    overlay_on_px: int | None = None) -> str:
+    """The compact legend of a map: ``sections`` is a list of ``(title, entries)`` with
+    ``entries`` ``(label, (r, g, b))``; wrapping rows, at most ``max_entries`` swatches per
+    section (then "+n"). Empty when there is nothing to explain.
+
+    Placed right after a chart ``overlay_on_px`` high, it hangs over the chart's top-left
+    corner, where the tilted view leaves sky (a zero-height box whose content is lifted by
+    the chart's height; the mouse goes through to the map, except on its ``title``, which
+    folds it); without ``overlay_on_px`` it is a row under the chart."""
     parts = []
-    for title, entries in sections:
+    for name, entries in sections:
         entries = list(entries)
         if not entries:
             continue
         swatches = "".join(
-            "<span style='display:inline-flex;align-items:center;gap:3px;margin-right:8px'>"
-            f"<span style='display:inline-block;width:12px;height:9px;"
+            "<span style='display:inline-flex;align-items:center;gap:3px;margin-right:7px'>"
+            f"<span style='display:inline-block;width:11px;height:8px;"
             f"background:{hex_color(color)};border:1px solid #888'></span>"
             f"{html.escape(str(text))}</span>"
             for text, color in entries[:max_entries])
         more = len(entries) - max_entries
         if more > 0:
             swatches += f"<span style='color:#888'>+{more}</span>"
-        parts.append("<span class='twin-legend-section' style='margin-right:14px;"
-                     "white-space:normal'>"
-                     f"<b style='margin-right:5px'>{html.escape(str(title))}</b>{swatches}</span>")
+        parts.append("<span class='twin-legend-section' style='margin-right:12px'>"
+                     f"<b style='margin-right:4px'>{html.escape(str(name))}</b>{swatches}"
+                     "</span>")
     if not parts:
         return ""
-    return ("<div class='twin-map-legend' style='font-size:12px;line-height:20px;"
-            "margin-top:-6px;padding:4px 8px;background:#f7f8f5;border:1px solid #e3e5df;"
-            "border-radius:0 0 6px 6px'>" + "".join(parts) + "</div>")
+    body = "".join(parts)
+    box = ("font-size:11px;line-height:17px;padding:3px 7px;border:1px solid #d8dbd3;"
+           "border-radius:6px;")
+    if overlay_on_px is None:
+        return (f"<div class='twin-map-legend' style='{box}background:#f7f8f5'>"
+                + body + "</div>")
+    head = (f"<summary style='cursor:pointer;pointer-events:auto;font-weight:600'>"
+            f"{html.escape(title)}</summary>") if title else ""
+    return ("<div style='position:relative;height:0;margin:0'>"
+            f"<details open class='twin-map-legend' style='{box}position:absolute;left:8px;"
+            f"top:calc(8px - 1rem - {int(overlay_on_px)}px);"
+            "max-width:min(62%, 760px);z-index:5;pointer-events:none;"
+            "background:rgba(255,255,255,0.82);box-shadow:0 1px 3px rgba(0,0,0,0.12)'>"
+            + head + body + "</details></div>")
