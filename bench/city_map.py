@@ -18,13 +18,18 @@ with :func:`twin.importer.import_file` (which builds the tiles after each commit
 * for the demo with tiles, flying to an IFC building (camera preset): seconds until its
   BIM element tile arrived and the bytes it took (whole layers send every building's
   triangles in the first spec instead);
-* requests that left localhost (must be 0).
+* requests that left localhost (must be 0);
+* with ``--frames``, where the warm first paint went: when the chart's canvas mounted, each
+  burst of WebGL draws (ms after navigation, draws, deck.gl shaders drawn) and the main
+  thread's long tasks. Under SwiftShader a frame that draws a shader for the first time
+  waits for the software GPU to compile its pipeline (about 0.3 s each on a quiet machine,
+  1-2 s at load 10), which is most of the time between mount and paint.
 
 SwiftShader draws WebGL on the CPU: the paint figures move with the machine's load, which
 is printed with them.
 
 Run: ``.venv/bin/python bench/city_map.py [--buildings 500000] [--no-browser] [--no-whole]
-[--demo-only]``
+[--demo-only] [--frames]``
 """
 
 from __future__ import annotations
@@ -53,6 +58,51 @@ from twin.store import ParquetStore  # noqa: E402
 from twin.tiles import build_pyramid, layer_features  # noqa: E402
 
 PARCELS = 20_000
+
+# Page instrumentation for ``--frames``: the canvas mount, WebGL draw bursts with the deck.gl
+# shader names (SHADER_NAME of the program in use) and long tasks, in performance.now() ms.
+FRAME_PROBE = """
+window.__frames = {draws: [], long: [], canvas: null};
+(() => {
+  const P = WebGL2RenderingContext.prototype, names = new WeakMap(), progs = new WeakMap();
+  let program = null, burst = null;
+  const source = P.shaderSource;
+  P.shaderSource = function (sh, src) {
+    const m = /SHADER_NAME\\s+(\\S+)/.exec(src);
+    names.set(sh, m ? m[1].replace(/-vertex-shader|-shader/g, '') : '?');
+    return source.call(this, sh, src);
+  };
+  const attach = P.attachShader;
+  P.attachShader = function (p, sh) {
+    if (!/fragment/.test(names.get(sh) || '')) progs.set(p, names.get(sh) || '?');
+    return attach.call(this, p, sh);
+  };
+  const use = P.useProgram;
+  P.useProgram = function (p) { program = p; return use.call(this, p); };
+  for (const f of ['drawArrays', 'drawElements', 'drawArraysInstanced', 'drawElementsInstanced']) {
+    const draw = P[f];
+    P[f] = function (...a) {
+      const t = Math.round(performance.now());
+      if (!burst || t - burst.t > 30) { burst = {t, n: 0, s: {}}; window.__frames.draws.push(burst); }
+      const name = (program && progs.get(program)) || '?';
+      burst.n++; burst.s[name] = (burst.s[name] || 0) + 1;
+      return draw.apply(this, a);
+    };
+  }
+  try {
+    new PerformanceObserver(l => { for (const e of l.getEntries())
+      window.__frames.long.push([Math.round(e.startTime), Math.round(e.duration)]); })
+      .observe({entryTypes: ['longtask']});
+  } catch (e) {}
+  const seen = new MutationObserver(() => {
+    if (window.__frames.canvas === null &&
+        document.querySelector('[data-testid=stDeckGlJsonChart] canvas')) {
+      window.__frames.canvas = Math.round(performance.now()); seen.disconnect(); }
+  });
+  document.addEventListener('DOMContentLoaded',
+    () => seen.observe(document.body, {childList: true, subtree: true}));
+})();
+"""
 
 
 def write_district(folder: Path, n: int) -> dict[str, Path]:
@@ -191,9 +241,25 @@ def bim_closeup(page, counted) -> dict:
             "bim_bytes": after - before, "bim_raw": raw_after - raw_before}
 
 
+def frame_report(page) -> str:
+    """Where the last load's first paint went (``--frames``): canvas mount, draw bursts with
+    the shaders they drew (a shader's first burst waits for its pipeline), long tasks."""
+    probe = page.evaluate("window.__frames")
+    seen: set[str] = set()
+    bursts = []
+    for burst in probe["draws"][:12]:
+        new = sorted(set(burst["s"]) - seen)
+        seen |= set(burst["s"])
+        bursts.append(f"{burst['t']} ms {burst['n']} draws" + (f" +{','.join(new)}" if new else ""))
+    longs = ", ".join(f"{t} ms +{d}" for t, d in probe["long"] if d >= 200)
+    return (f"canvas at {probe['canvas']} ms; draws: {'; '.join(bursts)}; "
+            f"long tasks ≥ 200 ms: {longs or 'none'}")
+
+
 def first_paint(store_path, label: str, *, tiles: bool, pan: bool = False,
-                bim: bool = False, timeout_s: float = 180.0) -> dict:
-    """First paint cold and warm, bytes before it (warm) and after panning, outside calls."""
+                bim: bool = False, frames: bool = False, timeout_s: float = 180.0) -> dict:
+    """First paint cold and warm, bytes before it (warm) and after panning, outside calls;
+    ``frames``: also where the warm first paint went (:func:`frame_report`)."""
     from app_server import browser, streamlit_app, wait_for_map
     from playwright.sync_api import Error as PlaywrightError
 
@@ -204,6 +270,8 @@ def first_paint(store_path, label: str, *, tiles: bool, pan: bool = False,
         with tempfile.TemporaryDirectory() as tmp, \
                 streamlit_app(store_path, log_path=Path(tmp) / "st.log") as url, \
                 browser() as (page, outside):
+            if frames:
+                page.add_init_script(FRAME_PROBE)
             with byte_counter(page) as counted:  # a fresh browser: nothing cached
                 t0 = time.perf_counter()
                 page.goto(url)
@@ -216,6 +284,8 @@ def first_paint(store_path, label: str, *, tiles: bool, pan: bool = False,
                 page.reload()
                 wait_for_map(page, timeout_s=timeout_s)
                 result["warm_s"] = time.perf_counter() - t1
+                if frames:
+                    result["frames"] = frame_report(page)
                 if bim:
                     page.wait_for_timeout(1500)
                     result.update(bim_closeup(page, counted))
@@ -253,6 +323,8 @@ def show(result: dict) -> None:
           f"first paint, {result['bytes_settled'] / 2**20:.2f} "
           f"({result['raw_settled'] / 2**20:.2f}) MB 3 s later{pan}; "
           f"outside requests {result['outside']} (load {result['load']:.1f})")
+    if "frames" in result:
+        print(f"  {'':>10} {how:>6}  warm load: {result['frames']}")
 
 
 def compare(tiled: dict, whole: dict | None) -> None:
@@ -268,7 +340,7 @@ def compare(tiled: dict, whole: dict | None) -> None:
           f"{whole['bytes_settled'] / max(tiled['bytes_settled'], 1):.1f}x")
 
 
-def measure_demo(tmp: Path) -> None:
+def measure_demo(tmp: Path, *, frames: bool = False) -> None:
     """First paint of the Boli demo (``twin demo``) with tiles and whole, as a ratio."""
     from twin.cli import main as twin_main
 
@@ -276,8 +348,8 @@ def measure_demo(tmp: Path) -> None:
     with contextlib.redirect_stdout(open(os.devnull, "w")):  # noqa: SIM115
         twin_main(["--store", str(demo), "demo", "--data", str(tmp / "boli")])
     print("== first paint in headless Chromium (warm = reload, server caches warm) ==")
-    demo_tiles = first_paint(demo, "demo", tiles=True, bim=True)
-    demo_whole = first_paint(demo, "demo", tiles=False)
+    demo_tiles = first_paint(demo, "demo", tiles=True, bim=True, frames=frames)
+    demo_whole = first_paint(demo, "demo", tiles=False, frames=frames)
     show(demo_tiles)
     show(demo_whole)
     compare(demo_tiles, demo_whole)
@@ -291,10 +363,13 @@ def main(argv=None) -> None:
                         help="skip the whole-layer path for the district (the demo keeps it)")
     parser.add_argument("--demo-only", action="store_true",
                         help="measure the Boli demo only (no district)")
+    parser.add_argument("--frames", action="store_true",
+                        help="also print where the warm first paint went (draws, shaders, "
+                             "long tasks)")
     args = parser.parse_args(argv)
     if args.demo_only:
         with tempfile.TemporaryDirectory() as tmp_name:
-            measure_demo(Path(tmp_name))
+            measure_demo(Path(tmp_name), frames=args.frames)
         return
     n = args.buildings
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -317,8 +392,9 @@ def main(argv=None) -> None:
         if not Path("/usr/bin/chromium").exists():
             print("browser figures skipped: /usr/bin/chromium is not installed")
             return
-        measure_demo(tmp)
-        big_tiles = first_paint(store.root, f"{n // 1000}k", tiles=True, pan=True)
+        measure_demo(tmp, frames=args.frames)
+        big_tiles = first_paint(store.root, f"{n // 1000}k", tiles=True, pan=True,
+                                frames=args.frames)
         show(big_tiles)
         big_whole = None
         if not args.no_whole:
