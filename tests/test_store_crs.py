@@ -113,3 +113,42 @@ def test_shrink_guard_tells_explicit_replace_from_the_default(store, tmp_path, m
     assert "--mode append" in capsys.readouterr().err
     assert main([*args, "--mode", "replace"]) == 0
     assert len(store.read("building")) == 2
+
+
+def test_the_first_layer_fixes_the_crs_of_a_store_made_by_a_scenario(store, tmp_path,
+                                                                    monkeypatch):
+    from twin.scenario.apply import save_scenario
+    from twin.scenario.model import Scenario
+
+    monkeypatch.setenv("TWIN_CRS", "EPSG:4549")
+    save_scenario(store, Scenario("a"))  # the catalog exists before any layer
+    monkeypatch.setenv("TWIN_CRS", "EPSG:32650")
+    _town(store, tmp_path)
+    assert store.crs() == "EPSG:32650" == store.read("building").crs.to_string()
+    monkeypatch.setenv("TWIN_CRS", "EPSG:4549")  # now the other one is refused
+    with pytest.raises(StoreError, match="EPSG:32650"):
+        import_file(store, _buildings(tmp_path / "more.geojson", ["N1"]), kind="building",
+                    layer="b2")
+    assert [i.name for i in store.layers()] == ["building"]
+
+
+def test_a_dem_read_under_another_twin_crs_is_refused_at_commit(any_store, tmp_path,
+                                                                monkeypatch):
+    # the Import page reads first and commits later: a raster has no frame CRS to compare
+    import numpy as np
+    import rasterio
+    from rasterio.transform import from_origin
+
+    monkeypatch.setenv("TWIN_CRS", "EPSG:4549")
+    _town(any_store, tmp_path)
+    before = _history(any_store)
+    dem = tmp_path / "dem.tif"
+    with rasterio.open(dem, "w", driver="GTiff", width=4, height=4, count=1,
+                       dtype="float32", crs="EPSG:4326",
+                       transform=from_origin(119.90, 35.74, 0.002, 0.002)) as dst:
+        dst.write(np.arange(16, dtype="float32").reshape(1, 4, 4))
+    monkeypatch.setenv("TWIN_CRS", "EPSG:32650")
+    result = read_file(dem, kind="terrain")
+    with pytest.raises(StoreError, match="EPSG:4549"):
+        commit_result(any_store, result)
+    assert _history(any_store) == before

@@ -129,11 +129,11 @@ def refuse_other_crs(store: Store, result: ImportResult | None = None,
     if not held:
         return
     want = parse_crs(held)
-    if result is None:
-        crss = [(working_crs(), "from $TWIN_CRS")]
-    else:
-        crss = [(parse_crs(item.data.crs), f"layer {item.name}") for item in result.layers
-                if getattr(item.data, "crs", None) is not None]
+    # readers reproject to $TWIN_CRS (a raster's bytes carry no .crs to look at)
+    crss = [(working_crs(), "from $TWIN_CRS")]
+    if result is not None:
+        crss += [(parse_crs(item.data.crs), f"layer {item.name}") for item in result.layers
+                 if getattr(item.data, "crs", None) is not None]
     for crs, origin in crss:
         if crs != want:
             raise StoreError(f"the store holds its layers in {held} but this import is in "

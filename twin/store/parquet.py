@@ -382,6 +382,10 @@ class _JsonCatalog(VersionCatalog):
         self.store._checked_file(name, self.store._version_entry(entry, number, name))
 
     def add_layer(self, name, kind):
+        if not self.doc["layers"]:
+            # the first layer fixes the store's CRS: the catalog may be older than it (a
+            # scenario saved first, under another $TWIN_CRS)
+            self.doc["crs"] = working_crs().to_string()
         self.doc["layers"][name] = {"kind": kind, "current": 0, "versions": []}
 
     def add_version(self, name, number, staged, *, created, source, source_sha256, report,
