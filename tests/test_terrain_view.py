@@ -103,3 +103,31 @@ def test_terrain_layer_is_one_unpickable_surface(dem_and_site):
     spec = json.loads(layer.to_json())
     assert spec["pickable"] is False and spec["coordinateSystem"] == "meter-offsets"
     assert spec["coordinateOrigin"] == list(mesh.origin)
+
+
+def test_terrain_offsets_are_ground_metres_in_any_working_crs(tmp_path, monkeypatch):
+    # Web Mercator metres are ~1.23 ground metres at Boli's latitude: the mesh's offsets
+    # must be true metres around its origin, or the hills drift away from the town
+    import json
+
+    import numpy as np
+    import rasterio
+    from pyproj import Geod, Transformer
+    from rasterio.transform import from_origin
+
+    monkeypatch.setenv("TWIN_CRS", "EPSG:3857")
+    x0, y1 = Transformer.from_crs(4326, 3857, always_xy=True).transform(119.87, 35.76)
+    path = tmp_path / "dem3857.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=100, height=100, count=1,
+                       dtype="float32", crs="EPSG:3857",
+                       transform=from_origin(x0, y1, 100.0, 100.0)) as dst:
+        dst.write(np.full((1, 100, 100), 10.0, dtype="float32"))
+    mesh = prepare_terrain(path, cell_m=500.0)
+    xs = [v[0] for quad in json.loads(mesh.data) for v in quad["p"]]
+    drawn = max(xs) - min(xs)  # between the outermost 500 m cell centres, in metres
+    to_lonlat = Transformer.from_crs(3857, 4326, always_xy=True)
+    (w, lat), (e, _) = (to_lonlat.transform(x0 + 250.0, y1 - 5000.0),
+                        to_lonlat.transform(x0 + 10_000.0 - 250.0, y1 - 5000.0))
+    ground = Geod(ellps="WGS84").inv(w, lat, e, lat)[2]
+    assert abs(drawn - ground) < 0.005 * ground, (drawn, ground)
+    assert abs(drawn - 9500.0) > 1000.0  # not the map units

@@ -116,6 +116,14 @@ def transform_xy(x, y, src, dst):
     return np.asarray(tx), np.asarray(ty)
 
 
+def local_metric_crs(lon: float, lat: float) -> CRS:
+    """A transverse Mercator CRS in metres centred on ``lon, lat`` (WGS 84): what deck.gl's
+    ``meter-offsets`` coordinates around that origin mean, so offsets are computed by PROJ
+    whatever the working CRS is."""
+    return CRS.from_proj4(f"+proj=tmerc +lat_0={lat:.9f} +lon_0={lon:.9f} +k=1 +x_0=0 "
+                          "+y_0=0 +ellps=WGS84 +units=m +no_defs")
+
+
 def transform_geometries(geoms, src, dst, *, in_place: bool = False):
     """Transform an array of shapely geometries from ``src`` to ``dst`` with one pyproj call.
 

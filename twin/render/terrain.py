@@ -98,7 +98,7 @@ def prepare_terrain(dem, *, site=None, cell_m: float = 100.0,
     the DEM's median); None when the DEM has no valid cell."""
     import shapely
 
-    from ..crs import WGS84, transform_xy, working_crs
+    from ..crs import WGS84, local_metric_crs, transform_xy, working_crs
 
     z, xs, ys, crs = _read_dem(dem, cell_m)
     if not np.isfinite(z).any():
@@ -109,7 +109,9 @@ def prepare_terrain(dem, *, site=None, cell_m: float = 100.0,
     hull = None
     if site is not None and len(site):
         geoms = site.geometry if site.crs is None else site.to_crs(crs).geometry
-        hull = shapely.convex_hull(shapely.union_all(np.asarray(geoms.values, dtype=object)))
+        # the hull of every vertex: the same hull as of the union, without the union
+        hull = shapely.convex_hull(shapely.multipoints(shapely.get_coordinates(
+            np.asarray(geoms.values, dtype=object))))
     if hull is not None and not hull.is_empty:
         inside = shapely.contains(hull, points).reshape(z.shape)
         distance = shapely.distance(points, hull.exterior).reshape(z.shape)
@@ -131,7 +133,8 @@ def prepare_terrain(dem, *, site=None, cell_m: float = 100.0,
                (slice(1, None), slice(1, None)), (slice(1, None), slice(None, -1))]
     ok = np.logical_and.reduce([valid[r, c] for r, c in corners])
     ok &= ~np.logical_and.reduce([inside[r, c] for r, c in corners])
-    ex, ey = gx - cx, gy - cy
+    local = local_metric_crs(float(lon[0]), float(lat[0]))  # deck's meter-offsets, by PROJ
+    ex, ey = (a.reshape(gx.shape) for a in transform_xy(gx.ravel(), gy.ravel(), crs, local))
     quad = np.stack([np.stack([ex[r, c], ey[r, c], drawn[r, c]], axis=-1) for r, c in corners],
                     axis=-2)[ok]  # (n, 4, 3)
     true_z = np.mean([z[r, c] for r, c in corners], axis=0)[ok]
@@ -144,7 +147,8 @@ def prepare_terrain(dem, *, site=None, cell_m: float = 100.0,
     coords[:, :, :2] = np.round(coords[:, :, :2])
     records = [{"p": p, "c": c} for p, c in zip(_plain(coords), colors.tolist())]
     if hull is not None and not hull.is_empty:  # the flat plate under the town
-        ring = np.asarray(hull.exterior.coords)[:, :2] - [cx, cy]
+        ring = np.column_stack(transform_xy(*np.asarray(hull.exterior.coords)[:, :2].T, crs,
+                                            local))
         plate = np.column_stack([np.round(ring), np.full(len(ring), SITE_DEPTH_M)])
         plate_color = _tint(np.array([max(reference, 0.5)]))[0]
         records.insert(0, {"p": _plain(plate[None])[0], "c": np.rint(plate_color).astype(int)
