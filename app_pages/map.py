@@ -210,6 +210,7 @@ with tools_col:
     tools = map_tools(url, tokens, language)  # search + fly-to, measurement
 
 # ---- which BIM buildings are shown ---------------------------------------------------------
+bim_visible = any(panel[n][0] for n in drawn if drawn[n][0] == "bim_element")
 picked = _fresh(_selection())
 focus: set[str] = set(bim_ids) if bim_all else set()
 if preset.startswith("bim:"):
@@ -268,7 +269,8 @@ with st.spinner(tr("map.loading")):
             else:
                 legend_slot.markdown(legend_html(entries), unsafe_allow_html=True)
             continue
-        hidden = tuple(sorted(focus)) if kind == "building" else ()
+        # an IFC building's block gives way to its elements only while they are shown
+        hidden = tuple(sorted(focus)) if kind == "building" and bim_visible else ()
         tiled = tiled_parts(url, name, kind, version, sha, color_by=color_by, opacity=opacity,
                             visible=visible, hidden_ids=hidden) if uses_tiles(kind) else None
         if tiled is not None:  # a large layer: drawn from its tiles

@@ -110,6 +110,17 @@ def test_bim_detail_drawn_by_default_when_small(town):
     assert not any("港务大楼" in t for t in lod1)  # its LOD1 block gives way
 
 
+def test_hiding_the_bim_layer_brings_back_the_buildings_block(town):
+    at = _app()
+    at.checkbox(key="vis::bim").uncheck().run()
+    _no_errors(at)
+    deck = _deck(at)
+    assert "bim::IFC-B1" not in _layer_ids(deck)
+    lod1 = [o["t"] for layer in deck["layers"] if layer["id"] == "buildings::polygon"
+            for o in layer["data"]]
+    assert any("港务大楼" in t for t in lod1)  # neither gone: its block is drawn again
+
+
 def test_view_is_stable_across_reruns_and_presets_fly(town):
     at = _app()
     at.toggle(key="bim_all").set_value(False).run()
