@@ -159,7 +159,7 @@ st.subheader(tr("map.title"))
 the_store, tokens = store_or_stop()
 
 drawn = {n: v for n, v in tokens.items() if v[0] in DRAWN_KINDS or v[0] == "bim_element"}
-if not drawn:
+if not drawn and not any(v[0] == "terrain" for v in tokens.values()):
     st.info(tr("map.empty", url=url))
     st.stop()
 
@@ -238,7 +238,10 @@ all_layers, all_data, bounds = [], {}, []
 site_bounds = []  # the town's (parcels, buildings): what the first view fits
 on_map_legend = []  # (title, [(label, colour)]) of the visible layers, under the map
 with st.spinner(tr("map.loading")):
-    all_layers, all_data, terrain_entries = terrain_parts(url, tokens, terrain_ui)
+    all_layers, all_data, terrain_entries, terrain_bounds = terrain_parts(url, tokens,
+                                                                         terrain_ui)
+    if terrain_bounds is not None:  # a store holding only a DEM opens over it
+        bounds.append(terrain_bounds)
     if terrain_entries:
         on_map_legend.append((label("kind", "terrain", language), terrain_entries))
     for name in sorted(drawn, key=lambda n: (ORDER.get(drawn[n][0], 9), n)):

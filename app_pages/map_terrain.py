@@ -42,8 +42,9 @@ def terrain_panel(tokens: dict, language: str) -> dict:
 
 
 def terrain_parts(url: str, tokens: dict, panel: dict):
-    """``(deck layers, data, legend entries)`` of the newest visible terrain layer: one
-    surface is enough (two DEMs of one place would fight)."""
+    """``(deck layers, data, legend entries, WGS84 bounds or None)`` of the visible terrain
+    layer with the highest version number: one surface is enough (two DEMs of one place
+    would fight)."""
     site = tuple((n, v[1], v[2]) for n, v in sorted(tokens.items()) if v[0] in SITE_KINDS)
     for name in sorted(panel, key=lambda n: -tokens[n][1]):
         visible, _slot = panel[name]
@@ -55,5 +56,5 @@ def terrain_parts(url: str, tokens: dict, panel: dict):
             continue
         layers, data = terrain_layer(mesh, name=name)
         legend = [(tr("terrain.legend", m=f"{z:g}"), color) for z, color in terrain_legend(mesh)]
-        return layers, data, legend
-    return [], {}, []
+        return layers, data, legend, mesh.bounds
+    return [], {}, [], None

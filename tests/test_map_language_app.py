@@ -105,3 +105,26 @@ def test_query_result_map_has_its_legend_on_it(demo, monkeypatch):
     assert len(legends) == 1, legends
     assert "达标" in legends[0] and "不达标" in legends[0], legends[0][:400]
     assert "pass" not in legends[0] and "fail" not in legends[0]
+
+
+def test_a_store_holding_only_a_dem_opens_over_it(tmp_path, monkeypatch):
+    import rasterio
+    from rasterio.transform import from_origin
+
+    from twin.importer import import_file
+
+    dem = tmp_path / "dem.tif"
+    hills = np.add.outer(np.arange(40.0), np.arange(40.0)).astype("float32")
+    with rasterio.open(dem, "w", driver="GTiff", width=40, height=40, count=1,
+                       dtype="float32", crs="EPSG:4326",
+                       transform=from_origin(120.10, 35.90, 0.002, 0.002)) as dst:
+        dst.write(hills[None])
+    store = ParquetStore(tmp_path / "layers")
+    import_file(store, dem, kind="terrain", layer="terrain")
+    monkeypatch.setenv("TWIN_STORE", str(store.root))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.run()
+    assert not at.exception, at.exception
+    view = _deck(at)["initialViewState"]
+    # the DEM spans 120.10–120.18 E, 35.82–35.90 N (not the default spot 119.90, 35.73)
+    assert 120.10 < view["longitude"] < 120.18 and 35.80 < view["latitude"] < 35.92, view
