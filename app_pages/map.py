@@ -275,7 +275,8 @@ with st.spinner(tr("map.loading")):
         # an IFC building's block gives way to its elements only while they are shown
         hidden = tuple(sorted(focus)) if kind == "building" and bim_visible else ()
         tiled = tiled_parts(url, name, kind, version, sha, color_by=color_by, opacity=opacity,
-                            visible=visible, hidden_ids=hidden) if uses_tiles(kind) else None
+                            visible=visible, hidden_ids=hidden,
+                            language=language) if uses_tiles(kind) else None
         if tiled is not None:  # a large layer: drawn from its tiles
             layers, groups, tbounds = tiled
             bounds.append(tbounds)

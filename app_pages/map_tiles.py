@@ -28,11 +28,14 @@ def uses_tiles(kind: str) -> bool:
     return kind in TILED_KINDS and map_tiles()
 
 
-def tileset_for(url: str, layer: str, kind: str, version: int, sha: str):
-    """The tileset of a layer version (built now if the import did not, or if it was pruned
-    since: its small manifest is read on every run, so it is not cached here)."""
+def tileset_for(url: str, layer: str, kind: str, version: int, sha: str,
+                language: str | None = None):
+    """The tileset of a layer version in ``language`` (built now if the import did not, if
+    it was pruned since, or for the other language: its small manifest is read on every
+    run, so it is not cached here)."""
     tileset, _built = ensure_tileset(lambda: read_layer(url, layer, version, sha), kind=kind,
-                                     layer=layer, version=version, sha256=sha)
+                                     layer=layer, version=version, sha256=sha,
+                                     language=language)
     return tileset
 
 
@@ -48,12 +51,12 @@ def _hidden_rows(url: str, layer: str, version: int, sha: str, ids: tuple) -> tu
 
 
 def tiled_parts(url: str, layer: str, kind: str, version: int, sha: str, *, color_by: str,
-                opacity: float, visible: bool, hidden_ids=()):
+                opacity: float, visible: bool, hidden_ids=(), language: str | None = None):
     """``(deck layers, legend groups, WGS84 bounds)`` of a tiled layer, or None when the
     layer is small enough to send whole (fewer than :data:`TILE_MIN_ROWS` rows: one
     deck.gl layer costs the browser less than one per tile); ``hidden_ids`` are building
-    ids drawn as BIM detail instead."""
-    tileset = tileset_for(url, layer, kind, version, sha)
+    ids drawn as BIM detail instead; tooltips in ``language``."""
+    tileset = tileset_for(url, layer, kind, version, sha, language)
     if tileset.rows < TILE_MIN_ROWS:
         return None
     groups = tile_groups(tileset, color_by)

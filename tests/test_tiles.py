@@ -15,7 +15,13 @@ from small_town import build_town, synthetic_buildings
 from twin.cli import main
 from twin.crs import to_wgs84
 from twin.importer import import_file
-from twin.tiles import build_pyramid, build_store_tiles, layer_features, tileset_key
+from twin.tiles import (
+    build_pyramid,
+    build_store_tiles,
+    ensure_tileset,
+    layer_features,
+    tileset_key,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -68,7 +74,19 @@ def test_small_town_round_trips(store, tiles_dir):
     parcels, _ = results["parcels"]
     texts = [f["properties"]["t"] for feats in
              read_level(tiles_dir / parcels.key, parcels.maxzoom).values() for f in feats]
-    assert sorted(texts)[0].startswith("商业地块 · B1 · FAR≤0.5")
+    # in the UI's default language (zh): the land use's name, the limits in words
+    assert sorted(texts)[0] == "商业地块 · 商业服务业设施用地 B1 · 容积率≤0.5 · 限高≤12 m"
+    # the English map gets its own tileset of the same version; the buildings' is shared
+    info = {i.name: i for i in store.layers()}
+    english, built_en = ensure_tileset(lambda: store.read("parcels"), kind="parcel",
+                                       layer="parcels", version=info["parcels"].current,
+                                       sha256=info["parcels"].sha256, language="en")
+    assert built_en and english.key != parcels.key and english.key.endswith("-en")
+    texts_en = sorted(f["properties"]["t"] for feats in
+                      read_level(tiles_dir / english.key, english.maxzoom).values()
+                      for f in feats)
+    assert texts_en[0] == "商业地块 · Commercial and business B1 · FAR ≤ 0.5 · height ≤ 12 m"
+    assert tileset_key("building", "b", 1, "abc", "en") == tileset_key("building", "b", 1, "abc")
     # a second build finds the tilesets: same keys, nothing rebuilt
     again = build_store_tiles(store)
     assert [built for _, _, built in again] == [False] * 5

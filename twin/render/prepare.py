@@ -53,6 +53,9 @@ __all__ = [
     "PreparedLayer",
     "DRAWN_KINDS",
     "prepare_layer",
+    "parcel_tip",
+    "road_tip",
+    "river_tip",
     "compact_json",
     "wgs84_bounds",
     "polygon_rings",
@@ -318,6 +321,38 @@ def _say(key: str, language: str | None, default: str, **fields) -> str:
     return t(key, language, **fields)
 
 
+def parcel_tip(name: str, code: str, far: float, hmax: float, language: str | None) -> str:
+    """A parcel's tooltip: name, land use (its GB 50137 name in ``language``), FAR and height
+    limits (the one wording of the whole-layer and the tiled map)."""
+    code = code or "?"
+    use = code
+    if language:  # the class's name, else its major class's (B1 → B), else the code alone
+        use = label_of("landuse", code, language)
+        if use == code and len(code) > 1:
+            use = label_of("landuse", code[0], language)
+        use = code if use in (code, code[0]) else f"{use} {code}"
+    bits = [name, use]
+    if math.isfinite(far):
+        bits.append(_say("maptip.far", language, f"FAR≤{_fmt(far)}", v=_fmt(far)))
+    if math.isfinite(hmax):
+        bits.append(_say("maptip.height", language, f"H≤{_fmt(hmax)}m", v=_fmt(hmax)))
+    return " · ".join(b for b in bits if b)
+
+
+def road_tip(name: str, road_class: str, width: float, language: str | None) -> str:
+    """A road's tooltip: name, class in ``language``, width."""
+    return f"{name} · {_coded('road_class', road_class, language) or '?'} · {_fmt(width)} m"
+
+
+def river_tip(name: str, width: float, setback: float, language: str | None) -> str:
+    """A river's tooltip: name, width and, when it has one, its setback."""
+    out = f"{name} · {_fmt(width)} m"
+    if not math.isfinite(setback):
+        return out
+    return out + " · " + _say("maptip.setback", language, f"setback {_fmt(setback)} m",
+                              m=_fmt(setback))
+
+
 def _parcels(frame, crs, positions, *, labels, language=None, **_):
     rings, idx = polygon_rings(frame.geometry.values, crs)
     names = _texts(frame, "name", "id")
@@ -328,14 +363,8 @@ def _parcels(frame, crs, positions, *, labels, language=None, **_):
     hmax = _numbers(frame, "max_height_m", float("nan"), 1)
     recs, keys = [], []
     for ring, i in zip(rings, idx.tolist()):
-        code = codes[i] or "?"
-        bits = [names[i], f"{label_of('landuse', code, language)} {code}" if language else code]
-        if math.isfinite(far[i]):
-            bits.append(_say("maptip.far", language, f"FAR≤{_fmt(far[i])}", v=_fmt(far[i])))
-        if math.isfinite(hmax[i]):
-            bits.append(_say("maptip.height", language, f"H≤{_fmt(hmax[i])}m",
-                             v=_fmt(hmax[i])))
-        recs.append({"p": ring, "t": " · ".join(b for b in bits if b), "k": int(positions[i])})
+        recs.append({"p": ring, "t": parcel_tip(names[i], codes[i], far[i], hmax[i], language),
+                     "k": int(positions[i])})
         keys.append(groups[i])
     colors = {k: palette.LAND_USE_COLORS.get(k, palette.UNKNOWN) for k in set(keys)}
     return _encode(recs, keys, colors, "polygon")
@@ -349,8 +378,7 @@ def _roads(frame, crs, positions, *, labels, language=None, **_):
     recs, keys = [], []
     for path, i in zip(paths, idx.tolist()):
         recs.append({"p": path, "w": float(width[i]),
-                     "t": f"{names[i]} · {_coded('road_class', classes[i], language) or '?'}"
-                          f" · {_fmt(width[i])} m",
+                     "t": road_tip(names[i], classes[i], width[i], language),
                      "k": int(positions[i])})
         keys.append(classes[i].strip().lower() or "other")
     colors = {k: palette.road_color(k) for k in set(keys)}
@@ -363,11 +391,7 @@ def _rivers(frame, crs, positions, *, labels, language=None, **_):
     setback = _numbers(frame, "setback_m", float("nan"), 1)
 
     def text(i):
-        out = f"{names[i]} · {_fmt(width[i])} m"
-        if not math.isfinite(setback[i]):
-            return out
-        return out + " · " + _say("maptip.setback", language, f"setback {_fmt(setback[i])} m",
-                                  m=_fmt(setback[i]))
+        return river_tip(names[i], width[i], setback[i], language)
 
     rings, pidx = polygon_rings(frame.geometry.values, crs)
     paths, lidx = _line_paths(frame.geometry.values, crs)

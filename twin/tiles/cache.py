@@ -39,13 +39,29 @@ def tiles_root() -> Path:
     return Path(__file__).resolve().parents[2] / "static" / "tiles"
 
 
-def tileset_key(kind: str, layer: str, version: int, sha256: str) -> str:
+# kinds whose tooltips carry coded values (land uses, road classes, limits) in the UI's
+# language: their tiles are built per language; the others' texts read the same in both
+WORDED_KINDS = ("parcel", "road", "river")
+
+
+def tile_language(kind: str, language: str | None) -> str | None:
+    """The language the tiles of ``kind`` are written in (None: the kind has no words)."""
+    if kind not in WORDED_KINDS:
+        return None
+    from ..i18n import DEFAULT_LANGUAGE, LANGUAGES
+
+    return language if language in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def tileset_key(kind: str, layer: str, version: int, sha256: str,
+                language: str | None = None) -> str:
     """The folder name of a layer version's tileset: its kind and a digest of its checksum
-    (or of layer name and version when the backend gives no checksum) and the tiler
-    version."""
+    (or of layer name and version when the backend gives no checksum), the tiler version
+    and, for kinds with worded tooltips, the language."""
     ident = sha256 or f"{layer}\x00{version}"
     digest = hashlib.sha256(f"{kind}\x00{ident}".encode()).hexdigest()[:20]
-    return f"{kind}-{digest}-t{TILER_VERSION}"
+    words = tile_language(kind, language)
+    return f"{kind}-{digest}-t{TILER_VERSION}" + (f"-{words}" if words else "")
 
 
 def tileset_url(tileset: Tileset) -> str:
@@ -54,10 +70,10 @@ def tileset_url(tileset: Tileset) -> str:
 
 
 def cached_tileset(kind: str, layer: str, version: int, sha256: str,
-                   root=None) -> Tileset | None:
-    """The built tileset of this layer version, or None."""
+                   root=None, language: str | None = None) -> Tileset | None:
+    """The built tileset of this layer version (in ``language``), or None."""
     root = Path(root) if root is not None else tiles_root()
-    found = read_tileset(root / tileset_key(kind, layer, version, sha256))
+    found = read_tileset(root / tileset_key(kind, layer, version, sha256, language))
     if found is not None:
         try:
             os.utime(root / found.key / MANIFEST)  # recently used: kept by prune_tiles
@@ -67,18 +83,19 @@ def cached_tileset(kind: str, layer: str, version: int, sha256: str,
 
 
 def ensure_tileset(read_frame, *, kind: str, layer: str, version: int, sha256: str,
-                   root=None) -> tuple[Tileset, bool]:
+                   root=None, language: str | None = None) -> tuple[Tileset, bool]:
     """The tileset of a layer version, built from ``read_frame()`` (a callable returning
-    the layer's GeoDataFrame) when it is not built yet; ``(tileset, built now)``."""
+    the layer's GeoDataFrame) when it is not built yet; ``(tileset, built now)``. Worded
+    kinds are built in ``language`` (default: the UI's default language)."""
     if kind not in TILED_KINDS:
         raise StoreError(f"layer {layer} is of kind {kind}, which is not tiled",
                          hint=f"tiled kinds: {', '.join(TILED_KINDS)}")
     root = Path(root) if root is not None else tiles_root()
-    found = cached_tileset(kind, layer, version, sha256, root)
+    found = cached_tileset(kind, layer, version, sha256, root, language)
     if found is not None:
         return found, False
-    key = tileset_key(kind, layer, version, sha256)
-    table = layer_features(read_frame(), kind)
+    key = tileset_key(kind, layer, version, sha256, language)
+    table = layer_features(read_frame(), kind, tile_language(kind, language))
     tileset = build_pyramid(table, root / key, key=key)
     prune_tiles(root)
     return tileset, True

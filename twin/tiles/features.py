@@ -172,9 +172,12 @@ def _groups(cls: np.ndarray, order: list[str], pal: list, drawn: np.ndarray,
             for i, k in enumerate(order) if counts[i]]
 
 
-def layer_features(frame, kind: str) -> FeatureTable:
+def layer_features(frame, kind: str, language: str | None = None) -> FeatureTable:
     """The :class:`FeatureTable` of a store layer of ``kind`` (one of :data:`TILED_KINDS`),
-    in the working CRS as the store returns it."""
+    in the working CRS as the store returns it; tooltips in ``language`` (coded values as
+    they are without one)."""
+    from ..render.prepare import parcel_tip, river_tip, road_tip
+
     if kind == "bim_element":
         from .bim import element_features
 
@@ -237,14 +240,8 @@ def layer_features(frame, kind: str) -> FeatureTable:
         table.groups = {"": _groups(cls, order, pal, drawn, "polygon")}
         far = _numbers(frame, "max_far", float("nan"), 2)
         hmax = _numbers(frame, "max_height_m", float("nan"), 1)
-        props = []
-        for k in positions:
-            bits = [names[k], codes[k] or "?"]
-            if math.isfinite(far[k]):
-                bits.append(f"FAR≤{far[k]:g}")
-            if math.isfinite(hmax[k]):
-                bits.append(f"H≤{hmax[k]:g}m")
-            props.append({"k": k, "t": " · ".join(b for b in bits if b), "c": int(cls[k])})
+        props = [{"k": k, "t": parcel_tip(names[k], codes[k], far[k], hmax[k], language),
+                  "c": int(cls[k])} for k in positions]
     elif kind == "road":
         classes = _texts(frame, "road_class")
         keys = [c.strip().lower() or "other" for c in classes]
@@ -253,7 +250,7 @@ def layer_features(frame, kind: str) -> FeatureTable:
         table.palettes = {"": pal}
         table.groups = {"": _groups(cls, order, pal, drawn, "path")}
         width = _numbers(frame, "width_m", DEFAULT_ROAD_WIDTH_M)
-        props = [{"k": k, "t": f"{names[k]} · {classes[k] or '?'} · {width[k]:g} m",
+        props = [{"k": k, "t": road_tip(names[k], classes[k], width[k], language),
                   "w": _num(width[k]), "c": int(cls[k])} for k in positions]
     elif kind == "river":
         width = _numbers(frame, "width_m", DEFAULT_RIVER_WIDTH_M)
@@ -261,12 +258,8 @@ def layer_features(frame, kind: str) -> FeatureTable:
         table.palettes = {"": [palette.WATER_COLOR]}
         table.groups = {"": [Group("water", palette.WATER_COLOR, len(drawn), "polygon")]
                         if len(drawn) else []}
-        props = []
-        for k in positions:
-            text = f"{names[k]} · {width[k]:g} m"
-            if math.isfinite(setback[k]):
-                text += f" · setback {setback[k]:g} m"
-            props.append({"k": k, "t": text, "w": _num(width[k]), "c": 0})
+        props = [{"k": k, "t": river_tip(names[k], width[k], setback[k], language),
+                  "w": _num(width[k]), "c": 0} for k in positions]
     else:
         raise ValueError(f"kind {kind!r} is not tiled (tiled kinds: {', '.join(TILED_KINDS)})")
     table.texts = _row_texts(n, parts, index, props)
