@@ -39,16 +39,13 @@ from .pyramid import fit_zoom, level_tiles, tile_xy
 __all__ = ["TILER_VERSION", "DETAIL_ZOOM", "FULL_BUDGET", "THIN_BUDGET", "TILE_PX", "Level",
            "Tileset", "build_pyramid", "read_tileset"]
 
-TILER_VERSION = 6  # part of every tileset key: a new tile format builds new tilesets
+TILER_VERSION = 5  # part of every tileset key: a new tile format builds new tilesets
 DETAIL_ZOOM = {"building": 16, "parcel": 15, "road": 15, "river": 15, "bim_element": 16}
 # BIM: element meshes only at the detail zoom; below it building blocks, down to the zoom
 # where the BIM extent fits one tile (which deck.gl reuses further out, inside the extent)
 THIN_BUDGET = 1000  # features a crowded tile of parcels, roads or rivers keeps (largest)
 TILE_PX = 1024  # on-screen size of a tile (deck.gl's tileSize): few, large tiles per view
-# rows a tile below the detail zoom may carry in full (≈ 14 px each): a town of a few
-# thousand buildings (the demo's 4,277) is drawn as its real, pickable buildings at town
-# scale; only a district's crowded tiles become blocks
-FULL_BUDGET = 5000
+FULL_BUDGET = 3000  # rows a tile below the detail zoom may carry in full (≈ 18 px each)
 EMPTY_TILE_LIMIT = 4096  # write "[]" for empty tiles of a level of at most this many tiles
 MANIFEST = "tileset.json"
 
