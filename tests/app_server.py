@@ -23,7 +23,7 @@ LOCAL_PREFIXES = ("http://127.0.0.1", "http://localhost", "ws://127.0.0.1", "ws:
                   "data:", "blob:", "about:")
 
 __all__ = ["CHROMIUM", "free_port", "streamlit_app", "browser", "wait_for_map",
-           "image_stats", "painted_share", "LOCAL_PREFIXES"]
+           "image_stats", "painted_share", "click_until_shown", "LOCAL_PREFIXES"]
 
 
 def free_port() -> int:
@@ -131,3 +131,29 @@ def wait_for_map(page, *, timeout_s: float = 60.0, min_share: float = 0.05) -> f
         if time.perf_counter() - t0 > timeout_s:
             raise TimeoutError("the map stayed blank")
         time.sleep(0.1)
+
+
+def click_until_shown(page, x: float, y: float, shown, *, tries: int = 4,
+                      timeout_ms: int = 10000) -> int:
+    """Click the map at (x, y) until the locator ``shown`` is visible; returns the tries used.
+
+    deck.gl picks at pointer-down and counts a press as a click only if it lasts under
+    250 ms. In software WebGL a highlight frame drawn between the two events can hold the
+    press longer, and the click is dropped; so the pointer first rests, and a dropped click
+    is pressed again after the map has settled. The last timeout raises.
+    """
+    page.mouse.move(x, y)
+    page.wait_for_timeout(1000)
+    for attempt in range(1, tries + 1):
+        page.mouse.click(x, y)
+        try:
+            shown.wait_for(timeout=timeout_ms)
+            return attempt
+        except Exception:  # noqa: BLE001 - playwright's TimeoutError; the last one raises
+            if attempt == tries:
+                raise
+            page.mouse.move(x + 40, y + 40)
+            page.wait_for_timeout(800)
+            page.mouse.move(x, y)
+            page.wait_for_timeout(1500)
+    raise AssertionError("unreachable")

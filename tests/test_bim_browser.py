@@ -9,7 +9,14 @@ import re
 from pathlib import Path
 
 import pytest
-from app_server import CHROMIUM, browser, painted_share, streamlit_app, wait_for_map
+from app_server import (
+    CHROMIUM,
+    browser,
+    click_until_shown,
+    painted_share,
+    streamlit_app,
+    wait_for_map,
+)
 from small_town import build_town
 
 from twin.store import ParquetStore
@@ -76,9 +83,8 @@ def test_zoom_into_ifc_building_draws_pickable_elements(tmp_path):
         assert spot, "no IFC element under the cursor"
         (SHOTS / "bim_hover.png").write_bytes(page.screenshot())
         ifc_class = seen.split(" · ")[0]
-        page.mouse.click(*spot)
-        page.locator("td", has_text=re.compile(r"^2O2Fr\$t4X7Zf8NOew3FL0\d$")).first.wait_for(
-            timeout=30000)
+        click_until_shown(page, *spot, page.locator(
+            "td", has_text=re.compile(r"^2O2Fr\$t4X7Zf8NOew3FL0\d$")).first, timeout_ms=20000)
         page.locator("td", has_text=re.compile(rf"^{ifc_class}$")).first.wait_for(
             timeout=10000)
         (SHOTS / "bim_picked.png").write_bytes(page.screenshot())

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from app_server import (
     browser,
+    click_until_shown,
     colourful_share,
     image_stats,
     streamlit_app,
@@ -134,20 +135,7 @@ def test_demo_click_on_a_block_building_fills_the_panel(tmp_path, monkeypatch, t
         chart = page.locator("[data-testid=stDeckGlJsonChart]").first
         x, y, name = _find_building(page, chart)
         main = page.locator("[data-testid=stMain]")
-        # a second try only for a press the shared test machine itself held up: without
-        # the roofs, every pick took longer than a press may last and both tries failed
-        for attempt in range(2):
-            page.mouse.click(x, y)
-            try:
-                main.get_by_text("建筑 · building").wait_for(timeout=15000)
-                break
-            except Exception:  # noqa: BLE001 - playwright's timeout; the last one raises
-                if attempt:
-                    raise
-                page.mouse.move(x + 40, y + 40)
-                page.wait_for_timeout(500)
-                page.mouse.move(x, y)
-                page.wait_for_timeout(500)
+        click_until_shown(page, x, y, main.get_by_text("建筑 · building"))
         panel = main.inner_text()
         panel = panel[panel.find("属性"):]
         assert name in panel, panel[:300]
